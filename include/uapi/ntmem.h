@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ntmem: Windows NT virtual-memory semantics on Linux -- the ioctl ABI of
+ * /dev/ntmem, shared by the kernel module and userspace.
+ *
+ * An open file of /dev/ntmem is bound to the address space (mm) of the
+ * process that opened it.  Every ioctl acts on that address space; issued
+ * from any other address space (a forked child, a process the fd was passed
+ * to) it fails with EBADFD and changes nothing.
+ *
+ * Model (Windows' own): a *reservation* is a range of address space at a
+ * 64 KiB-aligned base, backed by one VMA.  Each page of it is *reserved*
+ * (no access, no memory, no charge) or *committed* (charged, with a page
+ * protection; a physical page exists only once it is touched or
+ * prefaulted).  Protection values are Windows' PAGE_* values.
+ *
+ * Argument rules, common to every ioctl:
+ *  - each struct starts with its own size in bytes (@size): an older,
+ *    smaller struct is accepted and its missing fields read as zero; a
+ *    newer, larger one is accepted only if the bytes this module does not
+ *    know are zero (else E2BIG);
+ *  - every reserved field and unknown flag bit must be zero (else EINVAL);
+ *    fields marked "out" are ignored on input;
+ *  - addresses and sizes must be page aligned, sizes non-zero, and a range
+ *    may neither wrap nor leave the user address range (else EINVAL);
+ *  - a range must lie inside one reservation (else ENXIO).
+ *
+ * Errors, so that a library can map them to Win32 codes:
+ *   EINVAL   malformed argument              (ERROR_INVALID_PARAMETER)
+ *   ENXIO    not inside one reservation, or
+ *            RELEASE not at a base           (ERROR_INVALID_ADDRESS)
+ *   EEXIST   fixed RESERVE overlaps memory   (ERROR_INVALID_ADDRESS)
+ *   ENODATA  PROTECT on uncommitted pages    (ERROR_INVALID_ADDRESS)
+ *   ENOMEM   no address space or no memory   (ERROR_NOT_ENOUGH_MEMORY)
+ *   EBUSY    RESET_UNDO: data was discarded  (ERROR_BUSY)
+ *   EBADFD   fd used from another address space
+ *   E2BIG    struct larger than known with non-zero tail
+ *   ENOTTY   unknown ioctl
+ *   EINTR    a fatal signal interrupted the call; nothing changed
+ *
+ * All fields are naturally aligned fixed-width integers; no struct has
+ * implicit padding (checked at build time in the module).
+ */
+#ifndef _UAPI_LINUX_NTMEM_H
+#define _UAPI_LINUX_NTMEM_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define NTMEM_DEVICE		"/dev/ntmem"
+#define NTMEM_IOC_MAGIC		0xB7
+
+/* ABI version: major changes break, minor ones add. */
+#define NTMEM_API_MAJOR		1
+#define NTMEM_API_MINOR		0
+
+/* Windows' allocation granularity and the user range ntmem manages. */
+#define NTMEM_GRANULARITY	0x10000ULL
+#define NTMEM_MIN_ADDRESS	0x10000ULL
+#define NTMEM_MAX_ADDRESS	0x7FFFFFFF0000ULL	/* exclusive */
+
+/* Page protections (Windows PAGE_* values). */
+#define NTMEM_PAGE_NOACCESS		0x001
+#define NTMEM_PAGE_READONLY		0x002
+#define NTMEM_PAGE_READWRITE		0x004
+#define NTMEM_PAGE_EXECUTE		0x010
+#define NTMEM_PAGE_EXECUTE_READ		0x020
+#define NTMEM_PAGE_EXECUTE_READWRITE	0x040
+#define NTMEM_PAGE_GUARD		0x100	/* modifier: one-shot guard */
+#define NTMEM_PAGE_NOCACHE		0x200	/* modifier: recorded only */
+#define NTMEM_PAGE_WRITECOMBINE		0x400	/* modifier: recorded only */
+
+/* Page states and types reported by QUERY (Windows MEM_* values). */
+#define NTMEM_STATE_COMMIT	0x00001000
+#define NTMEM_STATE_RESERVE	0x00002000
+#define NTMEM_STATE_FREE	0x00010000
+#define NTMEM_STATE_OTHER	0x80000000	/* memory ntmem did not create */
+#define NTMEM_TYPE_PRIVATE	0x00020000
+
+/* Features reported by VERSION. */
+#define NTMEM_FEATURE_RESET	(1ULL << 0)	/* RESET and RESET_UNDO */
+#define NTMEM_FEATURE_GUARD	(1ULL << 1)	/* NTMEM_PAGE_GUARD */
+#define NTMEM_FEATURE_EXEC	(1ULL << 2)	/* per-page execute */
+
+/**
+ * struct ntmem_version - NTMEM_IOC_VERSION: what the module speaks.
+ * @size:     sizeof(struct ntmem_version), in
+ * @major:    NTMEM_API_MAJOR of the module, out
+ * @minor:    NTMEM_API_MINOR of the module, out
+ * @reserved0: must be zero
+ * @features: NTMEM_FEATURE_* bits, out
+ * @page_size: PAGE_SIZE of the kernel, out
+ * @granularity: NTMEM_GRANULARITY, out
+ * @reserved: must be zero
+ */
+struct ntmem_version {
+	__u32 size;
+	__u32 major;
+	__u32 minor;
+	__u32 reserved0;
+	__u64 features;
+	__u64 page_size;
+	__u64 granularity;
+	__u64 reserved[3];
+};
+
+/* RESERVE flags */
+#define NTMEM_RESERVE_FIXED	(1U << 0)	/* @addr is required, not a hint */
+#define NTMEM_RESERVE_TOP_DOWN	(1U << 1)	/* place as high as possible */
+
+/**
+ * struct ntmem_reserve - NTMEM_IOC_RESERVE: create a reservation.
+ * @size:     sizeof(struct ntmem_reserve), in
+ * @flags:    NTMEM_RESERVE_*, in
+ * @addr:     in: 0 (anywhere), a hint, or with NTMEM_RESERVE_FIXED the
+ *            64 KiB-aligned base to use; out: the base
+ * @length:   in: bytes, rounded up to pages; out: the rounded length
+ * @protect:  the allocation protection, recorded and reported by QUERY as
+ *            @alloc_protect (any valid protection, or 0); in
+ * @reserved0: must be zero
+ * @reserved: must be zero
+ *
+ * All pages start reserved.  A fixed range that overlaps any mapping fails
+ * with EEXIST; no room fails with ENOMEM.
+ */
+struct ntmem_reserve {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 length;
+	__u32 protect;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/* COMMIT flags */
+#define NTMEM_COMMIT_PREFAULT	(1U << 0)	/* allocate and map the pages now */
+
+/**
+ * struct ntmem_range - COMMIT, DECOMMIT, RESET, RESET_UNDO, RELEASE.
+ * @size:     sizeof(struct ntmem_range), in
+ * @flags:    NTMEM_COMMIT_* for COMMIT; zero otherwise
+ * @addr:     page-aligned start, in
+ * @length:   page-aligned length, in (RELEASE: 0 or the whole length)
+ * @protect:  COMMIT: the protection of the committed pages; zero otherwise
+ * @reserved0: must be zero
+ * @reserved: must be zero
+ *
+ * COMMIT: reserved pages become committed and read as zero; committed
+ * pages keep their contents and take @protect.  DECOMMIT: the pages become
+ * reserved, their memory is freed and their page-table entries removed
+ * before the call returns.  RESET: the contents of committed pages are no
+ * longer needed; under memory pressure they are dropped (without swap
+ * I/O), otherwise kept.  RESET_UNDO: succeeds if no page of the range was
+ * dropped since its RESET (EBUSY otherwise; dropped pages read as zero);
+ * either way the range is no longer reset.  RELEASE: @addr must be a
+ * reservation's base; unmaps the whole reservation.
+ */
+struct ntmem_range {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 length;
+	__u32 protect;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/**
+ * struct ntmem_protect - NTMEM_IOC_PROTECT: change page protections.
+ * @size:     sizeof(struct ntmem_protect), in
+ * @flags:    must be zero
+ * @addr:     page-aligned start, in
+ * @length:   page-aligned length, in
+ * @protect:  the new protection, in
+ * @old_protect: the protection of the first page before the call, out
+ * @reserved: must be zero
+ *
+ * Every page of the range must be committed (ENODATA otherwise); all or
+ * nothing.
+ */
+struct ntmem_protect {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 length;
+	__u32 protect;
+	__u32 old_protect;
+	__u64 reserved[2];
+};
+
+/**
+ * struct ntmem_query - NTMEM_IOC_QUERY: what VirtualQuery reports.
+ * @size:     sizeof(struct ntmem_query), in
+ * @flags:    must be zero
+ * @addr:     the address to query, in (need not be aligned)
+ * @base:     @addr rounded down to a page, out
+ * @alloc_base: base of the reservation (0 for free or other memory), out
+ * @region_size: bytes from @base to the end of the run of pages with the
+ *            same state and protection, inside the reservation; for free
+ *            memory up to the next mapping or NTMEM_MAX_ADDRESS; for other
+ *            memory up to the end of its mapping, out
+ * @alloc_protect: the reservation's @protect, out
+ * @state:    NTMEM_STATE_*, out
+ * @protect:  protection of committed pages, 0 for reserved pages,
+ *            NTMEM_PAGE_NOACCESS for free memory, out
+ * @type:     NTMEM_TYPE_PRIVATE inside a reservation, 0 otherwise, out
+ * @reserved: must be zero
+ */
+struct ntmem_query {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 base;
+	__u64 alloc_base;
+	__u64 region_size;
+	__u32 alloc_protect;
+	__u32 state;
+	__u32 protect;
+	__u32 type;
+	__u64 reserved[2];
+};
+
+#define NTMEM_IOC_VERSION	_IOWR(NTMEM_IOC_MAGIC, 0x00, struct ntmem_version)
+#define NTMEM_IOC_RESERVE	_IOWR(NTMEM_IOC_MAGIC, 0x01, struct ntmem_reserve)
+#define NTMEM_IOC_COMMIT	_IOW(NTMEM_IOC_MAGIC, 0x02, struct ntmem_range)
+#define NTMEM_IOC_DECOMMIT	_IOW(NTMEM_IOC_MAGIC, 0x03, struct ntmem_range)
+#define NTMEM_IOC_RESET		_IOW(NTMEM_IOC_MAGIC, 0x04, struct ntmem_range)
+#define NTMEM_IOC_RESET_UNDO	_IOW(NTMEM_IOC_MAGIC, 0x05, struct ntmem_range)
+#define NTMEM_IOC_RELEASE	_IOW(NTMEM_IOC_MAGIC, 0x06, struct ntmem_range)
+#define NTMEM_IOC_PROTECT	_IOWR(NTMEM_IOC_MAGIC, 0x07, struct ntmem_protect)
+#define NTMEM_IOC_QUERY		_IOWR(NTMEM_IOC_MAGIC, 0x08, struct ntmem_query)
+
+#endif /* _UAPI_LINUX_NTMEM_H */

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ntmem: internal interfaces of the module.
+ *
+ * Locking overview, in acquisition order:
+ *
+ *   ntmem_mm.map_lock (mutex)   serialises RESERVE and RELEASE of one mm,
+ *                               so a RELEASE never unmaps what a racing
+ *                               RESERVE just created; taken before mmap_lock
+ *                               because vm_mmap()/vm_munmap() take it.
+ *   mmap_lock of the mm         taken for write by every ioctl that changes
+ *                               page state (COMMIT, DECOMMIT, PROTECT, RESET,
+ *                               RESET_UNDO), which excludes all faults on
+ *                               ntmem memory: the module has no ->map_pages,
+ *                               so faults always run under mmap_lock (read),
+ *                               on 6.12 too.  QUERY takes it for read.
+ *   region->state internal lock the maple tree's own spinlock; the only
+ *                               writer that holds mmap_lock just for read is
+ *                               the fault path clearing a guard bit.
+ *   region->pages xa_lock       the xarray's own lock; faults insert pages
+ *                               concurrently under mmap_lock (read).
+ *   ntmem_reset_lock (spinlock) the list of regions with reset pages.
+ *   ntmem_mms_lock (mutex)      the list of ntmem_mm; never held with any of
+ *                               the above.
+ *
+ * The reset shrinker takes only ntmem_reset_lock and the xarray lock (a
+ * reset page is never mapped, see ntmem_get_page()), so it can run inside
+ * any allocation.
+ */
+#ifndef NTMEM_H
+#define NTMEM_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/maple_tree.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/xarray.h>
+#include <uapi/ntmem.h>
+
+#define NTMEM_PAGE_BASE_MASK	0x0ffU	/* the one base protection bit */
+#define NTMEM_PAGE_MODIFIERS	(NTMEM_PAGE_GUARD | NTMEM_PAGE_NOCACHE | \
+				 NTMEM_PAGE_WRITECOMBINE)
+
+/* xarray marks on region->pages entries */
+#define NTMEM_MARK_RESET	XA_MARK_0	/* reset: may be dropped */
+#define NTMEM_MARK_LOST		XA_MARK_1	/* dropped since its RESET */
+
+/* The value left in region->pages where the shrinker dropped a page. */
+#define NTMEM_DISCARDED		xa_mk_value(0)
+
+/**
+ * struct ntmem_mm - ntmem's state for one address space.
+ * @kref:      held by each open file of /dev/ntmem, by the anon file and by
+ *             each region
+ * @node:      in ntmem_mms (protected by ntmem_mms_lock)
+ * @mm:        the address space (mmgrab'd; invariant)
+ * @nr_files:  open files of /dev/ntmem bound to @mm (ntmem_mms_lock)
+ * @map_lock:  serialises RESERVE and RELEASE; protects @file, @pending and
+ *             @pending_task
+ * @file:      the anon-inode file every new reservation maps; dropped when
+ *             the last /dev/ntmem file of @mm closes (mappings keep their
+ *             own reference)
+ * @pending:   the RESERVE in flight, read by ->get_unmapped_area and ->mmap
+ * @pending_task: the task running that RESERVE
+ * @reservations: regions alive (atomic)
+ * @committed: committed pages, i.e. the commit charge (atomic)
+ * @resident:  pages allocated (atomic)
+ */
+struct ntmem_mm {
+	struct kref kref;
+	struct list_head node;
+	struct mm_struct *mm;
+	unsigned int nr_files;
+	struct mutex map_lock;
+	struct file *file;
+	const struct ntmem_reserve *pending;
+	struct task_struct *pending_task;
+	atomic_long_t reservations;
+	atomic_long_t committed;
+	atomic_long_t resident;
+};
+
+/**
+ * struct ntmem_region - one reservation: one VMA of the anon file.
+ * @kref:      held by the VMA (dropped in ->close) and briefly by the
+ *             shrinker
+ * @nm:        owner (reference held; invariant)
+ * @start:     base address, 64 KiB aligned (invariant)
+ * @end:       end address (invariant: the VMA can be neither split nor moved)
+ * @alloc_protect: protection given at RESERVE (invariant)
+ * @nr_vmas:   VMAs of @nm->mm pointing here (an mremap copy briefly makes
+ *             two); changed under mmap_lock (write)
+ * @dead:      set by ->close of the last VMA, under mmap_lock
+ * @state:     page index -> xa_mk_value(protection) for each committed page;
+ *             no entry means reserved.  Written under mmap_lock (write),
+ *             except the guard clear in the fault path (mmap_lock read,
+ *             serialised by the tree's own lock); read under mmap_lock.
+ * @pages:     page index -> struct page of each committed page that has
+ *             memory (refcount held), or NTMEM_DISCARDED; marks as above.
+ *             Inserted under mmap_lock (read or write), removed under
+ *             mmap_lock (write).
+ * @nr_reset:  entries marked NTMEM_MARK_RESET (under mmap_lock)
+ * @reset_node: on ntmem_reset_list while @nr_reset > 0 (ntmem_reset_lock)
+ */
+struct ntmem_region {
+	struct kref kref;
+	struct ntmem_mm *nm;
+	unsigned long start;
+	unsigned long end;
+	u32 alloc_protect;
+	unsigned int nr_vmas;
+	bool dead;
+	struct maple_tree state;
+	struct xarray pages;
+	unsigned long nr_reset;
+	struct list_head reset_node;
+};
+
+static inline unsigned long ntmem_region_pages(const struct ntmem_region *r)
+{
+	return (r->end - r->start) >> PAGE_SHIFT;
+}
+
+/* ntmem_main.c */
+void ntmem_mm_put(struct ntmem_mm *nm);
+
+/* ntmem_ioctl.c */
+long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* ntmem_region.c: reservation lifetime */
+extern const struct vm_operations_struct ntmem_vm_ops;
+int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args);
+int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len);
+struct ntmem_region *ntmem_region_find(struct mm_struct *mm, unsigned long addr,
+				       unsigned long len,
+				       struct vm_area_struct **vmap);
+void ntmem_region_put(struct ntmem_region *r);
+
+/* ntmem_pages.c: page state of a region */
+bool ntmem_protect_valid(u32 protect);
+u32 ntmem_page_prot(struct ntmem_region *r, pgoff_t idx);
+int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
+		 unsigned long addr, unsigned long len, u32 protect, u32 flags);
+int ntmem_decommit(struct ntmem_region *r, struct vm_area_struct *vma,
+		   unsigned long addr, unsigned long len);
+int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
+		  unsigned long addr, unsigned long len, u32 protect,
+		  u32 *old_protect);
+void ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
+		 unsigned long addr, unsigned long len);
+int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
+		     unsigned long len);
+void ntmem_query_region(struct ntmem_region *r, unsigned long addr,
+			struct ntmem_query *q);
+void ntmem_pages_teardown(struct ntmem_region *r);
+struct page *ntmem_get_page(struct ntmem_region *r, pgoff_t idx, bool *fresh);
+int ntmem_map_exec_page(struct vm_area_struct *vma, unsigned long addr,
+			struct page *page, u32 prot, bool write);
+bool ntmem_prot_writable(u32 prot);
+bool ntmem_prot_executable(u32 prot);
+
+/* ntmem_fault.c */
+vm_fault_t ntmem_fault(struct vm_fault *vmf);
+vm_fault_t ntmem_page_mkwrite(struct vm_fault *vmf);
+vm_fault_t ntmem_pfn_mkwrite(struct vm_fault *vmf);
+int ntmem_access(struct vm_area_struct *vma, unsigned long addr, void *buf,
+		 int len, int write);
+
+/* ntmem_reset.c: dropping reset pages under memory pressure */
+int ntmem_reset_init(void);
+void ntmem_reset_exit(void);
+void ntmem_reset_track(struct ntmem_region *r, long delta);
+void ntmem_reset_forget(struct ntmem_region *r);
+
+/* ntmem_charge.c: the commit charge (the one place it is taken) */
+int ntmem_charge(struct ntmem_mm *nm, unsigned long pages);
+void ntmem_uncharge(struct ntmem_mm *nm, unsigned long pages);
+
+/* ntmem_stats.c: module-wide counters, shown in sysfs */
+struct ntmem_stats {
+	atomic_long_t reservations;
+	atomic_long_t committed_pages;
+	atomic_long_t resident_pages;
+	atomic_long_t reset_pages;
+	atomic_long_t contexts;
+	atomic_long_t faults;
+	atomic_long_t dropped_pages;
+};
+
+extern struct ntmem_stats ntmem_stats;
+extern const struct attribute_group *ntmem_stats_groups[];
+void ntmem_resident_add(struct ntmem_region *r, long pages);
+
+#endif /* NTMEM_H */

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ntmem: faults on reservations.  Every access that the page tables do not
+ * already allow arrives here and is decided by the page's state: reserved,
+ * NOACCESS, guarded or lacking the right -> SIGSEGV at the faulting
+ * address; otherwise the page (allocated zeroed on first touch) is mapped.
+ * Kernel accesses (copy_to_user, GUP) get the same answers, as EFAULT.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+
+#include "ntmem.h"
+
+static pgoff_t ntmem_fault_idx(struct vm_fault *vmf)
+{
+	return (vmf->address - vmf->vma->vm_start) >> PAGE_SHIFT;
+}
+
+/* A guard fires once: the access fails and the page loses its guard. */
+static vm_fault_t ntmem_guard_fired(struct ntmem_region *r, pgoff_t idx,
+				    u32 prot)
+{
+	mtree_store_range(&r->state, idx, idx,
+			  xa_mk_value(prot & ~NTMEM_PAGE_GUARD), GFP_KERNEL);
+	return VM_FAULT_SIGSEGV;
+}
+
+vm_fault_t ntmem_fault(struct vm_fault *vmf)
+{
+	struct ntmem_region *r = vmf->vma->vm_private_data;
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	pgoff_t idx = ntmem_fault_idx(vmf);
+	struct page *page;
+	bool fresh;
+	u32 prot;
+	int err;
+
+	if (!r)		/* a copy in a forked child */
+		return VM_FAULT_SIGSEGV;
+	prot = ntmem_page_prot(r, idx);
+	if (!prot || (prot & NTMEM_PAGE_BASE_MASK) == NTMEM_PAGE_NOACCESS)
+		return VM_FAULT_SIGSEGV;
+	if (prot & NTMEM_PAGE_GUARD)
+		return ntmem_guard_fired(r, idx, prot);
+	if (write && !ntmem_prot_writable(prot))
+		return VM_FAULT_SIGSEGV;
+	if ((vmf->flags & FAULT_FLAG_INSTRUCTION) && !ntmem_prot_executable(prot))
+		return VM_FAULT_SIGSEGV;
+
+	page = ntmem_get_page(r, idx, &fresh);
+	if (IS_ERR(page))
+		return VM_FAULT_OOM;
+	atomic_long_inc(&ntmem_stats.faults);
+
+	if (ntmem_prot_executable(prot)) {
+		err = ntmem_map_exec_page(vmf->vma, vmf->address & PAGE_MASK,
+					  page, prot, write);
+		put_page(page);
+		return err ? VM_FAULT_OOM : VM_FAULT_NOPAGE;
+	}
+	/*
+	 * The core maps the page with the VMA's protection, read-only because
+	 * ->page_mkwrite exists; a write fault is made writable right away
+	 * after ->page_mkwrite agrees.  The reference moves to the PTE.
+	 */
+	lock_page(page);
+	vmf->page = page;
+	return VM_FAULT_LOCKED;
+}
+
+/* First write to a page mapped read-only. */
+vm_fault_t ntmem_page_mkwrite(struct vm_fault *vmf)
+{
+	struct ntmem_region *r = vmf->vma->vm_private_data;
+	pgoff_t idx = ntmem_fault_idx(vmf);
+
+	if (!r || !ntmem_prot_writable(ntmem_page_prot(r, idx)))
+		return VM_FAULT_SIGSEGV;
+	/* the page has no mapping: it must come back locked */
+	lock_page(vmf->page);
+	return VM_FAULT_LOCKED;
+}
+
+/* First write to an executable page mapped read-only (a special PTE). */
+vm_fault_t ntmem_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct ntmem_region *r = vmf->vma->vm_private_data;
+	pgoff_t idx = ntmem_fault_idx(vmf);
+
+	if (!r || !ntmem_prot_writable(ntmem_page_prot(r, idx)))
+		return VM_FAULT_SIGSEGV;
+	return 0;
+}
+
+/*
+ * ptrace and /proc/PID/mem, when GUP cannot reach the page (executable
+ * pages, or pages whose protection refuses the access).  Debuggers may read
+ * and write any committed page that is not NOACCESS, as on Windows.
+ * Called with the target's mmap_lock held for read.
+ */
+int ntmem_access(struct vm_area_struct *vma, unsigned long addr, void *buf,
+		 int len, int write)
+{
+	struct ntmem_region *r = vma->vm_private_data;
+	int done = 0;
+
+	while (r && done < len) {
+		pgoff_t idx = (addr - vma->vm_start) >> PAGE_SHIFT;
+		unsigned int off = offset_in_page(addr);
+		int n = min_t(int, len - done, PAGE_SIZE - off);
+		u32 prot = ntmem_page_prot(r, idx);
+		struct page *page;
+		bool fresh;
+		void *kaddr;
+
+		if (!prot || (prot & NTMEM_PAGE_BASE_MASK) == NTMEM_PAGE_NOACCESS)
+			break;
+		page = ntmem_get_page(r, idx, &fresh);
+		if (IS_ERR(page))
+			break;
+		kaddr = kmap_local_page(page);
+		if (write)
+			memcpy(kaddr + off, buf + done, n);
+		else
+			memcpy(buf + done, kaddr + off, n);
+		kunmap_local(kaddr);
+		put_page(page);
+		done += n;
+		addr += n;
+	}
+	return done ? done : -EIO;
+}

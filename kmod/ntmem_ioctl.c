@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ntmem: the ioctl door.  Every argument is copied in and checked here --
+ * size, flags, reserved fields, alignment, overflow, range -- before any
+ * state is touched; the code behind the door only asserts.  See
+ * include/uapi/ntmem.h for the ABI and its errors.
+ */
+#include <linux/build_bug.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/uaccess.h>
+
+#include "ntmem.h"
+
+/* The ABI structs have no implicit padding: their sizes are these sums. */
+static_assert(sizeof(struct ntmem_version) == 64);
+static_assert(sizeof(struct ntmem_reserve) == 48);
+static_assert(sizeof(struct ntmem_range) == 48);
+static_assert(sizeof(struct ntmem_protect) == 48);
+static_assert(sizeof(struct ntmem_query) == 72);
+
+/* Every struct starts with __u32 size, __u32 flags. */
+#define NTMEM_MIN_USIZE		8
+
+/*
+ * Copy a struct of @ksize bytes that starts with its user-side size.  An
+ * older (smaller) struct reads as zero-extended; a newer one must have a
+ * zero tail.  Returns the user size, or a negative errno.
+ */
+static int ntmem_copy_in(void *kdst, size_t ksize, void __user *usrc)
+{
+	u32 usize;
+	int err;
+
+	if (get_user(usize, (u32 __user *)usrc))
+		return -EFAULT;
+	if (usize < NTMEM_MIN_USIZE)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	err = copy_struct_from_user(kdst, ksize, usrc, usize);
+	return err ? err : usize;
+}
+
+static int ntmem_copy_out(void __user *udst, const void *ksrc, size_t ksize,
+			  u32 usize)
+{
+	return copy_to_user(udst, ksrc, min_t(size_t, ksize, usize)) ?
+	       -EFAULT : 0;
+}
+
+static bool ntmem_zeroed(const u64 *words, size_t n)
+{
+	while (n--)
+		if (words[n])
+			return false;
+	return true;
+}
+
+/* A page-aligned, non-empty range inside the user range ntmem manages. */
+static int ntmem_check_range(u64 addr, u64 len)
+{
+	if (!len || !PAGE_ALIGNED(addr) || !PAGE_ALIGNED(len))
+		return -EINVAL;
+	if (addr < NTMEM_MIN_ADDRESS || addr >= NTMEM_MAX_ADDRESS ||
+	    len > NTMEM_MAX_ADDRESS - addr)
+		return -EINVAL;
+	return 0;
+}
+
+static int ntmem_ioc_version(void __user *uarg)
+{
+	struct ntmem_version v;
+	int usize = ntmem_copy_in(&v, sizeof(v), uarg);
+
+	if (usize < 0)
+		return usize;
+	if (v.reserved0 || !ntmem_zeroed(v.reserved, ARRAY_SIZE(v.reserved)))
+		return -EINVAL;
+	v.major = NTMEM_API_MAJOR;
+	v.minor = NTMEM_API_MINOR;
+	v.features = NTMEM_FEATURE_RESET | NTMEM_FEATURE_GUARD |
+		     NTMEM_FEATURE_EXEC;
+	v.page_size = PAGE_SIZE;
+	v.granularity = NTMEM_GRANULARITY;
+	return ntmem_copy_out(uarg, &v, sizeof(v), usize);
+}
+
+static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
+{
+	struct ntmem_reserve a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	int err;
+
+	if (usize < 0)
+		return usize;
+	if (a.flags & ~(NTMEM_RESERVE_FIXED | NTMEM_RESERVE_TOP_DOWN) ||
+	    a.reserved0 || !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	if (a.protect && !ntmem_protect_valid(a.protect))
+		return -EINVAL;
+	if (!a.length || a.length > NTMEM_MAX_ADDRESS - NTMEM_MIN_ADDRESS)
+		return -EINVAL;
+	a.length = PAGE_ALIGN(a.length);
+	if (a.flags & NTMEM_RESERVE_FIXED) {
+		if (!IS_ALIGNED(a.addr, NTMEM_GRANULARITY))
+			return -EINVAL;
+		err = ntmem_check_range(a.addr, a.length);
+		if (err)
+			return err;
+	} else if (a.addr) {
+		/* a hint: rounded down to the granularity, ignored if unusable */
+		a.addr = ALIGN_DOWN(a.addr, NTMEM_GRANULARITY);
+		if (ntmem_check_range(a.addr, a.length))
+			a.addr = 0;
+	}
+	err = ntmem_reserve(nm, &a);
+	if (err)
+		return err;
+	return ntmem_copy_out(uarg, &a, sizeof(a), usize);
+}
+
+/* COMMIT, DECOMMIT, RESET and RESET_UNDO: a range inside one reservation. */
+static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
+			   void __user *uarg)
+{
+	u32 allowed_flags = nr == _IOC_NR(NTMEM_IOC_COMMIT) ?
+			    NTMEM_COMMIT_PREFAULT : 0;
+	struct vm_area_struct *vma;
+	struct ntmem_region *r;
+	struct ntmem_range a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	int err;
+
+	if (usize < 0)
+		return usize;
+	if (a.flags & ~allowed_flags || a.reserved0 ||
+	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	if (nr == _IOC_NR(NTMEM_IOC_COMMIT) ? !ntmem_protect_valid(a.protect) :
+	    a.protect)
+		return -EINVAL;
+	err = ntmem_check_range(a.addr, a.length);
+	if (err)
+		return err;
+
+	if (mmap_write_lock_killable(nm->mm))
+		return -EINTR;
+	r = ntmem_region_find(nm->mm, a.addr, a.length, &vma);
+	if (!r) {
+		err = -ENXIO;
+	} else if (nr == _IOC_NR(NTMEM_IOC_COMMIT)) {
+		err = ntmem_commit(r, vma, a.addr, a.length, a.protect, a.flags);
+	} else if (nr == _IOC_NR(NTMEM_IOC_DECOMMIT)) {
+		err = ntmem_decommit(r, vma, a.addr, a.length);
+	} else if (nr == _IOC_NR(NTMEM_IOC_RESET)) {
+		ntmem_reset(r, vma, a.addr, a.length);
+	} else {
+		err = ntmem_reset_undo(r, a.addr, a.length);
+	}
+	mmap_write_unlock(nm->mm);
+	return err;
+}
+
+static int ntmem_ioc_release(struct ntmem_mm *nm, void __user *uarg)
+{
+	struct ntmem_range a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+
+	if (usize < 0)
+		return usize;
+	if (a.flags || a.protect || a.reserved0 ||
+	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	if (ntmem_check_range(a.addr, a.length ? a.length : PAGE_SIZE))
+		return -EINVAL;
+	return ntmem_release(nm, a.addr, a.length);
+}
+
+static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
+{
+	struct vm_area_struct *vma;
+	struct ntmem_region *r;
+	struct ntmem_protect a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	u32 old = 0;
+	int err;
+
+	if (usize < 0)
+		return usize;
+	if (a.flags || !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	if (!ntmem_protect_valid(a.protect))
+		return -EINVAL;
+	err = ntmem_check_range(a.addr, a.length);
+	if (err)
+		return err;
+
+	if (mmap_write_lock_killable(nm->mm))
+		return -EINTR;
+	r = ntmem_region_find(nm->mm, a.addr, a.length, &vma);
+	err = r ? ntmem_protect(r, vma, a.addr, a.length, a.protect, &old) :
+		  -ENXIO;
+	mmap_write_unlock(nm->mm);
+	if (err)
+		return err;
+	a.old_protect = old;
+	return ntmem_copy_out(uarg, &a, sizeof(a), usize);
+}
+
+/* What a page-table protection looks like as a Windows protection. */
+static u32 ntmem_vm_flags_protect(vm_flags_t flags)
+{
+	bool w = flags & VM_WRITE;
+
+	if (flags & VM_EXEC)
+		return w ? NTMEM_PAGE_EXECUTE_READWRITE :
+		       (flags & VM_READ) ? NTMEM_PAGE_EXECUTE_READ :
+					   NTMEM_PAGE_EXECUTE;
+	if (w)
+		return NTMEM_PAGE_READWRITE;
+	return flags & VM_READ ? NTMEM_PAGE_READONLY : NTMEM_PAGE_NOACCESS;
+}
+
+static void ntmem_query_locked(struct mm_struct *mm, unsigned long addr,
+			       struct ntmem_query *q)
+{
+	struct vm_area_struct *vma = find_vma(mm, addr);
+	unsigned long next;
+
+	q->base = addr & PAGE_MASK;
+	if (vma && vma->vm_start <= addr) {
+		if (vma->vm_ops == &ntmem_vm_ops && vma->vm_private_data) {
+			ntmem_query_region(vma->vm_private_data, addr, q);
+			return;
+		}
+		q->alloc_base = vma->vm_start;
+		q->region_size = vma->vm_end - q->base;
+		q->state = NTMEM_STATE_OTHER;
+		q->protect = ntmem_vm_flags_protect(vma->vm_flags);
+		q->alloc_protect = q->protect;
+		return;
+	}
+	next = vma ? min_t(unsigned long, vma->vm_start, NTMEM_MAX_ADDRESS) :
+		     NTMEM_MAX_ADDRESS;
+	q->region_size = next - q->base;
+	q->state = NTMEM_STATE_FREE;
+	q->protect = NTMEM_PAGE_NOACCESS;
+}
+
+static int ntmem_ioc_query(struct ntmem_mm *nm, void __user *uarg)
+{
+	struct ntmem_query q;
+	int usize = ntmem_copy_in(&q, sizeof(q), uarg);
+	u64 addr;
+
+	if (usize < 0)
+		return usize;
+	if (q.flags || !ntmem_zeroed(q.reserved, ARRAY_SIZE(q.reserved)))
+		return -EINVAL;
+	if (q.addr >= NTMEM_MAX_ADDRESS)
+		return -EINVAL;
+	addr = q.addr;
+	memset(&q, 0, sizeof(q));
+	q.size = usize;
+	q.addr = addr;
+	if (mmap_read_lock_killable(nm->mm))
+		return -EINTR;
+	ntmem_query_locked(nm->mm, addr, &q);
+	mmap_read_unlock(nm->mm);
+	return ntmem_copy_out(uarg, &q, sizeof(q), usize);
+}
+
+long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ntmem_mm *nm = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	unsigned int nr = _IOC_NR(cmd);
+
+	/*
+	 * The struct size travels in the struct, so that it can grow; the
+	 * size bits of @cmd are not compared.
+	 */
+	if (_IOC_TYPE(cmd) != NTMEM_IOC_MAGIC)
+		return -ENOTTY;
+	if (current->mm != nm->mm)
+		return -EBADFD;
+
+	switch (nr) {
+	case _IOC_NR(NTMEM_IOC_VERSION):
+		return ntmem_ioc_version(uarg);
+	case _IOC_NR(NTMEM_IOC_RESERVE):
+		return ntmem_ioc_reserve(nm, uarg);
+	case _IOC_NR(NTMEM_IOC_COMMIT):
+	case _IOC_NR(NTMEM_IOC_DECOMMIT):
+	case _IOC_NR(NTMEM_IOC_RESET):
+	case _IOC_NR(NTMEM_IOC_RESET_UNDO):
+		return ntmem_ioc_range(nm, nr, uarg);
+	case _IOC_NR(NTMEM_IOC_RELEASE):
+		return ntmem_ioc_release(nm, uarg);
+	case _IOC_NR(NTMEM_IOC_PROTECT):
+		return ntmem_ioc_protect(nm, uarg);
+	case _IOC_NR(NTMEM_IOC_QUERY):
+		return ntmem_ioc_query(nm, uarg);
+	default:
+		return -ENOTTY;
+	}
+}

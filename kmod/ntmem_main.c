@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ntmem: Windows NT virtual-memory semantics on Linux.
+ *
+ * The misc device /dev/ntmem.  Each open file is bound to the address space
+ * of the process that opened it; all files of one address space share one
+ * struct ntmem_mm, so reservations outlive the file that made them and a
+ * new open can manage them again.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "ntmem.h"
+#include "ntmem_version.h"
+
+static LIST_HEAD(ntmem_mms);
+static DEFINE_MUTEX(ntmem_mms_lock);
+
+static void ntmem_mm_free(struct kref *kref)
+{
+	struct ntmem_mm *nm = container_of(kref, struct ntmem_mm, kref);
+
+	mutex_lock(&ntmem_mms_lock);
+	list_del(&nm->node);
+	mutex_unlock(&ntmem_mms_lock);
+	WARN_ON_ONCE(atomic_long_read(&nm->reservations) ||
+		     atomic_long_read(&nm->committed) ||
+		     atomic_long_read(&nm->resident));
+	mmdrop(nm->mm);
+	atomic_long_dec(&ntmem_stats.contexts);
+	kfree(nm);
+}
+
+void ntmem_mm_put(struct ntmem_mm *nm)
+{
+	kref_put(&nm->kref, ntmem_mm_free);
+}
+
+/* Find or create the ntmem_mm of current->mm and count one more open file. */
+static struct ntmem_mm *ntmem_mm_get_current(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct ntmem_mm *nm, *fresh;
+
+	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
+	if (!fresh)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_lock(&ntmem_mms_lock);
+	list_for_each_entry(nm, &ntmem_mms, node) {
+		if (nm->mm == mm && kref_get_unless_zero(&nm->kref)) {
+			nm->nr_files++;
+			mutex_unlock(&ntmem_mms_lock);
+			kfree(fresh);
+			return nm;
+		}
+	}
+	nm = fresh;
+	kref_init(&nm->kref);
+	mutex_init(&nm->map_lock);
+	mmgrab(mm);
+	nm->mm = mm;
+	nm->nr_files = 1;
+	list_add(&nm->node, &ntmem_mms);
+	atomic_long_inc(&ntmem_stats.contexts);
+	mutex_unlock(&ntmem_mms_lock);
+	return nm;
+}
+
+static int ntmem_open(struct inode *inode, struct file *file)
+{
+	struct ntmem_mm *nm;
+
+	if (!current->mm)
+		return -EINVAL;
+	nm = ntmem_mm_get_current();
+	if (IS_ERR(nm))
+		return PTR_ERR(nm);
+	file->private_data = nm;
+	return 0;
+}
+
+static int ntmem_release_file(struct inode *inode, struct file *file)
+{
+	struct ntmem_mm *nm = file->private_data;
+	struct file *anon = NULL;
+	bool last;
+
+	mutex_lock(&ntmem_mms_lock);
+	last = --nm->nr_files == 0;
+	mutex_unlock(&ntmem_mms_lock);
+
+	/*
+	 * The anon file refers back to @nm; drop ours with the last open file
+	 * to break the cycle.  Live mappings hold their own references.
+	 */
+	if (last) {
+		mutex_lock(&nm->map_lock);
+		anon = nm->file;
+		nm->file = NULL;
+		mutex_unlock(&nm->map_lock);
+	}
+	if (anon)
+		fput(anon);
+	ntmem_mm_put(nm);
+	return 0;
+}
+
+static const struct file_operations ntmem_fops = {
+	.owner		= THIS_MODULE,
+	.open		= ntmem_open,
+	.release	= ntmem_release_file,
+	.unlocked_ioctl	= ntmem_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice ntmem_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "ntmem",
+	.fops	= &ntmem_fops,
+	.groups	= ntmem_stats_groups,
+	/* isolation is per address space, so every user may open it */
+	.mode	= 0666,
+};
+
+static int __init ntmem_init(void)
+{
+	int err;
+
+	err = ntmem_reset_init();
+	if (err)
+		return err;
+	err = misc_register(&ntmem_misc);
+	if (err) {
+		ntmem_reset_exit();
+		return err;
+	}
+	pr_info("version %s loaded\n", NTMEM_VERSION);
+	return 0;
+}
+
+static void __exit ntmem_exit(void)
+{
+	misc_deregister(&ntmem_misc);
+	ntmem_reset_exit();
+}
+
+module_init(ntmem_init);
+module_exit(ntmem_exit);
+
+MODULE_DESCRIPTION("Windows NT virtual-memory semantics: reserve, commit, decommit, reset, protect, query");
+MODULE_AUTHOR("The ntmem developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(NTMEM_VERSION);

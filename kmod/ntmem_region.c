@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ntmem: the lifetime of a reservation.
+ *
+ * A reservation is one shared mapping of a per-mm anon-inode file, created
+ * by vm_mmap() from the RESERVE ioctl at a 64 KiB-aligned address.  The
+ * VMA is VM_MIXEDMAP so that it can hold both refcounted pages (which GUP,
+ * O_DIRECT and RSS see) and the special PTEs used for executable pages.
+ * It can be neither split nor moved, so a region and its VMA always cover
+ * the same range; it ends when the whole VMA is unmapped (RELEASE, munmap,
+ * exit), in ->close.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/slab.h>
+
+#include "ntmem.h"
+#include "ntmem_compat.h"
+
+static void ntmem_region_free(struct kref *kref)
+{
+	struct ntmem_region *r = container_of(kref, struct ntmem_region, kref);
+
+	ntmem_mm_put(r->nm);
+	kfree(r);
+}
+
+void ntmem_region_put(struct ntmem_region *r)
+{
+	kref_put(&r->kref, ntmem_region_free);
+}
+
+/*
+ * The region whose VMA holds all of [addr, addr + len), or NULL.  Caller
+ * holds mmap_lock of @mm.
+ */
+struct ntmem_region *ntmem_region_find(struct mm_struct *mm, unsigned long addr,
+				       unsigned long len,
+				       struct vm_area_struct **vmap)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+	if (!vma || vma->vm_ops != &ntmem_vm_ops || !vma->vm_private_data)
+		return NULL;
+	if (len > vma->vm_end - addr)
+		return NULL;
+	*vmap = vma;
+	return vma->vm_private_data;
+}
+
+/* Called only inside vm_mmap() from ntmem_reserve(), with @pending set. */
+static const struct ntmem_reserve *ntmem_pending(struct ntmem_mm *nm)
+{
+	if (READ_ONCE(nm->pending_task) != current)
+		return NULL;
+	return READ_ONCE(nm->pending);
+}
+
+/*
+ * Place a reservation at a multiple of 64 KiB: try the hint (or the top of
+ * the user range for TOP_DOWN) as it is, else ask the mm's own policy for
+ * 64 KiB - PAGE_SIZE more than needed and round its answer up.
+ */
+static unsigned long ntmem_get_unmapped_area(struct file *file,
+					     unsigned long addr,
+					     unsigned long len,
+					     unsigned long pgoff,
+					     unsigned long flags)
+{
+	const struct ntmem_reserve *args = ntmem_pending(file->private_data);
+	unsigned long base;
+
+	if (!args)
+		return -EPERM;
+	if (flags & MAP_FIXED)
+		return addr;
+	if (args->flags & NTMEM_RESERVE_TOP_DOWN)
+		addr = ALIGN_DOWN(NTMEM_MAX_ADDRESS - len, NTMEM_GRANULARITY);
+	if (addr) {
+		base = ntmem_mm_unmapped_area(addr, len, flags);
+		if (base == addr)
+			return base;
+	}
+	if (len > NTMEM_MAX_ADDRESS - NTMEM_GRANULARITY)
+		return -ENOMEM;
+	base = ntmem_mm_unmapped_area(0, len + NTMEM_GRANULARITY - PAGE_SIZE,
+				      flags);
+	if (IS_ERR_VALUE(base))
+		return base;
+	return ALIGN(base, NTMEM_GRANULARITY);
+}
+
+static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ntmem_mm *nm = file->private_data;
+	const struct ntmem_reserve *args = ntmem_pending(nm);
+	struct ntmem_region *r;
+
+	/* Only RESERVE maps this file; a user mmap() of it is refused. */
+	if (!args || vma->vm_mm != nm->mm)
+		return -EPERM;
+	if (!IS_ALIGNED(vma->vm_start, NTMEM_GRANULARITY) ||
+	    !(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	kref_init(&r->kref);
+	kref_get(&nm->kref);
+	r->nm = nm;
+	r->start = vma->vm_start;
+	r->end = vma->vm_end;
+	r->alloc_protect = args->protect;
+	r->nr_vmas = 1;
+	/* RCU mode: faults read the tree while a guard bit is cleared */
+	mt_init_flags(&r->state, MT_FLAGS_USE_RCU);
+	xa_init(&r->pages);
+	INIT_LIST_HEAD(&r->reset_node);
+
+	vma->vm_private_data = r;
+	vma->vm_ops = &ntmem_vm_ops;
+	/*
+	 * MIXEDMAP: refcounted pages and special PTEs side by side.  DONTCOPY:
+	 * a child does not inherit reservations.  DONTEXPAND: mremap cannot
+	 * grow it.  No VM_EXEC: executable pages get execute permission in
+	 * their own PTEs, so the VMA need not allow it and noexec mounts do
+	 * not matter.
+	 */
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTCOPY | VM_DONTEXPAND);
+	vm_flags_clear(vma, VM_MAYEXEC);
+
+	atomic_long_inc(&nm->reservations);
+	atomic_long_inc(&ntmem_stats.reservations);
+	return 0;
+}
+
+static int ntmem_anon_release(struct inode *inode, struct file *file)
+{
+	ntmem_mm_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations ntmem_anon_fops = {
+	.owner			= THIS_MODULE,
+	.mmap			= ntmem_anon_mmap,
+	.get_unmapped_area	= ntmem_get_unmapped_area,
+	.release		= ntmem_anon_release,
+	.llseek			= noop_llseek,
+};
+
+int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
+{
+	unsigned long flags = MAP_SHARED, addr;
+	struct file *file;
+
+	if (mutex_lock_killable(&nm->map_lock))
+		return -EINTR;
+	if (!nm->file) {
+		file = anon_inode_getfile("[ntmem]", &ntmem_anon_fops, nm, O_RDWR);
+		if (IS_ERR(file)) {
+			mutex_unlock(&nm->map_lock);
+			return PTR_ERR(file);
+		}
+		kref_get(&nm->kref);	/* dropped in ntmem_anon_release() */
+		nm->file = file;
+	}
+	if (args->flags & NTMEM_RESERVE_FIXED)
+		flags |= MAP_FIXED_NOREPLACE;
+
+	WRITE_ONCE(nm->pending, args);
+	WRITE_ONCE(nm->pending_task, current);
+	addr = vm_mmap(nm->file, args->addr, args->length,
+		       PROT_READ | PROT_WRITE, flags, 0);
+	WRITE_ONCE(nm->pending_task, NULL);
+	WRITE_ONCE(nm->pending, NULL);
+
+	if (!IS_ERR_VALUE(addr) &&
+	    args->length > NTMEM_MAX_ADDRESS - addr) {
+		vm_munmap(addr, args->length);
+		addr = -ENOMEM;
+	}
+	mutex_unlock(&nm->map_lock);
+	if (IS_ERR_VALUE(addr))
+		return addr;
+	args->addr = addr;
+	return 0;
+}
+
+int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len)
+{
+	struct vm_area_struct *vma;
+	struct ntmem_region *r;
+	unsigned long size = 0;
+	int err = 0;
+
+	if (mutex_lock_killable(&nm->map_lock))
+		return -EINTR;
+	if (mmap_read_lock_killable(nm->mm)) {
+		mutex_unlock(&nm->map_lock);
+		return -EINTR;
+	}
+	r = ntmem_region_find(nm->mm, addr, PAGE_SIZE, &vma);
+	if (!r || r->start != addr || (len && len != r->end - r->start))
+		err = -ENXIO;
+	else
+		size = r->end - r->start;
+	mmap_read_unlock(nm->mm);
+	/* map_lock keeps any other RESERVE or RELEASE off this range */
+	if (!err)
+		err = vm_munmap(addr, size);
+	mutex_unlock(&nm->map_lock);
+	return err;
+}
+
+/*
+ * A VMA copy: the child's in a fork after the program cleared VM_DONTCOPY
+ * with MADV_DOFORK, or mremap's temporary copy (which ->mremap refuses).
+ * The child's copy gets no pages (VM_WIPEONFORK makes fork skip the page
+ * tables, which ->open runs before) and no region: it faults like a hole.
+ */
+static void ntmem_vma_open(struct vm_area_struct *vma)
+{
+	struct ntmem_region *r = vma->vm_private_data;
+
+	if (!r)
+		return;
+	if (vma->vm_mm != r->nm->mm) {
+		vma->vm_private_data = NULL;
+		vm_flags_set(vma, VM_WIPEONFORK);
+		return;
+	}
+	r->nr_vmas++;
+	kref_get(&r->kref);
+}
+
+static void ntmem_vma_close(struct vm_area_struct *vma)
+{
+	struct ntmem_region *r = vma->vm_private_data;
+
+	if (!r)
+		return;
+	/* the page-table entries are already gone; free what they mapped */
+	if (--r->nr_vmas == 0) {
+		r->dead = true;
+		ntmem_pages_teardown(r);
+		atomic_long_dec(&r->nm->reservations);
+		atomic_long_dec(&ntmem_stats.reservations);
+	}
+	ntmem_region_put(r);
+}
+
+/* Partial munmap, mprotect or madvise would split the reservation. */
+static int ntmem_vma_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	return -EINVAL;
+}
+
+/* A moved reservation would no longer be where its owner thinks it is. */
+static int ntmem_vma_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+/* Protection is per page and belongs to PROTECT; mprotect() is refused. */
+static int ntmem_vma_mprotect(struct vm_area_struct *vma, unsigned long start,
+			      unsigned long end, unsigned long newflags)
+{
+	return -EACCES;
+}
+
+const struct vm_operations_struct ntmem_vm_ops = {
+	.open		= ntmem_vma_open,
+	.close		= ntmem_vma_close,
+	.may_split	= ntmem_vma_may_split,
+	.mremap		= ntmem_vma_mremap,
+	.mprotect	= ntmem_vma_mprotect,
+	.fault		= ntmem_fault,
+	.page_mkwrite	= ntmem_page_mkwrite,
+	.pfn_mkwrite	= ntmem_pfn_mkwrite,
+	.access		= ntmem_access,
+};
