@@ -72,7 +72,7 @@ struct ntmem_mm {
 	struct list_head node;
 	struct mm_struct *mm;
 	unsigned int nr_files;
-	struct mutex map_lock;
+	struct mutex map_lock;	/* serialises RESERVE and RELEASE */
 	struct file *file;
 	const struct ntmem_reserve *pending;
 	struct task_struct *pending_task;

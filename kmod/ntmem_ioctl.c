@@ -147,17 +147,16 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 	if (mmap_write_lock_killable(nm->mm))
 		return -EINTR;
 	r = ntmem_region_find(nm->mm, a.addr, a.length, &vma);
-	if (!r) {
+	if (!r)
 		err = -ENXIO;
-	} else if (nr == _IOC_NR(NTMEM_IOC_COMMIT)) {
+	else if (nr == _IOC_NR(NTMEM_IOC_COMMIT))
 		err = ntmem_commit(r, vma, a.addr, a.length, a.protect, a.flags);
-	} else if (nr == _IOC_NR(NTMEM_IOC_DECOMMIT)) {
+	else if (nr == _IOC_NR(NTMEM_IOC_DECOMMIT))
 		err = ntmem_decommit(r, vma, a.addr, a.length);
-	} else if (nr == _IOC_NR(NTMEM_IOC_RESET)) {
+	else if (nr == _IOC_NR(NTMEM_IOC_RESET))
 		ntmem_reset(r, vma, a.addr, a.length);
-	} else {
+	else
 		err = ntmem_reset_undo(r, a.addr, a.length);
-	}
 	mmap_write_unlock(nm->mm);
 	return err;
 }

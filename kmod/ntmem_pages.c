@@ -415,13 +415,14 @@ int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
 void ntmem_query_region(struct ntmem_region *r, unsigned long addr,
 			struct ntmem_query *q)
 {
+	MA_STATE(mas, &r->state, 0, 0);
 	pgoff_t idx = (addr - r->start) >> PAGE_SHIFT;
 	pgoff_t end, max = ntmem_region_pages(r) - 1;
-	MA_STATE(mas, &r->state, idx, idx);
 	void *entry, *next;
 
 	/* the run of like pages from @idx up; adjacent equal runs join */
 	rcu_read_lock();
+	mas_set(&mas, idx);
 	entry = mas_walk(&mas);
 	end = mas.last;
 	while (end < max) {
@@ -446,9 +447,10 @@ void ntmem_query_region(struct ntmem_region *r, unsigned long addr,
 /* The region's VMA is gone (->close): free everything it still holds. */
 void ntmem_pages_teardown(struct ntmem_region *r)
 {
-	struct ntmem_span span = ntmem_scan_span(r, 0, ntmem_region_pages(r) - 1, 0);
+	pgoff_t last = ntmem_region_pages(r) - 1;
+	struct ntmem_span span = ntmem_scan_span(r, 0, last, 0);
 
-	ntmem_free_range(r, 0, ntmem_region_pages(r) - 1);
+	ntmem_free_range(r, 0, last);
 	ntmem_reset_forget(r);
 	ntmem_uncharge(r->nm, span.committed);
 	mtree_destroy(&r->state);

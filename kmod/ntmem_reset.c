@@ -8,7 +8,6 @@
 #include <linux/mm.h>
 #include <linux/shrinker.h>
 #include <linux/spinlock.h>
-#include <linux/version.h>
 
 #include "ntmem.h"
 
@@ -101,7 +100,7 @@ static unsigned long ntmem_reset_scan(struct shrinker *s,
 	return freed ? freed : SHRINK_STOP;
 }
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+#ifndef NTMEM_HAVE_SHRINKER_ALLOC
 static struct shrinker ntmem_reset_shrinker_s = {
 	.count_objects	= ntmem_reset_count,
 	.scan_objects	= ntmem_reset_scan,

@@ -11,31 +11,45 @@
 
 struct ntmem_stats ntmem_stats;
 
-#define NTMEM_STAT_ATTR(name)						\
-static ssize_t name##_show(struct device *dev,				\
-			   struct device_attribute *attr, char *buf)	\
-{									\
-	return sysfs_emit(buf, "%ld\n",					\
-			  atomic_long_read(&ntmem_stats.name));		\
-}									\
-static DEVICE_ATTR_RO(name)
+struct ntmem_stat_attr {
+	struct device_attribute dev_attr;
+	atomic_long_t *value;
+};
 
-NTMEM_STAT_ATTR(reservations);
-NTMEM_STAT_ATTR(committed_pages);
-NTMEM_STAT_ATTR(resident_pages);
-NTMEM_STAT_ATTR(reset_pages);
-NTMEM_STAT_ATTR(contexts);
-NTMEM_STAT_ATTR(faults);
-NTMEM_STAT_ATTR(dropped_pages);
+static ssize_t ntmem_stat_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct ntmem_stat_attr *sa =
+		container_of(attr, struct ntmem_stat_attr, dev_attr);
+
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(sa->value));
+}
+
+static struct ntmem_stat_attr ntmem_stat_attrs[] = {
+	{ __ATTR(reservations, 0444, ntmem_stat_show, NULL),
+	  &ntmem_stats.reservations },
+	{ __ATTR(committed_pages, 0444, ntmem_stat_show, NULL),
+	  &ntmem_stats.committed_pages },
+	{ __ATTR(resident_pages, 0444, ntmem_stat_show, NULL),
+	  &ntmem_stats.resident_pages },
+	{ __ATTR(reset_pages, 0444, ntmem_stat_show, NULL),
+	  &ntmem_stats.reset_pages },
+	{ __ATTR(contexts, 0444, ntmem_stat_show, NULL),
+	  &ntmem_stats.contexts },
+	{ __ATTR(faults, 0444, ntmem_stat_show, NULL),
+	  &ntmem_stats.faults },
+	{ __ATTR(dropped_pages, 0444, ntmem_stat_show, NULL),
+	  &ntmem_stats.dropped_pages },
+};
 
 static struct attribute *ntmem_stats_attrs[] = {
-	&dev_attr_reservations.attr,
-	&dev_attr_committed_pages.attr,
-	&dev_attr_resident_pages.attr,
-	&dev_attr_reset_pages.attr,
-	&dev_attr_contexts.attr,
-	&dev_attr_faults.attr,
-	&dev_attr_dropped_pages.attr,
+	&ntmem_stat_attrs[0].dev_attr.attr,
+	&ntmem_stat_attrs[1].dev_attr.attr,
+	&ntmem_stat_attrs[2].dev_attr.attr,
+	&ntmem_stat_attrs[3].dev_attr.attr,
+	&ntmem_stat_attrs[4].dev_attr.attr,
+	&ntmem_stat_attrs[5].dev_attr.attr,
+	&ntmem_stat_attrs[6].dev_attr.attr,
 	NULL,
 };
 
