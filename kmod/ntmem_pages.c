@@ -282,31 +282,30 @@ int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 	return err;
 }
 
-/* Remove the memory of [first, last] from the store; PTEs are already gone. */
+/*
+ * Remove the memory of [first, last] from the store; PTEs are already gone.
+ * Each step looks the next entry up afresh: erasing can free xarray nodes,
+ * which an xas_for_each() walk would then resume past.
+ */
 static void ntmem_free_range(struct ntmem_region *r, pgoff_t first,
 			     pgoff_t last)
 {
-	XA_STATE(xas, &r->pages, first);
 	long freed = 0, unreset = 0;
+	unsigned long idx;
 	void *entry;
 
-	xas_lock(&xas);
-	xas_for_each(&xas, entry, last) {
-		if (xas_get_mark(&xas, NTMEM_MARK_RESET))
+	xa_for_each_range(&r->pages, idx, entry, first, last) {
+		xa_lock(&r->pages);
+		if (xa_get_mark(&r->pages, idx, NTMEM_MARK_RESET))
 			unreset++;
-		xas_store(&xas, NULL);
-		if (!xa_is_value(entry)) {
+		entry = __xa_erase(&r->pages, idx);
+		xa_unlock(&r->pages);
+		if (entry && !xa_is_value(entry)) {
 			put_page(entry);
 			freed++;
 		}
-		if (need_resched()) {
-			xas_pause(&xas);
-			xas_unlock(&xas);
-			cond_resched();
-			xas_lock(&xas);
-		}
+		cond_resched();
 	}
-	xas_unlock(&xas);
 	if (freed)
 		ntmem_resident_add(r, -freed);
 	if (unreset)
@@ -386,27 +385,26 @@ int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
 {
 	pgoff_t first = (addr - r->start) >> PAGE_SHIFT;
 	pgoff_t last = first + (len >> PAGE_SHIFT) - 1;
-	XA_STATE(xas, &r->pages, first);
 	long unmarked = 0;
+	unsigned long idx;
 	bool lost = false;
 	void *entry;
 
-	xas_lock(&xas);
-	xas_for_each(&xas, entry, last) {
-		if (xas_get_mark(&xas, NTMEM_MARK_LOST)) {
+	xa_for_each_range(&r->pages, idx, entry, first, last) {
+		xa_lock(&r->pages);
+		if (xa_get_mark(&r->pages, idx, NTMEM_MARK_LOST)) {
 			lost = true;
-			xas_clear_mark(&xas, NTMEM_MARK_LOST);
+			__xa_clear_mark(&r->pages, idx, NTMEM_MARK_LOST);
 		}
+		entry = xa_load(&r->pages, idx);
 		if (xa_is_value(entry)) {
-			xas_store(&xas, NULL);
-			continue;
-		}
-		if (xas_get_mark(&xas, NTMEM_MARK_RESET)) {
-			xas_clear_mark(&xas, NTMEM_MARK_RESET);
+			__xa_erase(&r->pages, idx);
+		} else if (xa_get_mark(&r->pages, idx, NTMEM_MARK_RESET)) {
+			__xa_clear_mark(&r->pages, idx, NTMEM_MARK_RESET);
 			unmarked++;
 		}
+		xa_unlock(&r->pages);
 	}
-	xas_unlock(&xas);
 	if (unmarked)
 		ntmem_reset_track(r, -unmarked);
 	return lost ? -EBUSY : 0;
