@@ -451,6 +451,12 @@ void ntmem_pages_teardown(struct ntmem_region *r)
 	ntmem_free_range(r, 0, last);
 	ntmem_reset_forget(r);
 	ntmem_uncharge(r->nm, span.committed);
+	/*
+	 * No reader is left (the VMA is gone and mmap_lock is held), so free
+	 * the tree directly: RCU-deferred destruction of a tree this size
+	 * crashed in mt_free_walk() on 6.1 and 6.12.
+	 */
+	mt_clear_in_rcu(&r->state);
 	mtree_destroy(&r->state);
 	xa_destroy(&r->pages);
 }

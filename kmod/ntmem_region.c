@@ -59,9 +59,11 @@ static const struct ntmem_reserve *ntmem_pending(struct ntmem_mm *nm)
 }
 
 /*
- * Place a reservation at a multiple of 64 KiB: try the hint (or the top of
- * the user range for TOP_DOWN) as it is, else ask the mm's own policy for
- * 64 KiB - PAGE_SIZE more than needed and round its answer up.
+ * Place a reservation at a multiple of 64 KiB, in a gap that also holds the
+ * rest of its last 64 KiB granule (the "slack", which belongs to nobody):
+ * try the hint (or the top of the user range for TOP_DOWN) as it is, else
+ * ask the mm's own policy for 64 KiB - PAGE_SIZE more than needed and round
+ * its answer up.
  */
 static unsigned long ntmem_get_unmapped_area(struct file *file,
 					     unsigned long addr,
@@ -70,22 +72,23 @@ static unsigned long ntmem_get_unmapped_area(struct file *file,
 					     unsigned long flags)
 {
 	const struct ntmem_reserve *args = ntmem_pending(file->private_data);
+	unsigned long span = ALIGN(len, NTMEM_GRANULARITY);
 	unsigned long base;
 
 	if (!args)
 		return -EPERM;
 	if (flags & MAP_FIXED)
 		return addr;
+	if (span > NTMEM_MAX_ADDRESS - NTMEM_GRANULARITY)
+		return -ENOMEM;
 	if (args->flags & NTMEM_RESERVE_TOP_DOWN)
-		addr = ALIGN_DOWN(NTMEM_MAX_ADDRESS - len, NTMEM_GRANULARITY);
+		addr = NTMEM_MAX_ADDRESS - span;
 	if (addr) {
-		base = ntmem_mm_unmapped_area(addr, len, flags);
+		base = ntmem_mm_unmapped_area(addr, span, flags);
 		if (base == addr)
 			return base;
 	}
-	if (len > NTMEM_MAX_ADDRESS - NTMEM_GRANULARITY)
-		return -ENOMEM;
-	base = ntmem_mm_unmapped_area(0, len + NTMEM_GRANULARITY - PAGE_SIZE,
+	base = ntmem_mm_unmapped_area(0, span + NTMEM_GRANULARITY - PAGE_SIZE,
 				      flags);
 	if (IS_ERR_VALUE(base))
 		return base;
@@ -203,8 +206,10 @@ int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len)
 		return -EINTR;
 	}
 	r = ntmem_region_find(nm->mm, addr, PAGE_SIZE, &vma);
-	if (!r || r->start != addr || (len && len != r->end - r->start))
+	if (!r || r->start != addr)
 		err = -ENXIO;
+	else if (len && len != r->end - r->start)
+		err = -EINVAL;	/* a reservation is released whole */
 	else
 		size = r->end - r->start;
 	mmap_read_unlock(nm->mm);

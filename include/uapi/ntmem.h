@@ -154,7 +154,8 @@ struct ntmem_reserve {
  * I/O), otherwise kept.  RESET_UNDO: succeeds if no page of the range was
  * dropped since its RESET (EBUSY otherwise; dropped pages read as zero);
  * either way the range is no longer reset.  RELEASE: @addr must be a
- * reservation's base; unmaps the whole reservation.
+ * reservation's base (ENXIO otherwise) and @length 0 or its whole length
+ * (EINVAL otherwise); unmaps the whole reservation.
  */
 struct ntmem_range {
 	__u32 size;
@@ -195,12 +196,14 @@ struct ntmem_protect {
  * @flags:    must be zero
  * @addr:     the address to query, in (need not be aligned)
  * @base:     @addr rounded down to a page, out
- * @alloc_base: base of the reservation (0 for free or other memory), out
+ * @alloc_base: base of the reservation; for other memory the start of its
+ *            mapping; 0 for free memory, out
  * @region_size: bytes from @base to the end of the run of pages with the
  *            same state and protection, inside the reservation; for free
  *            memory up to the next mapping or NTMEM_MAX_ADDRESS; for other
  *            memory up to the end of its mapping, out
- * @alloc_protect: the reservation's @protect, out
+ * @alloc_protect: the reservation's @protect; for other memory the
+ *            mapping's protection, out
  * @state:    NTMEM_STATE_*, out
  * @protect:  protection of committed pages, 0 for reserved pages,
  *            NTMEM_PAGE_NOACCESS for free memory, out

@@ -1,0 +1,967 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ntmem-bench: time each ntmem operation against the Linux primitive that
+ * does the nearest thing, both measured in the same run, and print one
+ * Markdown table.  Meant for a guest booted with -icount, where the clock
+ * counts instructions and the figures repeat from run to run.
+ *
+ * Timing never fails the run: the exit status is 1 only if an operation
+ * returned an error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uapi/ntmem.h>
+
+#include "bench_util.h"
+
+#define KIB		1024ULL
+#define MIB		(1024 * KIB)
+#define GIB		(1024 * MIB)
+#define TIB		(1024 * GIB)
+
+#define WARMUP		1
+#define REPS		5
+
+#define RESERVE_ITERS	200	/* row 1: reserve/commit/touch/release */
+#define RANGE_BYTES	(4 * MIB)	/* rows 3 and 4 */
+#define DROP_REPS	9
+#define PROTECT_ITERS	2000	/* row 5: pairs of protection changes */
+#define QUERY_FEW	10	/* row 6 */
+#define QUERY_MANY	10000
+#define QUERY_ITERS	20000
+
+static int ntfd = -1;
+static size_t page;
+static int failed;
+
+/* ---- ntmem ioctl wrappers: 0 or a negative errno ---- */
+
+static int nt_reserve(uint64_t len, uint64_t *base)
+{
+	struct ntmem_reserve r = { .size = sizeof(r), .length = len };
+
+	if (ioctl(ntfd, NTMEM_IOC_RESERVE, &r))
+		return -errno;
+	*base = r.addr;
+	return 0;
+}
+
+static int nt_range(unsigned long cmd, uint64_t addr, uint64_t len,
+		    uint32_t protect)
+{
+	struct ntmem_range r = {
+		.size = sizeof(r), .addr = addr, .length = len,
+		.protect = protect,
+	};
+
+	return ioctl(ntfd, cmd, &r) ? -errno : 0;
+}
+
+static int nt_commit(uint64_t addr, uint64_t len)
+{
+	return nt_range(NTMEM_IOC_COMMIT, addr, len, NTMEM_PAGE_READWRITE);
+}
+
+static int nt_release(uint64_t base)
+{
+	return nt_range(NTMEM_IOC_RELEASE, base, 0, 0);
+}
+
+static int nt_protect(uint64_t addr, uint64_t len, uint32_t protect)
+{
+	struct ntmem_protect p = {
+		.size = sizeof(p), .addr = addr, .length = len,
+		.protect = protect,
+	};
+
+	return ioctl(ntfd, NTMEM_IOC_PROTECT, &p) ? -errno : 0;
+}
+
+/* Reserve @len and commit it read-write; on failure nothing is left. */
+static int nt_alloc(uint64_t len, char **p)
+{
+	uint64_t base;
+	int err;
+
+	err = nt_reserve(len, &base);
+	if (err)
+		return err;
+	err = nt_commit(base, len);
+	if (err) {
+		nt_release(base);
+		return err;
+	}
+	*p = (char *)(uintptr_t)base;
+	return 0;
+}
+
+/* Anonymous private memory without transparent huge pages, so that both
+ * sides fault 4 KiB pages. */
+static int lx_alloc(size_t len, char **p)
+{
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		return -errno;
+	madvise(m, len, MADV_NOHUGEPAGE);
+	*p = m;
+	return 0;
+}
+
+static void touch(char *p, size_t len)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += page)
+		((volatile char *)p)[off] = 1;
+}
+
+/* ---- table ---- */
+
+enum row_kind { ROW_RATIO, ROW_INFO, ROW_KIB };
+
+struct row {
+	const char *id;
+	const char *name;
+	const char *linux_name;
+	enum row_kind kind;
+	double target;		/* max ratio, or max KiB for ROW_KIB */
+	const char *target_text;
+	double nt, lx;		/* ns/op, or KiB for ROW_KIB */
+	int err;		/* negative errno of the failed operation */
+};
+
+#define FMT_ROW "| %-2s | %-52s | %11s | %-46s | %11s | %6s | %-24s | %-5s |\n"
+
+static void print_header(void)
+{
+	printf(FMT_ROW, "#", "operation", "ntmem", "Linux primitive", "Linux",
+	       "ratio", "target", "meets");
+	printf("|----|%.54s|%.13s|%.48s|%.13s|%.8s|%.26s|%.7s|\n",
+	       "------------------------------------------------------------",
+	       "-------------", "------------------------------------------------",
+	       "-------------", "--------", "--------------------------",
+	       "-------");
+}
+
+static void print_row(const struct row *r)
+{
+	char nt[32], lx[32], ratio[16], meets[8];
+	const char *unit = r->kind == ROW_KIB ? "KiB" : "ns";
+
+	if (r->err) {
+		failed = 1;
+		snprintf(nt, sizeof(nt), "error");
+		printf(FMT_ROW, r->id, r->name, nt, r->linux_name, "-", "-",
+		       strerror(-r->err), "-");
+		fflush(stdout);
+		return;
+	}
+	snprintf(nt, sizeof(nt), "%.0f %s", r->nt, unit);
+	snprintf(lx, sizeof(lx), "%.0f %s", r->lx, unit);
+	switch (r->kind) {
+	case ROW_RATIO:
+		snprintf(ratio, sizeof(ratio), "%.2fx", r->nt / r->lx);
+		snprintf(meets, sizeof(meets), "%s",
+			 r->nt / r->lx <= r->target ? "yes" : "no");
+		break;
+	case ROW_INFO:
+		snprintf(ratio, sizeof(ratio), "%.2fx", r->nt / r->lx);
+		snprintf(meets, sizeof(meets), "-");
+		break;
+	case ROW_KIB:
+		snprintf(ratio, sizeof(ratio), "-");
+		snprintf(meets, sizeof(meets), "%s",
+			 r->nt < r->target ? "yes" : "no");
+		break;
+	}
+	printf(FMT_ROW, r->id, r->name, nt, r->linux_name, lx, ratio,
+	       r->target_text, meets);
+	fflush(stdout);
+}
+
+/* Lines printed under the table, collected while the rows run. */
+static char notes[4096];
+
+__attribute__((format(printf, 1, 2)))
+static void note(const char *fmt, ...)
+{
+	size_t len = strlen(notes);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(notes + len, sizeof(notes) - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Measure both sides of a timed row; the first error wins. */
+static void run_pair(struct row *r, bench_fn nt_fn, void *nt_ctx,
+		     bench_fn lx_fn, void *lx_ctx, int reps)
+{
+	r->err = bench_run(nt_fn, nt_ctx, WARMUP, reps, &r->nt);
+	if (!r->err)
+		r->err = bench_run(lx_fn, lx_ctx, WARMUP, reps, &r->lx);
+}
+
+/* ---- row 1: reserve + commit + touch one page + release ---- */
+
+static int nt_lifecycle(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	uint64_t t0, base;
+	int i, err, rel;
+
+	(void)ctx;
+	t0 = bench_now_ns();
+	for (i = 0; i < RESERVE_ITERS; i++) {
+		err = nt_reserve(NTMEM_GRANULARITY, &base);
+		if (err)
+			return err;
+		err = nt_commit(base, NTMEM_GRANULARITY);
+		if (!err)
+			*(volatile char *)(uintptr_t)base = 1;
+		rel = nt_release(base);
+		if (err || rel)
+			return err ? err : rel;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = RESERVE_ITERS;
+	return 0;
+}
+
+static int lx_lifecycle(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	uint64_t t0;
+	void *p;
+	int i;
+
+	(void)ctx;
+	t0 = bench_now_ns();
+	for (i = 0; i < RESERVE_ITERS; i++) {
+		p = mmap(NULL, NTMEM_GRANULARITY, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		if (mprotect(p, NTMEM_GRANULARITY, PROT_READ | PROT_WRITE)) {
+			munmap(p, NTMEM_GRANULARITY);
+			return -errno;
+		}
+		*(volatile char *)p = 1;
+		if (munmap(p, NTMEM_GRANULARITY))
+			return -errno;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = RESERVE_ITERS;
+	return 0;
+}
+
+/* ---- row 2: first-touch faults ---- */
+
+static int nt_first_touch(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	size_t len = *(size_t *)ctx;
+	uint64_t t0;
+	char *p;
+	int err;
+
+	err = nt_alloc(len, &p);
+	if (err)
+		return err;
+	t0 = bench_now_ns();
+	touch(p, len);
+	*ns = bench_now_ns() - t0;
+	*ops = len / page;
+	return nt_release((uintptr_t)p);
+}
+
+static int lx_first_touch(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	size_t len = *(size_t *)ctx;
+	uint64_t t0;
+	char *p;
+	int err;
+
+	err = lx_alloc(len, &p);
+	if (err)
+		return err;
+	t0 = bench_now_ns();
+	touch(p, len);
+	*ns = bench_now_ns() - t0;
+	*ops = len / page;
+	return munmap(p, len) ? -errno : 0;
+}
+
+/* ---- rows 3 and 4: drop a touched range; the range lives across reps ---- */
+
+/*
+ * Each repetition writes every page of the range, then times the drop.
+ * With @fresh the pages are newly faulted (the range is emptied first,
+ * untimed); without it the same pages are written again, which is the
+ * cheaper case for MADV_FREE: its pages are already on the lazy-free list.
+ */
+struct drop_ctx {
+	char *p;
+	unsigned long cmd;	/* ntmem ioctl */
+	int advice;		/* madvise */
+	int fresh;
+};
+
+static int nt_drop(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct drop_ctx *c = ctx;
+	uint64_t t0, addr = (uintptr_t)c->p;
+	int err = 0;
+
+	if (c->fresh)
+		err = nt_range(NTMEM_IOC_DECOMMIT, addr, RANGE_BYTES, 0);
+	/* After DECOMMIT the range must be committed again before a touch. */
+	if (!err && (c->fresh || c->cmd == NTMEM_IOC_DECOMMIT))
+		err = nt_commit(addr, RANGE_BYTES);
+	if (err)
+		return err;
+	touch(c->p, RANGE_BYTES);
+	t0 = bench_now_ns();
+	err = nt_range(c->cmd, addr, RANGE_BYTES, 0);
+	*ns = bench_now_ns() - t0;
+	*ops = RANGE_BYTES / page;
+	return err;
+}
+
+static int lx_drop(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct drop_ctx *c = ctx;
+	uint64_t t0;
+	int err;
+
+	if (c->fresh && madvise(c->p, RANGE_BYTES, MADV_DONTNEED))
+		return -errno;
+	touch(c->p, RANGE_BYTES);
+	t0 = bench_now_ns();
+	err = madvise(c->p, RANGE_BYTES, c->advice) ? -errno : 0;
+	*ns = bench_now_ns() - t0;
+	*ops = RANGE_BYTES / page;
+	return err;
+}
+
+static void row_drop(struct row *r, unsigned long cmd, int advice, int fresh)
+{
+	struct drop_ctx nt = { .cmd = cmd, .fresh = fresh };
+	struct drop_ctx lx = { .advice = advice, .fresh = fresh };
+	int err;
+
+	r->err = nt_alloc(RANGE_BYTES, &nt.p);
+	if (r->err)
+		return;
+	r->err = lx_alloc(RANGE_BYTES, &lx.p);
+	if (!r->err) {
+		run_pair(r, nt_drop, &nt, lx_drop, &lx, DROP_REPS);
+		munmap(lx.p, RANGE_BYTES);
+	}
+	err = nt_release((uintptr_t)nt.p);
+	if (!r->err)
+		r->err = err;
+}
+
+/* ---- row 5: one-page protection flip inside a touched 64 KiB region ---- */
+
+/* The middle page, so that mprotect has to split and re-merge its VMA. */
+#define FLIP_PAGE	8
+
+static int nt_flip(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	uint64_t t0, addr = (uintptr_t)ctx + FLIP_PAGE * page;
+	int i, err;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < PROTECT_ITERS; i++) {
+		err = nt_protect(addr, page, NTMEM_PAGE_READONLY);
+		if (!err)
+			err = nt_protect(addr, page, NTMEM_PAGE_READWRITE);
+		if (err)
+			return err;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = 2 * PROTECT_ITERS;
+	return 0;
+}
+
+static int lx_flip(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	char *addr = (char *)ctx + FLIP_PAGE * page;
+	uint64_t t0;
+	int i;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < PROTECT_ITERS; i++) {
+		if (mprotect(addr, page, PROT_READ) ||
+		    mprotect(addr, page, PROT_READ | PROT_WRITE))
+			return -errno;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = 2 * PROTECT_ITERS;
+	return 0;
+}
+
+static void row_flip(struct row *r)
+{
+	char *nt, *lx;
+	int err;
+
+	r->err = nt_alloc(NTMEM_GRANULARITY, &nt);
+	if (r->err)
+		return;
+	r->err = lx_alloc(NTMEM_GRANULARITY, &lx);
+	if (!r->err) {
+		touch(nt, NTMEM_GRANULARITY);
+		touch(lx, NTMEM_GRANULARITY);
+		run_pair(r, nt_flip, nt, lx_flip, lx, REPS);
+		munmap(lx, NTMEM_GRANULARITY);
+	}
+	err = nt_release((uintptr_t)nt);
+	if (!r->err)
+		r->err = err;
+}
+
+/* ---- row 6: QUERY against many reservations ---- */
+
+struct query_ctx {
+	uint64_t *bases;	/* 64 KiB reservations or mappings */
+	int n;
+	uint64_t *addrs;	/* QUERY_ITERS random pages among them */
+};
+
+static void query_pick(struct query_ctx *c)
+{
+	uint64_t seed = 42;
+	int i;
+
+	for (i = 0; i < QUERY_ITERS; i++)
+		c->addrs[i] = c->bases[bench_rand(&seed) % c->n] +
+			      (bench_rand(&seed) % (NTMEM_GRANULARITY / page)) *
+			      page;
+}
+
+static int nt_query_loop(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct query_ctx *c = ctx;
+	struct ntmem_query q;
+	uint64_t t0;
+	int i;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < QUERY_ITERS; i++) {
+		/* Fresh each time: the out fields must be zero going in. */
+		q = (struct ntmem_query){ .size = sizeof(q),
+					  .addr = c->addrs[i] };
+		if (ioctl(ntfd, NTMEM_IOC_QUERY, &q))
+			return -errno;
+		/* Cheap check that QUERY found the right reservation. */
+		if (q.alloc_base != (c->addrs[i] & ~(NTMEM_GRANULARITY - 1)))
+			return -EPROTO;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = QUERY_ITERS;
+	return 0;
+}
+
+static int lx_query_loop(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct query_ctx *c = ctx;
+	unsigned char vec;
+	uint64_t t0;
+	int i;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < QUERY_ITERS; i++)
+		if (mincore((void *)(uintptr_t)c->addrs[i], page, &vec))
+			return -errno;
+	*ns = bench_now_ns() - t0;
+	*ops = QUERY_ITERS;
+	return 0;
+}
+
+/* Grow to @n reservations, each with its first page committed. */
+static int nt_query_grow(struct query_ctx *c, int n)
+{
+	int err;
+
+	for (; c->n < n; c->n++) {
+		err = nt_reserve(NTMEM_GRANULARITY, &c->bases[c->n]);
+		if (!err)
+			err = nt_commit(c->bases[c->n], page);
+		if (err)
+			return err;
+	}
+	query_pick(c);
+	return 0;
+}
+
+/*
+ * @n separate anonymous 64 KiB mappings: one block with every second
+ * 64 KiB unmapped, so that no two of them merge into one VMA.
+ */
+static int lx_query_map(struct query_ctx *c, int n, char **block)
+{
+	size_t len = (size_t)n * 2 * NTMEM_GRANULARITY;
+	char *p;
+	int i;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	for (i = 0; i < n; i++) {
+		c->bases[i] = (uintptr_t)p + (uint64_t)i * 2 * NTMEM_GRANULARITY;
+		if (munmap((void *)(uintptr_t)(c->bases[i] + NTMEM_GRANULARITY),
+			   NTMEM_GRANULARITY)) {
+			munmap(p, len);
+			return -errno;
+		}
+	}
+	c->n = n;
+	*block = p;
+	query_pick(c);
+	return 0;
+}
+
+static void row_query(struct row *few, struct row *many)
+{
+	static uint64_t bases[QUERY_MANY], addrs[QUERY_ITERS];
+	struct query_ctx c = { .bases = bases, .addrs = addrs };
+	char *block;
+	int i, err;
+
+	few->err = nt_query_grow(&c, QUERY_FEW);
+	if (!few->err)
+		few->err = bench_run(nt_query_loop, &c, WARMUP, REPS, &few->nt);
+	many->err = few->err;
+	if (!many->err)
+		many->err = nt_query_grow(&c, QUERY_MANY);
+	if (!many->err)
+		many->err = bench_run(nt_query_loop, &c, WARMUP, REPS,
+				      &many->nt);
+	for (i = 0; i < c.n; i++) {
+		err = nt_release(bases[i]);
+		if (!many->err)
+			many->err = err;
+	}
+	if (few->err || many->err)
+		return;
+
+	few->err = lx_query_map(&c, QUERY_FEW, &block);
+	if (!few->err) {
+		few->err = bench_run(lx_query_loop, &c, WARMUP, REPS, &few->lx);
+		munmap(block, (size_t)QUERY_FEW * 2 * NTMEM_GRANULARITY);
+	}
+	many->err = few->err;
+	if (!many->err)
+		many->err = lx_query_map(&c, QUERY_MANY, &block);
+	if (!many->err) {
+		many->err = bench_run(lx_query_loop, &c, WARMUP, REPS,
+				      &many->lx);
+		munmap(block, (size_t)QUERY_MANY * 2 * NTMEM_GRANULARITY);
+	}
+}
+
+/* ---- row 7: kernel memory of a 1 TiB reservation ---- */
+
+enum { MI_FREE, MI_SLAB, MI_PGTABLES, MI_KSTACK, MI_VMALLOC, MI_PERCPU, MI_N };
+
+static const char *const mi_names[MI_N] = {
+	"MemFree:", "Slab:", "PageTables:", "KernelStack:", "VmallocUsed:",
+	"Percpu:",
+};
+
+static int meminfo_fd = -1, stat_refresh_fd = -1;
+
+/*
+ * Read the fields in KiB.  Writing stat_refresh first folds the per-CPU
+ * counter deltas, which otherwise hide changes of a few pages; the files
+ * stay open so that reading them allocates little.
+ */
+static int meminfo(long long v[MI_N])
+{
+	static char buf[8192];
+	ssize_t n;
+	char *s;
+	int i;
+
+	if (stat_refresh_fd >= 0 && pwrite(stat_refresh_fd, "1\n", 2, 0) < 0)
+		return -errno;
+	n = pread(meminfo_fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	for (i = 0; i < MI_N; i++) {
+		s = strstr(buf, mi_names[i]);
+		if (!s)
+			return -ENOENT;
+		v[i] = strtoll(s + strlen(mi_names[i]), NULL, 10);
+	}
+	return 0;
+}
+
+/*
+ * Growth in KiB of each field (MemFree: its drop).  MemFree misses pages
+ * taken from the per-CPU free lists, so the headline figure is the larger
+ * of the MemFree drop and the growth of the kernel's own categories.
+ */
+struct kmem {
+	long long d[MI_N];
+	long long kernel;	/* Slab + PageTables + KernelStack + Vmalloc + Percpu */
+	long long headline;
+};
+
+/* One map-and-touch of 1 TiB with ntmem (@nt) or mmap. */
+static int kmem_once(int nt, long long d[MI_N])
+{
+	long long a[MI_N], b[MI_N];
+	uint64_t base = 0;
+	void *p;
+	int i, err, rel;
+
+	err = meminfo(a);
+	if (err)
+		return err;
+	if (nt) {
+		err = nt_reserve(TIB, &base);
+		if (err)
+			return err;
+		err = nt_commit(base, page);
+		p = (void *)(uintptr_t)base;
+	} else {
+		p = mmap(NULL, TIB, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		err = mprotect(p, page, PROT_READ | PROT_WRITE) ? -errno : 0;
+	}
+	if (!err) {
+		*(volatile char *)p = 1;
+		err = meminfo(b);
+	}
+	if (nt)
+		rel = nt_release(base);
+	else
+		rel = munmap(p, TIB) ? -errno : 0;
+	if (err || rel)
+		return err ? err : rel;
+	for (i = 0; i < MI_N; i++)
+		d[i] = b[i] - a[i];
+	d[MI_FREE] = -d[MI_FREE];
+	return 0;
+}
+
+/* Median of each field over REPS runs after one warm-up. */
+static int kmem_median(int nt, struct kmem *m)
+{
+	long long d[MI_N];
+	double f[MI_N][REPS];
+	int i, j, err;
+
+	for (i = -WARMUP; i < REPS; i++) {
+		err = kmem_once(nt, d);
+		if (err)
+			return err;
+		for (j = 0; i >= 0 && j < MI_N; j++)
+			f[j][i] = (double)d[j];
+	}
+	m->kernel = 0;
+	for (j = 0; j < MI_N; j++) {
+		m->d[j] = (long long)bench_median(f[j], REPS);
+		if (j != MI_FREE)
+			m->kernel += m->d[j];
+	}
+	m->headline = m->d[MI_FREE] > m->kernel ? m->d[MI_FREE] : m->kernel;
+	return 0;
+}
+
+static void kmem_note(const char *who, const struct kmem *k)
+{
+	note("- row 7 %s: MemFree -%lld KiB; Slab %+lld, PageTables %+lld, KernelStack %+lld, VmallocUsed %+lld, Percpu %+lld (sum %+lld KiB)\n",
+	       who, k->d[MI_FREE], k->d[MI_SLAB], k->d[MI_PGTABLES],
+	       k->d[MI_KSTACK], k->d[MI_VMALLOC], k->d[MI_PERCPU], k->kernel);
+}
+
+/* ---- main ---- */
+
+/* The module's counters: all but contexts should be back to zero now. */
+static void print_counters(void)
+{
+	static const char *const names[] = {
+		"reservations", "committed_pages", "resident_pages",
+		"reset_pages", "contexts",
+	};
+	char path[96], buf[32];
+	unsigned int i;
+	FILE *f;
+
+	printf("- module counters after the run:");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/class/misc/ntmem/%s",
+			 names[i]);
+		f = fopen(path, "r");
+		if (!f || !fgets(buf, sizeof(buf), f))
+			snprintf(buf, sizeof(buf), "?");
+		if (f)
+			fclose(f);
+		buf[strcspn(buf, "\n")] = '\0';
+		printf(" %s=%s", names[i], buf);
+	}
+	printf("\n");
+}
+
+static long long mem_available_kib(void)
+{
+	char line[128];
+	long long kib = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %lld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * Under icount every iteration of a rep-prefixed string instruction counts
+ * as one instruction: with ERMS/FSRM the kernel zeroes and copies with
+ * rep stosb/movsb, so byte counts show up as nanoseconds.  Say so.
+ */
+static void print_cpu(void)
+{
+	char line[4096], model[128] = "?";
+	int erms = 0, fsrm = 0;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "model name", 10) && strchr(line, ':'))
+			snprintf(model, sizeof(model), "%s",
+				 strchr(line, ':') + 2);
+		if (!strncmp(line, "flags", 5)) {
+			erms = !!strstr(line, " erms");
+			fsrm = !!strstr(line, " fsrm");
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	model[strcspn(model, "\n")] = '\0';
+	printf("cpu:    %s; erms %s, fsrm %s\n", model, erms ? "yes" : "no",
+	       fsrm ? "yes" : "no");
+}
+
+static void print_banner(void)
+{
+	struct ntmem_version v = { .size = sizeof(v) };
+	struct utsname u;
+	char date[64];
+	time_t t = time(NULL);
+
+	uname(&u);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+	printf("kernel: %s %s %s %s\n", u.sysname, u.release, u.version,
+	       u.machine);
+	printf("date:   %s\n", date);
+	print_cpu();
+	if (ioctl(ntfd, NTMEM_IOC_VERSION, &v) == 0)
+		printf("ntmem:  ABI %u.%u, features 0x%llx, page %llu\n",
+		       v.major, v.minor, (unsigned long long)v.features,
+		       (unsigned long long)v.page_size);
+	else
+		printf("ntmem:  VERSION failed: %s\n", strerror(errno));
+	printf("times:  guest ns per operation, median of %d repetitions after %d warm-up (rows 3-4: %d)\n\n",
+	       REPS, WARMUP, DROP_REPS);
+}
+
+static void row1(void)
+{
+	struct row r = { "1", "reserve 64 KiB + commit RW + touch 1 page + release",
+		"mmap NONE + mprotect RW + touch + munmap", ROW_RATIO, 0.8,
+		"<= 0.8x", 0, 0, 0 };
+
+	run_pair(&r, nt_lifecycle, NULL, lx_lifecycle, NULL, REPS);
+	print_row(&r);
+}
+
+static void row2(void)
+{
+	static char name[64], lname[64];
+	static size_t len;
+	struct row r = { "2", name, lname, ROW_RATIO, 1.05, "<= 1.05x",
+		0, 0, 0 };
+
+	/* 256 MiB when the guest has room for it beside everything else. */
+	len = mem_available_kib() >= 384 * 1024 ? 256 * MIB : 64 * MIB;
+	snprintf(name, sizeof(name),
+		 "first-touch fault per page, %zu MiB committed",
+		 (size_t)(len / MIB));
+	snprintf(lname, sizeof(lname), "anon mmap %zu MiB first touch (no THP)",
+		 (size_t)(len / MIB));
+	run_pair(&r, nt_first_touch, &len, lx_first_touch, &len, REPS);
+	print_row(&r);
+}
+
+static void row3(void)
+{
+	struct row r = { "3", "DECOMMIT touched 4 MiB, per page",
+		"madvise(MADV_DONTNEED) 4 MiB, per page", ROW_RATIO, 1.2,
+		"<= 1.2x", 0, 0, 0 };
+
+	row_drop(&r, NTMEM_IOC_DECOMMIT, MADV_DONTNEED, 1);
+	print_row(&r);
+}
+
+static void row4a(void)
+{
+	struct row r = { "4a", "RESET touched 4 MiB (new pages), per page",
+		"madvise(MADV_FREE) 4 MiB (new pages), per page", ROW_RATIO,
+		1.2, "<= 1.2x", 0, 0, 0 };
+
+	row_drop(&r, NTMEM_IOC_RESET, MADV_FREE, 1);
+	print_row(&r);
+}
+
+static void row4b(void)
+{
+	struct row r = { "4b", "RESET 4 MiB again after rewrite, per page",
+		"madvise(MADV_FREE) again after rewrite", ROW_RATIO, 1.2,
+		"<= 1.2x", 0, 0, 0 };
+
+	row_drop(&r, NTMEM_IOC_RESET, MADV_FREE, 0);
+	print_row(&r);
+}
+
+static void row5(void)
+{
+	struct row r = { "5", "PROTECT 1 page RO<->RW in touched 64 KiB",
+		"mprotect 1 page R<->RW in 64 KiB", ROW_RATIO, 1.0,
+		"<= 1.0x", 0, 0, 0 };
+
+	row_flip(&r);
+	print_row(&r);
+}
+
+static void row6(void)
+{
+	static char scale[32];
+	struct row few = { "6a", "QUERY at random page, 10 reservations",
+		"mincore 1 page, 10 mappings", ROW_INFO, 0, "none", 0, 0, 0 };
+	struct row many = { "6b", "QUERY at random page, 10000 reservations",
+		"mincore 1 page, 10000 mappings", ROW_INFO, 0, "none",
+		0, 0, 0 };
+
+	row_query(&few, &many);
+	if (!few.err && !many.err) {
+		snprintf(scale, sizeof(scale), "none; 10000/10 = %.2fx",
+			 many.nt / few.nt);
+		many.target_text = scale;
+		note("- row 6 scaling 10000/10: QUERY %.2fx, mincore %.2fx\n",
+		     many.nt / few.nt, many.lx / few.lx);
+	}
+	print_row(&few);
+	print_row(&many);
+}
+
+static void row7(void)
+{
+	struct kmem knt = { 0 }, klx = { 0 };
+	struct row r = { "7", "kernel memory, 1 TiB reserved + 1 page touched",
+		"mmap 1 TiB NONE NORESERVE + mprotect + touch", ROW_KIB,
+		1024, "< 1024 KiB", 0, 0, 0 };
+
+	r.err = kmem_median(1, &knt);
+	if (!r.err)
+		r.err = kmem_median(0, &klx);
+	r.nt = knt.headline;
+	r.lx = klx.headline;
+	print_row(&r);
+	if (r.err)
+		return;
+	note("- row 7 figure = max(MemFree drop, kernel categories' growth); medians of %d\n",
+	     REPS);
+	kmem_note("ntmem", &knt);
+	kmem_note("mmap", &klx);
+}
+
+static const struct {
+	const char *id;
+	void (*run)(void);
+} rows[] = {
+	{ "1", row1 }, { "2", row2 }, { "3", row3 }, { "4a", row4a },
+	{ "4b", row4b }, { "5", row5 }, { "6", row6 }, { "7", row7 },
+};
+
+#define NROWS	(sizeof(rows) / sizeof(rows[0]))
+
+/* With arguments, run only the rows whose id starts with one of them. */
+static int selected(unsigned int i, int argc, char **argv)
+{
+	int a;
+
+	for (a = 1; a < argc; a++)
+		if (!strncmp(rows[i].id, argv[a], strlen(argv[a])))
+			return 1;
+	return argc < 2;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		for (i = 0; i < NROWS; i++)
+			if (!strncmp(rows[i].id, argv[a], strlen(argv[a])))
+				break;
+		if (i == NROWS || !argv[a][0]) {
+			fprintf(stderr, "usage: ntmem-bench [ROW...]   (rows: 1 2 3 4 4a 4b 5 6 7)\n");
+			return 2;
+		}
+	}
+	page = sysconf(_SC_PAGESIZE);
+	ntfd = open(NTMEM_DEVICE, O_RDWR | O_CLOEXEC);
+	if (ntfd < 0) {
+		fprintf(stderr, "ntmem-bench: %s: %s\n", NTMEM_DEVICE,
+			strerror(errno));
+		return 1;
+	}
+	meminfo_fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	if (meminfo_fd < 0) {
+		fprintf(stderr, "ntmem-bench: /proc/meminfo: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	/* Root only; without it small changes may not show. */
+	stat_refresh_fd = open("/proc/sys/vm/stat_refresh",
+			       O_WRONLY | O_CLOEXEC);
+	print_banner();
+	print_header();
+	for (i = 0; i < NROWS; i++)
+		if (selected(i, argc, argv))
+			rows[i].run();
+
+	printf("\nNotes:\n");
+	printf("- ratio = ntmem / Linux; meets is informational only.\n");
+	printf("%s", notes);
+	print_counters();
+	printf("ntmem-bench: %s\n",
+	       failed ? "FAILED (an operation errored)" : "done");
+	return failed;
+}

@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the ntmem selftests.  The /proc readers use plain
+ * read(2) into stack buffers, never stdio or malloc, so that calling them
+ * does not itself add a mapping (the heap) and disturb a VMA count.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ntmem_util.h"
+
+/* --- the device --------------------------------------------------------- */
+
+int ntmem_open(void)
+{
+	int fd = open(NTMEM_DEVICE, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int ntmem_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+int ntmem_version(int fd, struct ntmem_version *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->size = sizeof(*v);
+	return ntmem_ioctl(fd, NTMEM_IOC_VERSION, v);
+}
+
+uint64_t ntmem_features(int fd)
+{
+	struct ntmem_version v;
+
+	return ntmem_version(fd, &v) ? 0 : v.features;
+}
+
+int ntmem_reserve(int fd, void **addr, size_t *len, uint32_t flags,
+		  uint32_t protect)
+{
+	struct ntmem_reserve r = {
+		.size = sizeof(r),
+		.flags = flags,
+		.addr = (uintptr_t)*addr,
+		.length = *len,
+		.protect = protect,
+	};
+	int ret = ntmem_ioctl(fd, NTMEM_IOC_RESERVE, &r);
+
+	if (!ret) {
+		*addr = (void *)(uintptr_t)r.addr;
+		*len = r.length;
+	}
+	return ret;
+}
+
+void *ntmem_reserve_any(int fd, size_t len)
+{
+	void *addr = NULL;
+
+	return ntmem_reserve(fd, &addr, &len, 0, 0) ? NULL : addr;
+}
+
+int ntmem_range_ioctl(int fd, unsigned long cmd, uint64_t addr, uint64_t len,
+		      uint32_t protect, uint32_t flags)
+{
+	struct ntmem_range r = {
+		.size = sizeof(r),
+		.flags = flags,
+		.addr = addr,
+		.length = len,
+		.protect = protect,
+	};
+
+	return ntmem_ioctl(fd, cmd, &r);
+}
+
+int ntmem_commit(int fd, void *addr, size_t len, uint32_t protect,
+		 uint32_t flags)
+{
+	return ntmem_range_ioctl(fd, NTMEM_IOC_COMMIT, (uintptr_t)addr, len,
+				 protect, flags);
+}
+
+int ntmem_decommit(int fd, void *addr, size_t len)
+{
+	return ntmem_range_ioctl(fd, NTMEM_IOC_DECOMMIT, (uintptr_t)addr, len,
+				 0, 0);
+}
+
+int ntmem_reset(int fd, void *addr, size_t len)
+{
+	return ntmem_range_ioctl(fd, NTMEM_IOC_RESET, (uintptr_t)addr, len,
+				 0, 0);
+}
+
+int ntmem_reset_undo(int fd, void *addr, size_t len)
+{
+	return ntmem_range_ioctl(fd, NTMEM_IOC_RESET_UNDO, (uintptr_t)addr,
+				 len, 0, 0);
+}
+
+int ntmem_release(int fd, void *addr, size_t len)
+{
+	return ntmem_range_ioctl(fd, NTMEM_IOC_RELEASE, (uintptr_t)addr, len,
+				 0, 0);
+}
+
+int ntmem_protect(int fd, void *addr, size_t len, uint32_t protect,
+		  uint32_t *old_protect)
+{
+	struct ntmem_protect p = {
+		.size = sizeof(p),
+		.addr = (uintptr_t)addr,
+		.length = len,
+		.protect = protect,
+	};
+	int ret = ntmem_ioctl(fd, NTMEM_IOC_PROTECT, &p);
+
+	if (!ret && old_protect)
+		*old_protect = p.old_protect;
+	return ret;
+}
+
+int ntmem_query(int fd, const void *addr, struct ntmem_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->size = sizeof(*q);
+	q->addr = (uintptr_t)addr;
+	return ntmem_ioctl(fd, NTMEM_IOC_QUERY, q);
+}
+
+void *ntmem_find_free(int fd, size_t len)
+{
+	void *addr = ntmem_reserve_any(fd, len);
+
+	if (!addr || ntmem_release(fd, addr, 0))
+		return NULL;
+	return addr;
+}
+
+/* --- small file readers ------------------------------------------------- */
+
+struct line_reader {
+	int fd;
+	size_t len, pos;
+	char buf[16384];
+};
+
+static int lr_open(struct line_reader *lr, const char *path)
+{
+	lr->fd = open(path, O_RDONLY | O_CLOEXEC);
+	lr->len = lr->pos = 0;
+	return lr->fd < 0 ? -errno : 0;
+}
+
+/* Next line without its newline, NUL-terminated; NULL at the end. */
+static char *lr_next(struct line_reader *lr)
+{
+	for (;;) {
+		char *nl = memchr(lr->buf + lr->pos, '\n', lr->len - lr->pos);
+		ssize_t n;
+
+		if (nl) {
+			char *line = lr->buf + lr->pos;
+
+			*nl = '\0';
+			lr->pos = nl + 1 - lr->buf;
+			return line;
+		}
+		/* Move the partial line to the front and read more. */
+		memmove(lr->buf, lr->buf + lr->pos, lr->len - lr->pos);
+		lr->len -= lr->pos;
+		lr->pos = 0;
+		if (lr->len == sizeof(lr->buf) - 1)
+			lr->len = 0;		/* absurdly long line: drop */
+		n = read(lr->fd, lr->buf + lr->len, sizeof(lr->buf) - 1 - lr->len);
+		if (n <= 0) {
+			if (!lr->len)
+				return NULL;
+			lr->buf[lr->len] = '\0';	/* last line, no newline */
+			lr->pos = lr->len;
+			return lr->buf;
+		}
+		lr->len += n;
+	}
+}
+
+static void lr_close(struct line_reader *lr)
+{
+	close(lr->fd);
+}
+
+/* "Name:   123 kB" lines of /proc/meminfo and /proc/self/status. */
+static long field_kb(const char *path, const char *field)
+{
+	struct line_reader lr;
+	size_t flen = strlen(field);
+	long val = -1;
+	char *line;
+
+	if (lr_open(&lr, path))
+		return -1;
+	while ((line = lr_next(&lr))) {
+		if (!strncmp(line, field, flen) && line[flen] == ':') {
+			val = strtol(line + flen + 1, NULL, 10);
+			break;
+		}
+	}
+	lr_close(&lr);
+	return val;
+}
+
+long meminfo_kb(const char *field)
+{
+	return field_kb("/proc/meminfo", field);
+}
+
+long free_memory_kb(void)
+{
+	long free = meminfo_kb("MemFree"), pcp = 0;
+	struct line_reader lr;
+	char *line;
+
+	if (free < 0 || lr_open(&lr, "/proc/zoneinfo"))
+		return -1;
+	/* "count:" lines are the per-CPU free lists of each zone. */
+	while ((line = lr_next(&lr))) {
+		char *c = strstr(line, "count:");
+
+		if (c && strspn(line, " ") == (size_t)(c - line))
+			pcp += strtol(c + 6, NULL, 10);
+	}
+	lr_close(&lr);
+	return free + pcp * (PAGE_SZ / KiB);
+}
+
+long proc_status_kb(const char *field)
+{
+	return field_kb("/proc/self/status", field);
+}
+
+long rss_kb(void)
+{
+	return proc_status_kb("VmRSS");
+}
+
+long ntmem_counter(const char *name)
+{
+	char path[128], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/misc/ntmem/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+int ntmem_counters_read(struct ntmem_counters *c)
+{
+	c->reservations = ntmem_counter("reservations");
+	c->committed_pages = ntmem_counter("committed_pages");
+	c->resident_pages = ntmem_counter("resident_pages");
+	c->reset_pages = ntmem_counter("reset_pages");
+	c->contexts = ntmem_counter("contexts");
+	return (c->reservations < 0 || c->committed_pages < 0 ||
+		c->resident_pages < 0 || c->reset_pages < 0 ||
+		c->contexts < 0) ? -1 : 0;
+}
+
+/* --- pagemap, maps, smaps ----------------------------------------------- */
+
+#define PM_PRESENT	(1ULL << 63)
+
+int pagemap_present(const void *addr)
+{
+	long n = pagemap_count_present(addr, 1);
+
+	return n < 0 ? (int)n : n > 0;
+}
+
+long pagemap_count_present(const void *addr, size_t len)
+{
+	uintptr_t first = (uintptr_t)addr / PAGE_SZ;
+	uintptr_t last = ((uintptr_t)addr + len - 1) / PAGE_SZ;
+	uint64_t ent[512];
+	long present = 0;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (first <= last) {
+		size_t cnt = last - first + 1;
+		ssize_t n;
+
+		if (cnt > 512)
+			cnt = 512;
+		n = pread(fd, ent, cnt * 8, first * 8);
+		if (n != (ssize_t)(cnt * 8)) {
+			close(fd);
+			return n < 0 ? -errno : -EIO;
+		}
+		for (size_t i = 0; i < cnt; i++)
+			present += !!(ent[i] & PM_PRESENT);
+		first += cnt;
+	}
+	close(fd);
+	return present;
+}
+
+static int parse_maps_line(const char *line, struct maps_entry *e)
+{
+	unsigned long start, end;
+	int name_off = 0;
+	char perms[8];
+
+	if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms,
+		   &name_off) < 3)
+		return 0;
+	e->start = start;
+	e->end = end;
+	memcpy(e->perms, perms, sizeof(e->perms));
+	e->name[0] = '\0';
+	if (name_off)
+		snprintf(e->name, sizeof(e->name), "%s", line + name_off);
+	return 1;
+}
+
+int maps_count(void)
+{
+	char buf[16384];
+	int fd, lines = 0;
+	ssize_t n;
+
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	close(fd);
+	return lines;
+}
+
+int maps_find(int pid, const void *addr, struct maps_entry *e)
+{
+	struct line_reader lr;
+	char path[64];
+	int found = 0;
+	char *line;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/maps");
+	if (lr_open(&lr, path))
+		return 0;
+	while ((line = lr_next(&lr))) {
+		struct maps_entry m;
+
+		if (parse_maps_line(line, &m) && m.start <= (uintptr_t)addr &&
+		    (uintptr_t)addr < m.end) {
+			*e = m;
+			found = 1;
+			break;
+		}
+	}
+	lr_close(&lr);
+	return found;
+}
+
+int maps_count_matching(const char *needle)
+{
+	struct line_reader lr;
+	int n = 0;
+	char *line;
+
+	if (lr_open(&lr, "/proc/self/maps"))
+		return -1;
+	while ((line = lr_next(&lr))) {
+		struct maps_entry m;
+
+		n += parse_maps_line(line, &m) && strstr(m.name, needle);
+	}
+	lr_close(&lr);
+	return n;
+}
+
+uintptr_t maps_next_start(const void *addr)
+{
+	uintptr_t best = UINTPTR_MAX;
+	struct line_reader lr;
+	char *line;
+
+	if (lr_open(&lr, "/proc/self/maps"))
+		return 0;
+	while ((line = lr_next(&lr))) {
+		struct maps_entry m;
+
+		if (parse_maps_line(line, &m) && m.start >= (uintptr_t)addr &&
+		    m.start < best)
+			best = m.start;
+	}
+	lr_close(&lr);
+	return best;
+}
+
+long smaps_rss_kb(const void *addr)
+{
+	struct line_reader lr;
+	int in_vma = 0;
+	long rss = -1;
+	char *line;
+
+	if (lr_open(&lr, "/proc/self/smaps"))
+		return -1;
+	while ((line = lr_next(&lr))) {
+		struct maps_entry m;
+
+		/* Field lines start with a capital letter, headers with hex. */
+		if (!(line[0] >= 'A' && line[0] <= 'Z') &&
+		    parse_maps_line(line, &m)) {
+			if (in_vma)
+				break;
+			in_vma = m.start <= (uintptr_t)addr &&
+				 (uintptr_t)addr < m.end;
+			continue;
+		}
+		if (in_vma && !strncmp(line, "Rss:", 4)) {
+			rss = strtol(line + 4, NULL, 10);
+			break;
+		}
+	}
+	lr_close(&lr);
+	return rss;
+}
+
+/* --- contents ----------------------------------------------------------- */
+
+uint64_t pattern_word(uintptr_t a, uint64_t seed)
+{
+	return (a * 0x9E3779B97F4A7C15ULL) ^ seed ^ (a >> 12);
+}
+
+void fill_pattern(void *p, size_t len, uint64_t seed)
+{
+	uint64_t *w = p;
+
+	if (((uintptr_t)p | len) & 7)
+		abort();
+	for (size_t i = 0; i < len / 8; i++)
+		w[i] = pattern_word((uintptr_t)&w[i], seed);
+}
+
+long check_pattern(const void *p, size_t len, uint64_t seed)
+{
+	const uint64_t *w = p;
+
+	if (((uintptr_t)p | len) & 7)
+		abort();
+	for (size_t i = 0; i < len / 8; i++) {
+		uint64_t want = pattern_word((uintptr_t)&w[i], seed);
+
+		if (w[i] != want) {
+			const unsigned char *a = (const void *)&w[i];
+			const unsigned char *b = (const void *)&want;
+			long off = i * 8;
+
+			while (*a == *b)
+				a++, b++, off++;
+			return off;
+		}
+	}
+	return -1;
+}
+
+long check_bytes(const void *p, size_t len, unsigned char c)
+{
+	const unsigned char *b = p;
+	size_t i = 0;
+
+	/* Word at a time where possible: TCG is slow. */
+	if (!((uintptr_t)p & 7)) {
+		const uint64_t *w = p;
+		uint64_t want = 0x0101010101010101ULL * c;
+
+		for (; i + 8 <= len; i += 8)
+			if (w[i / 8] != want)
+				break;
+	}
+	for (; i < len; i++)
+		if (b[i] != c)
+			return i;
+	return -1;
+}
+
+void touch_pages(void *p, size_t len, unsigned char c)
+{
+	for (size_t off = 0; off < len; off += PAGE_SZ)
+		((volatile unsigned char *)p)[off] = c;
+}
+
+/* --- faults ------------------------------------------------------------- */
+
+const unsigned char code_ret42[6] = { 0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3 };
+
+static __thread sigjmp_buf fault_env;
+static __thread volatile sig_atomic_t fault_armed;
+static __thread void *volatile fault_addr;
+static __thread volatile int fault_sig, fault_si_code;
+static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
+
+static void fault_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (!fault_armed) {
+		/* Not ours: die of it as if no handler were installed. */
+		signal(sig, SIG_DFL);
+		return;
+	}
+	fault_armed = 0;
+	fault_addr = si->si_addr;
+	fault_sig = sig;
+	fault_si_code = si->si_code;
+	siglongjmp(fault_env, 1);
+}
+
+static void fault_install(void)
+{
+	struct sigaction sa = {
+		.sa_sigaction = fault_handler,
+		.sa_flags = SA_SIGINFO,
+	};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+int fault_signo(void)
+{
+	return fault_sig;
+}
+
+int fault_code(void)
+{
+	return fault_si_code;
+}
+
+void *try_read(const void *addr)
+{
+	pthread_once(&fault_once, fault_install);
+	fault_sig = 0;
+	if (sigsetjmp(fault_env, 1))
+		return fault_addr;
+	fault_armed = 1;
+	(void)*(const volatile unsigned char *)addr;
+	fault_armed = 0;
+	return NULL;
+}
+
+void *try_write(void *addr, unsigned char val)
+{
+	pthread_once(&fault_once, fault_install);
+	fault_sig = 0;
+	if (sigsetjmp(fault_env, 1))
+		return fault_addr;
+	fault_armed = 1;
+	*(volatile unsigned char *)addr = val;
+	fault_armed = 0;
+	return NULL;
+}
+
+void *try_exec(const void *addr, int *ret)
+{
+	int (*volatile fn)(void) = (int (*)(void))(uintptr_t)addr;
+	int r;
+
+	pthread_once(&fault_once, fault_install);
+	fault_sig = 0;
+	if (sigsetjmp(fault_env, 1))
+		return fault_addr;
+	fault_armed = 1;
+	r = fn();
+	fault_armed = 0;
+	if (ret)
+		*ret = r;
+	return NULL;
+}
+
+/* --- processes ---------------------------------------------------------- */
+
+int run_in_child(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		_exit(fn(arg));
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+long memory_pressure(long floor_kb, bool (*stop)(void *), void *arg)
+{
+	const size_t chunk = 4 * MiB;
+	long held = -ENOMEM;
+	int pfd[2], status;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -errno;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		long mib = 0, total = meminfo_kb("MemTotal") / 1024;
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY);
+
+		if (fd >= 0) {
+			if (write(fd, "1000", 4) != 4)
+				_exit(2);
+			close(fd);
+		}
+		close(pfd[0]);
+		while (mib < total) {
+			if (stop && stop(arg))
+				break;
+			if (meminfo_kb("MemAvailable") < floor_kb)
+				break;
+			if (mmap(NULL, chunk, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+				 -1, 0) == MAP_FAILED)
+				break;
+			mib += chunk / MiB;
+		}
+		if (write(pfd[1], &mib, sizeof(mib)) != sizeof(mib))
+			_exit(1);
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &held, sizeof(held)) != sizeof(held))
+		held = -ENOMEM;		/* the child died, e.g. OOM-killed */
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	return held;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
