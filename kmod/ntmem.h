@@ -140,6 +140,7 @@ void ntmem_region_put(struct ntmem_region *r);
 /* ntmem_pages.c: page state of a region */
 bool ntmem_protect_valid(u32 protect);
 u32 ntmem_page_prot(struct ntmem_region *r, pgoff_t idx);
+int ntmem_commit_all(struct ntmem_region *r);
 int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 		 unsigned long addr, unsigned long len, u32 protect, u32 flags);
 int ntmem_decommit(struct ntmem_region *r, struct vm_area_struct *vma,

@@ -69,13 +69,21 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 	return VM_FAULT_LOCKED;
 }
 
-/* First write to a page mapped read-only. */
+/*
+ * First write to a page: either a write fault on a missing PTE, right after
+ * ntmem_fault() checked the protection (the PTE was not present: nothing
+ * left to check, and mmap_lock has been held since), or a write to a page
+ * mapped read-only.
+ */
 vm_fault_t ntmem_page_mkwrite(struct vm_fault *vmf)
 {
 	struct ntmem_region *r = vmf->vma->vm_private_data;
 	pgoff_t idx = ntmem_fault_idx(vmf);
 
-	if (!r || !ntmem_prot_writable(ntmem_page_prot(r, idx)))
+	if (!r)
+		return VM_FAULT_SIGSEGV;
+	if (pte_present(vmf->orig_pte) &&
+	    !ntmem_prot_writable(ntmem_page_prot(r, idx)))
 		return VM_FAULT_SIGSEGV;
 	/* the page has no mapping: it must come back locked */
 	lock_page(vmf->page);

@@ -94,10 +94,12 @@ static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
 
 	if (usize < 0)
 		return usize;
-	if (a.flags & ~(NTMEM_RESERVE_FIXED | NTMEM_RESERVE_TOP_DOWN) ||
+	if (a.flags & ~(NTMEM_RESERVE_FIXED | NTMEM_RESERVE_TOP_DOWN |
+			NTMEM_RESERVE_COMMIT) ||
 	    a.reserved0 || !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
-	if (a.protect && !ntmem_protect_valid(a.protect))
+	if ((a.protect || (a.flags & NTMEM_RESERVE_COMMIT)) &&
+	    !ntmem_protect_valid(a.protect))
 		return -EINVAL;
 	if (!a.length || a.length > NTMEM_MAX_ADDRESS - NTMEM_MIN_ADDRESS)
 		return -EINVAL;

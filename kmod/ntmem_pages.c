@@ -26,6 +26,7 @@
 #include "ntmem_compat.h"
 
 #define NTMEM_PREFAULT_BATCH	64
+#define NTMEM_FREE_BATCH	256
 
 bool ntmem_protect_valid(u32 protect)
 {
@@ -128,9 +129,13 @@ struct page *ntmem_get_page(struct ntmem_region *r, pgoff_t idx, bool *fresh)
 	void *old;
 
 again:
-	xa_lock(&r->pages);
 	old = xa_load(&r->pages, idx);
 	if (old && !xa_is_value(old)) {
+		xa_lock(&r->pages);
+		if (xa_load(&r->pages, idx) != old) {
+			xa_unlock(&r->pages);
+			goto again;
+		}
 		if (xa_get_mark(&r->pages, idx, NTMEM_MARK_RESET)) {
 			__xa_clear_mark(&r->pages, idx, NTMEM_MARK_RESET);
 			was_reset = true;
@@ -142,7 +147,6 @@ again:
 		*fresh = false;
 		return old;
 	}
-	xa_unlock(&r->pages);
 
 	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
 	if (!page)
@@ -282,30 +286,57 @@ int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 	return err;
 }
 
+/* RESERVE with NTMEM_RESERVE_COMMIT: a new region, committed whole. */
+int ntmem_commit_all(struct ntmem_region *r)
+{
+	unsigned long pages = ntmem_region_pages(r);
+	int err = ntmem_charge(r->nm, pages);
+
+	if (err)
+		return err;
+	err = mtree_store_range(&r->state, 0, pages - 1,
+				xa_mk_value(r->alloc_protect), GFP_KERNEL);
+	if (err)
+		ntmem_uncharge(r->nm, pages);
+	return err;
+}
+
 /*
  * Remove the memory of [first, last] from the store; PTEs are already gone.
- * Each step looks the next entry up afresh: erasing can free xarray nodes,
- * which an xas_for_each() walk would then resume past.
+ * Works in batches under the xarray lock, restarting each batch with a
+ * fresh walk: xas_pause() after an erase that freed a node would skip
+ * entries.
  */
 static void ntmem_free_range(struct ntmem_region *r, pgoff_t first,
 			     pgoff_t last)
 {
+	XA_STATE(xas, &r->pages, first);
 	long freed = 0, unreset = 0;
-	unsigned long idx;
+	unsigned long next;
+	unsigned int batch;
 	void *entry;
 
-	xa_for_each_range(&r->pages, idx, entry, first, last) {
-		xa_lock(&r->pages);
-		if (xa_get_mark(&r->pages, idx, NTMEM_MARK_RESET))
-			unreset++;
-		entry = __xa_erase(&r->pages, idx);
-		xa_unlock(&r->pages);
-		if (entry && !xa_is_value(entry)) {
-			put_page(entry);
-			freed++;
+	do {
+		batch = 0;
+		xas_lock(&xas);
+		xas_for_each(&xas, entry, last) {
+			if (xas_get_mark(&xas, NTMEM_MARK_RESET))
+				unreset++;
+			xas_store(&xas, NULL);
+			if (!xa_is_value(entry)) {
+				put_page(entry);
+				freed++;
+			}
+			if (++batch == NTMEM_FREE_BATCH)
+				break;
 		}
+		next = xas.xa_index + 1;
+		xas_unlock(&xas);
+		if (batch < NTMEM_FREE_BATCH || !next || next > last)
+			break;
 		cond_resched();
-	}
+		xas_set(&xas, next);
+	} while (true);
 	if (freed)
 		ntmem_resident_add(r, -freed);
 	if (unreset)

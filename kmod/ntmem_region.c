@@ -122,6 +122,16 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	mt_init_flags(&r->state, MT_FLAGS_USE_RCU);
 	xa_init(&r->pages);
 	INIT_LIST_HEAD(&r->reset_node);
+	if (args->flags & NTMEM_RESERVE_COMMIT) {
+		int err = ntmem_commit_all(r);
+
+		if (err) {
+			mtree_destroy(&r->state);
+			ntmem_mm_put(nm);
+			kfree(r);
+			return err;
+		}
+	}
 
 	vma->vm_private_data = r;
 	vma->vm_ops = &ntmem_vm_ops;

@@ -333,6 +333,39 @@ TEST_F(gup, pipe_read_into_committed)
 	free(src);
 }
 
+/*
+ * O_DIRECT, as Windows programs use VirtualAlloc'd buffers for unbuffered
+ * I/O: the block layer pins the buffer's pages with GUP and the device
+ * reads and writes them directly.  Needs a block device: the VM runner
+ * loads brd, which gives /dev/ram0.
+ */
+TEST_F(gup, o_direct_read_write)
+{
+	const size_t len = 64 * KiB;
+	char *expect = malloc(len);
+	int dev;
+
+	ASSERT_NE(NULL, expect);
+	dev = open("/dev/ram0", O_RDWR | O_DIRECT);
+	if (dev < 0) {
+		free(expect);
+		SKIP(return, "no /dev/ram0 to do O_DIRECT on: %s", strerror(errno));
+	}
+	fill_pattern(self->p, len, 77);
+	memcpy(expect, self->p, len);
+	/* out of ntmem memory, straight to the device */
+	ASSERT_EQ((ssize_t)len, pwrite(dev, self->p, len, 0));
+	/* and back, into pages that are committed but not yet touched */
+	ASSERT_EQ(0, ntmem_decommit(self->fd, self->p, len));
+	ASSERT_EQ(0, ntmem_commit(self->fd, self->p, len,
+				  NTMEM_PAGE_READWRITE, 0));
+	ASSERT_EQ(0, pagemap_count_present(self->p, len));
+	ASSERT_EQ((ssize_t)len, pread(dev, self->p, len, 0));
+	ASSERT_EQ(0, memcmp(self->p, expect, len));
+	close(dev);
+	free(expect);
+}
+
 /* A copy into memory the program may not write fails with EFAULT. */
 TEST_F(gup, syscall_into_protected_efault)
 {

@@ -107,6 +107,7 @@ struct ntmem_version {
 /* RESERVE flags */
 #define NTMEM_RESERVE_FIXED	(1U << 0)	/* @addr is required, not a hint */
 #define NTMEM_RESERVE_TOP_DOWN	(1U << 1)	/* place as high as possible */
+#define NTMEM_RESERVE_COMMIT	(1U << 2)	/* commit every page too */
 
 /**
  * struct ntmem_reserve - NTMEM_IOC_RESERVE: create a reservation.
@@ -116,11 +117,15 @@ struct ntmem_version {
  *            64 KiB-aligned base to use; out: the base
  * @length:   in: bytes, rounded up to pages; out: the rounded length
  * @protect:  the allocation protection, recorded and reported by QUERY as
- *            @alloc_protect (any valid protection, or 0); in
+ *            @alloc_protect (any valid protection, or 0 without
+ *            NTMEM_RESERVE_COMMIT); with NTMEM_RESERVE_COMMIT also the
+ *            protection of the committed pages; in
  * @reserved0: must be zero
  * @reserved: must be zero
  *
- * All pages start reserved.  A fixed range that overlaps any mapping fails
+ * All pages start reserved, or with NTMEM_RESERVE_COMMIT committed (one
+ * call for Windows' MEM_RESERVE | MEM_COMMIT: if the commit fails, no
+ * reservation is left).  A fixed range that overlaps any mapping fails
  * with EEXIST; no room fails with ENOMEM.
  */
 struct ntmem_reserve {
