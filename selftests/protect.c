@@ -364,7 +364,8 @@ TEST_F(protect, bad_protection_einval)
  * Many single-page protection changes stay inside one VMA: the process's
  * VMA count must not grow with them (a VMA per run would add ~131072).
  */
-TEST_F_TIMEOUT(protect, alternating_131072_changes_keep_vma_count, 150)
+/* minutes on the KASAN kernel under TCG */
+TEST_F_TIMEOUT(protect, alternating_131072_changes_keep_vma_count, 900)
 {
 	const uint32_t odd = self->exec ? NTMEM_PAGE_EXECUTE_READ :
 					  NTMEM_PAGE_NOACCESS;
