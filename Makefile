@@ -1,0 +1,196 @@
+# ntmem top-level Makefile.  The module's own build description is
+# kmod/Kbuild; this file wraps it for the running kernel (all, install),
+# for the test VM's kernels (modules KERNEL=...), for DKMS, and drives the
+# userspace parts and the checks.  `make help` lists the targets.
+
+TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+BUILD := $(TOP)/build
+CACHE ?= $(or $(NTMEM_CACHE),$(HOME)/.cache/ntmem)
+VM := $(TOP)/tools/vm
+
+# The one version, from the header the module uses for MODULE_VERSION.
+VERSION := $(shell sed -n 's/^\#define NTMEM_VERSION[[:space:]]*"\(.*\)"/\1/p' \
+	$(TOP)/kmod/ntmem_version.h)
+
+# The host's kernel: `all`, `install`, DKMS.
+KVER ?= $(shell uname -r)
+KERNEL_DIR ?= /lib/modules/$(KVER)/build
+
+# A test-VM kernel from the cache: 6.1, 6.12 or debug.
+KERNEL ?= 6.1
+KERNELS ?= 6.1 6.12 debug
+W ?=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+INCLUDEDIR ?= $(PREFIX)/include
+UDEVRULESDIR ?= /etc/udev/rules.d
+
+# sub SUBDIR [TARGET]: run SUBDIR's Makefile if it exists yet
+sub = $(if $(wildcard $(TOP)/$(1)/Makefile),$(MAKE) -C $(TOP)/$(1) $(2),@echo "$(1): no $(1)/Makefile, skipped")
+
+.PHONY: all host-module lib selftests bench-build examples modules kmod-build \
+	w1 checkpatch check demo bench install install-module install-udev \
+	install-headers install-lib uninstall dkms-install dkms-uninstall \
+	clean help
+
+all: host-module lib selftests bench-build examples
+
+host-module:
+ifeq ($(wildcard $(TOP)/kmod/Kbuild),)
+	@echo "module: skipped, kmod/Kbuild does not exist yet"
+else ifeq ($(wildcard $(KERNEL_DIR)/Makefile),)
+	@echo "module: skipped, no headers for the running kernel $(KVER) ($(KERNEL_DIR)); 'make modules KERNEL=6.1' builds for the test VM"
+else
+	$(MAKE) -C $(KERNEL_DIR) M=$(TOP)/kmod modules
+endif
+
+lib:
+	$(call sub,lib)
+selftests bench-build examples: lib
+selftests:
+	$(call sub,selftests)
+bench-build:
+	$(call sub,bench)
+examples:
+	$(call sub,examples)
+
+# ---- the module for a test-VM kernel ------------------------------------
+# build/<KERNEL>/kmod holds links to kmod/'s sources and build/<KERNEL>/
+# include one to include/, so each kernel builds apart and the Kbuild's
+# $(src)/../include still resolves.
+NTMEM_OUT ?= $(BUILD)/$(KERNEL)
+KMOD_SOURCES = $(filter-out %.mod.c,$(wildcard $(addprefix $(TOP)/kmod/,Kbuild *.c *.h *.S)))
+
+# shell: fetch (or build) the cache's kernel $(1)
+fetch = case "$(1)" in \
+	6.1|6.12) $(VM)/fetch $(1) ;; \
+	debug) $(VM)/build-debug-kernel ;; \
+	*) echo "KERNEL must be 6.1, 6.12 or debug, not '$(1)'" >&2; exit 1 ;; \
+	esac
+
+modules:
+	@$(call fetch,$(KERNEL))
+	@$(MAKE) --no-print-directory kmod-build
+	@echo "module: $(NTMEM_OUT)/ntmem.ko"
+
+kmod-build:
+	@test -f $(TOP)/kmod/Kbuild || { echo "kmod/Kbuild does not exist yet" >&2; exit 1; }
+	@mkdir -p $(NTMEM_OUT)/kmod
+	@find $(NTMEM_OUT)/kmod -maxdepth 1 -xtype l -delete
+	@ln -sfr $(KMOD_SOURCES) $(NTMEM_OUT)/kmod/
+	@ln -sfnr $(TOP)/include $(NTMEM_OUT)/include
+	$(MAKE) -C $(CACHE)/$(KERNEL)/build M=$(NTMEM_OUT)/kmod W=$(W) modules
+	@cp $(NTMEM_OUT)/kmod/ntmem.ko $(NTMEM_OUT)/ntmem.ko
+
+# W=1 from scratch against both Debian kernels; any compiler or modpost
+# warning fails.  (The Debian headers' "compiler differs" notice is not
+# about our code.)
+w1:
+	@fail=0; for k in 6.1 6.12; do \
+		$(call fetch,$$k) || exit 1; \
+		out=$(BUILD)/$$k/w1; rm -rf $$out; mkdir -p $$out; \
+		$(MAKE) --no-print-directory kmod-build KERNEL=$$k NTMEM_OUT=$$out W=1 \
+			>$$out/build.log 2>&1; rc=$$?; \
+		cat $$out/build.log; \
+		if [ $$rc -ne 0 ] || grep -i 'warning:' $$out/build.log | \
+			grep -qv 'compiler differs from the one used to build the kernel'; then \
+			echo "w1 $$k: FAIL"; fail=1; \
+		else echo "w1 $$k: PASS"; fi; \
+	done; exit $$fail
+
+CHECKPATCH_FILES = $(filter-out %.mod.c,$(wildcard $(TOP)/kmod/*.c $(TOP)/kmod/*.h)) \
+	$(TOP)/include/uapi/ntmem.h
+checkpatch:
+	@$(VM)/fetch source
+	@cd $(TOP) && out=$$($(CACHE)/source/scripts/checkpatch.pl --no-tree --strict \
+		--terse --show-types -f $(patsubst $(TOP)/%,%,$(CHECKPATCH_FILES)) 2>&1); rc=$$?; \
+	if [ $$rc -ne 0 ] || [ -n "$$out" ]; then printf '%s\n' "$$out"; \
+		echo "checkpatch: FAIL"; exit 1; fi; echo "checkpatch: PASS"
+
+# Selftests on each of $(KERNELS), then checkpatch and w1; ends with
+# "selftests: N passed, M failed".
+check:
+	@MAKE="$(MAKE)" KERNELS="$(KERNELS)" $(VM)/check
+
+demo:
+	@$(MAKE) --no-print-directory modules KERNEL=6.1
+	@$(MAKE) --no-print-directory examples
+	$(VM)/run --kernel 6.1 --add $(BUILD)/examples -- ./reservation-demo
+
+bench:
+	@$(MAKE) --no-print-directory modules KERNEL=6.1
+	@$(MAKE) --no-print-directory bench-build
+	$(VM)/run --kernel 6.1 --icount --add $(BUILD)/bench -- ./ntmem-bench
+
+# ---- installing on a real host (as root) ----------------------------------
+# The module goes to /lib/modules/$(KVER)/updates, the ABI header to
+# $(INCLUDEDIR)/ntmem/uapi/ntmem.h (so `#include <ntmem/uapi/ntmem.h>`),
+# the udev rule to $(UDEVRULESDIR).  DESTDIR is honoured throughout.
+install: install-module install-udev install-headers install-lib
+
+install-module:
+	$(MAKE) -C $(KERNEL_DIR) M=$(TOP)/kmod modules
+	$(MAKE) -C $(KERNEL_DIR) M=$(TOP)/kmod INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=updates modules_install
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+install-udev:
+	install -D -m 0644 $(TOP)/packaging/60-ntmem.rules $(DESTDIR)$(UDEVRULESDIR)/60-ntmem.rules
+	$(if $(DESTDIR),,-udevadm control --reload-rules 2>/dev/null)
+
+install-headers:
+	install -D -m 0644 $(TOP)/include/uapi/ntmem.h $(DESTDIR)$(INCLUDEDIR)/ntmem/uapi/ntmem.h
+
+# lib/Makefile installs the library itself, if it has an install target.
+LIB_INSTALLS := $(shell grep -s '^install:' $(TOP)/lib/Makefile)
+install-lib:
+ifneq ($(LIB_INSTALLS),)
+	$(MAKE) -C $(TOP)/lib install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+endif
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/ntmem.ko*
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-ntmem.rules
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/ntmem/uapi
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/ntmem 2>/dev/null
+ifneq ($(LIB_INSTALLS),)
+	$(MAKE) -C $(TOP)/lib uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+endif
+
+# DKMS: sources to /usr/src/ntmem-$(VERSION), then add, build, install.
+DKMS_SRC = $(DESTDIR)/usr/src/ntmem-$(VERSION)
+dkms-install: install-udev
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)/kmod
+	cp $(KMOD_SOURCES) $(DKMS_SRC)/kmod/
+	cp -r $(TOP)/include $(DKMS_SRC)/
+	sed 's/@NTMEM_VERSION@/$(VERSION)/' $(TOP)/dkms.conf >$(DKMS_SRC)/dkms.conf
+	$(if $(DESTDIR),,dkms add ntmem/$(VERSION) && dkms install ntmem/$(VERSION) -k $(KVER))
+
+dkms-uninstall:
+	-dkms remove ntmem/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# ---- housekeeping ---------------------------------------------------------
+clean:
+	rm -rf $(BUILD)
+	cd $(TOP)/kmod && rm -f *.o *.ko *.mod *.mod.c .*.cmd .*.d modules.order Module.symvers
+	rm -rf $(TOP)/kmod/.tmp_versions
+	-$(call sub,lib,clean)
+	-$(call sub,selftests,clean)
+	-$(call sub,bench,clean)
+	-$(call sub,examples,clean)
+
+help:
+	@echo 'ntmem $(VERSION) targets:'
+	@echo '  all (default)   module for the running kernel (if its headers exist),'
+	@echo '                  lib, selftests, bench-build, examples'
+	@echo '  modules         KERNEL=6.1|6.12|debug: build/$$KERNEL/ntmem.ko for the test VM'
+	@echo '  check           selftests in the VM on KERNELS="$(KERNELS)", checkpatch, w1'
+	@echo '  w1              W=1 builds against 6.1 and 6.12, failing on any warning'
+	@echo '  checkpatch      checkpatch --strict on kmod/ and the uapi header'
+	@echo '  demo, bench     run examples/reservation-demo or the benchmark in the VM'
+	@echo '  install, uninstall, dkms-install, dkms-uninstall   (as root; DESTDIR, PREFIX)'
+	@echo '  clean'
