@@ -13,22 +13,7 @@
 #include "kselftest_harness.h"
 #include "ntmem_util.h"
 
-FIXTURE(commit) {
-	int fd;
-};
-
-FIXTURE_SETUP(commit)
-{
-	self->fd = ntmem_open();
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", NTMEM_DEVICE,
-				      strerror(-self->fd));
-}
-
-FIXTURE_TEARDOWN(commit)
-{
-	if (self->fd > 0)
-		close(self->fd);
-}
+NTMEM_FD_FIXTURE(commit);
 
 TEST_F_TIMEOUT(commit, lazy_until_touched_256m, 90)
 {

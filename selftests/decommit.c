@@ -11,22 +11,7 @@
 #include "kselftest_harness.h"
 #include "ntmem_util.h"
 
-FIXTURE(decommit) {
-	int fd;
-};
-
-FIXTURE_SETUP(decommit)
-{
-	self->fd = ntmem_open();
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", NTMEM_DEVICE,
-				      strerror(-self->fd));
-}
-
-FIXTURE_TEARDOWN(decommit)
-{
-	if (self->fd > 0)
-		close(self->fd);
-}
+NTMEM_FD_FIXTURE(decommit);
 
 TEST_F_TIMEOUT(decommit, frees_memory_inside_the_call, 60)
 {
@@ -165,14 +150,11 @@ TEST_F(decommit, executable_pages)
 
 TEST_F(decommit, outside_one_reservation_enxio)
 {
-	char *f = ntmem_find_free(self->fd, 1 * MiB);
-	void *x = f, *y = f + 64 * KiB;
-	size_t xl = 64 * KiB, yl = 64 * KiB;
+	char *f = ntmem_reserve_adjacent_pair(self->fd);
+	char *y = f + 64 * KiB;
 	struct ntmem_query q;
 
 	ASSERT_NE(NULL, f);
-	ASSERT_EQ(0, ntmem_reserve(self->fd, &x, &xl, NTMEM_RESERVE_FIXED, 0));
-	ASSERT_EQ(0, ntmem_reserve(self->fd, &y, &yl, NTMEM_RESERVE_FIXED, 0));
 	ASSERT_EQ(0, ntmem_commit(self->fd, f, 64 * KiB,
 				  NTMEM_PAGE_READWRITE, 0));
 	ASSERT_EQ(0, ntmem_commit(self->fd, y, 64 * KiB,

@@ -685,3 +685,15 @@ uint64_t now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
+
+char *ntmem_reserve_adjacent_pair(int fd)
+{
+	char *f = ntmem_find_free(fd, 1 << 20);
+	void *x = f, *y = f + 0x10000;
+	size_t xl = 0x10000, yl = 0x10000;
+
+	if (!f || ntmem_reserve(fd, &x, &xl, NTMEM_RESERVE_FIXED, 0) ||
+	    ntmem_reserve(fd, &y, &yl, NTMEM_RESERVE_FIXED, 0))
+		return NULL;
+	return f;
+}

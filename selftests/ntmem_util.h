@@ -47,6 +47,8 @@ int ntmem_range_ioctl(int fd, unsigned long cmd, uint64_t addr, uint64_t len,
 
 /* A free, 64 KiB-aligned range of @len bytes (reserved and released). */
 void *ntmem_find_free(int fd, size_t len);
+/* Two adjacent 64 KiB reservations at a free address; the first's base or NULL. */
+char *ntmem_reserve_adjacent_pair(int fd);
 /* Features from VERSION, 0 if the call fails. */
 uint64_t ntmem_features(int fd);
 
@@ -158,5 +160,27 @@ static inline void *segv_addr(void *fault)
 
 /* The expression must complete without a fault. */
 #define ASSERT_NO_FAULT(fault) ASSERT_EQ(NULL, (fault))
+
+/*
+ * The fixture most tests need: FIXTURE(name) with self->fd, /dev/ntmem
+ * opened in setup (the test fails if it cannot be) and closed in teardown.
+ * Expand it after including kselftest_harness.h.
+ */
+#define NTMEM_FD_FIXTURE(name)						\
+	FIXTURE(name) {							\
+		int fd;							\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		self->fd = ntmem_open();				\
+		ASSERT_LE(0, self->fd) TH_LOG("open %s: %s",		\
+					      NTMEM_DEVICE,		\
+					      strerror(-self->fd));	\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		if (self->fd > 0)					\
+			close(self->fd);				\
+	}
 
 #endif /* NTMEM_UTIL_H */

@@ -14,22 +14,7 @@
 #include "kselftest_harness.h"
 #include "ntmem_util.h"
 
-FIXTURE(query) {
-	int fd;
-};
-
-FIXTURE_SETUP(query)
-{
-	self->fd = ntmem_open();
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", NTMEM_DEVICE,
-				      strerror(-self->fd));
-}
-
-FIXTURE_TEARDOWN(query)
-{
-	if (self->fd > 0)
-		close(self->fd);
-}
+NTMEM_FD_FIXTURE(query);
 
 TEST_F(query, regions_inside_a_reservation)
 {
@@ -126,14 +111,10 @@ TEST_F(query, slack_is_free)
 /* Adjacent reservations with equal attributes are separate regions. */
 TEST_F(query, adjacent_reservations_separate)
 {
-	char *f = ntmem_find_free(self->fd, 1 * MiB);
-	void *x = f, *y = f + 64 * KiB;
-	size_t xl = 64 * KiB, yl = 64 * KiB;
+	char *f = ntmem_reserve_adjacent_pair(self->fd);
 	struct ntmem_query q;
 
 	ASSERT_NE(NULL, f);
-	ASSERT_EQ(0, ntmem_reserve(self->fd, &x, &xl, NTMEM_RESERVE_FIXED, 0));
-	ASSERT_EQ(0, ntmem_reserve(self->fd, &y, &yl, NTMEM_RESERVE_FIXED, 0));
 	ASSERT_EQ(0, ntmem_query(self->fd, f, &q));
 	ASSERT_EQ(64 * KiB, q.region_size);
 	ASSERT_EQ((uintptr_t)f, q.alloc_base);

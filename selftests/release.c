@@ -16,22 +16,7 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-FIXTURE(release) {
-	int fd;
-};
-
-FIXTURE_SETUP(release)
-{
-	self->fd = ntmem_open();
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", NTMEM_DEVICE,
-				      strerror(-self->fd));
-}
-
-FIXTURE_TEARDOWN(release)
-{
-	if (self->fd > 0)
-		close(self->fd);
-}
+NTMEM_FD_FIXTURE(release);
 
 TEST_F(release, unmaps_and_frees)
 {
@@ -173,14 +158,11 @@ TEST_F(release, twice_enxio)
 /* Releasing one of two adjacent reservations leaves the other alone. */
 TEST_F(release, neighbour_untouched)
 {
-	char *f = ntmem_find_free(self->fd, 1 * MiB);
-	void *x = f, *y = f + 64 * KiB;
-	size_t xl = 64 * KiB, yl = 64 * KiB;
+	char *f = ntmem_reserve_adjacent_pair(self->fd);
+	char *y = f + 64 * KiB;
 	struct ntmem_query q;
 
 	ASSERT_NE(NULL, f);
-	ASSERT_EQ(0, ntmem_reserve(self->fd, &x, &xl, NTMEM_RESERVE_FIXED, 0));
-	ASSERT_EQ(0, ntmem_reserve(self->fd, &y, &yl, NTMEM_RESERVE_FIXED, 0));
 	ASSERT_EQ(0, ntmem_commit(self->fd, f, 64 * KiB,
 				  NTMEM_PAGE_READWRITE, 0));
 	ASSERT_EQ(0, ntmem_commit(self->fd, y, 64 * KiB, NTMEM_PAGE_READWRITE,

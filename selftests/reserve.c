@@ -13,22 +13,7 @@
 #include "kselftest_harness.h"
 #include "ntmem_util.h"
 
-FIXTURE(reserve) {
-	int fd;
-};
-
-FIXTURE_SETUP(reserve)
-{
-	self->fd = ntmem_open();
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", NTMEM_DEVICE,
-				      strerror(-self->fd));
-}
-
-FIXTURE_TEARDOWN(reserve)
-{
-	if (self->fd > 0)
-		close(self->fd);
-}
+NTMEM_FD_FIXTURE(reserve);
 
 TEST_F(reserve, one_gib_creates_vma_without_memory)
 {

@@ -16,22 +16,7 @@
 #define NRES	10000
 #define NQUERY	20000
 
-FIXTURE(scale) {
-	int fd;
-};
-
-FIXTURE_SETUP(scale)
-{
-	self->fd = ntmem_open();
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", NTMEM_DEVICE,
-				      strerror(-self->fd));
-}
-
-FIXTURE_TEARDOWN(scale)
-{
-	if (self->fd > 0)
-		close(self->fd);
-}
+NTMEM_FD_FIXTURE(scale);
 
 static char *bases[NRES];
 

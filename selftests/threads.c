@@ -200,22 +200,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-FIXTURE(threads) {
-	int fd;
-};
-
-FIXTURE_SETUP(threads)
-{
-	self->fd = ntmem_open();
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", NTMEM_DEVICE,
-				      strerror(-self->fd));
-}
-
-FIXTURE_TEARDOWN(threads)
-{
-	if (self->fd > 0)
-		close(self->fd);
-}
+NTMEM_FD_FIXTURE(threads);
 
 TEST_F_TIMEOUT(threads, racing_operations, 600)
 {

@@ -14,22 +14,7 @@
 #include "kselftest_harness.h"
 #include "ntmem_util.h"
 
-FIXTURE(version) {
-	int fd;
-};
-
-FIXTURE_SETUP(version)
-{
-	self->fd = ntmem_open();
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", NTMEM_DEVICE,
-				      strerror(-self->fd));
-}
-
-FIXTURE_TEARDOWN(version)
-{
-	if (self->fd > 0)
-		close(self->fd);
-}
+NTMEM_FD_FIXTURE(version);
 
 TEST_F(version, reports_abi)
 {
