@@ -290,6 +290,53 @@ TEST_F(lifetime, fork_child_gets_hole_and_ebadfd)
 	ASSERT_EQ(0, ntmem_release(self->fd, a.p, 0));
 }
 
+/*
+ * The child's copy after MADV_DOFORK: a mapping with no pages (not even the
+ * executable page, whose PTE holds no reference) that faults like a hole.
+ */
+static int child_after_dofork(void *arg)
+{
+	struct fork_arg *a = arg;
+	struct maps_entry e;
+
+	if (!maps_find(0, a->p, &e))
+		return 10;
+	if (try_read(a->p) != a->p || fault_signo() != SIGSEGV)
+		return 11;
+	if (try_read(a->p + PAGE_SZ) != a->p + PAGE_SZ)
+		return 12;
+	if (try_write(a->p + 3 * PAGE_SZ, 1) != a->p + 3 * PAGE_SZ)
+		return 13;
+	return 0;
+}
+
+TEST_F(lifetime, madv_dofork_child_gets_no_pages)
+{
+	struct fork_arg a = { self->fd, NULL, 64 * KiB };
+	struct ntmem_counters c0, c1;
+
+	a.p = ntmem_reserve_any(self->fd, a.len);
+	ASSERT_NE(NULL, a.p);
+	ASSERT_EQ(0, ntmem_commit(self->fd, a.p, 4 * PAGE_SZ,
+				  NTMEM_PAGE_READWRITE, 0));
+	fill_pattern(a.p, 4 * PAGE_SZ, 73);
+	if (ntmem_features(self->fd) & NTMEM_FEATURE_EXEC)
+		ASSERT_EQ(0, ntmem_protect(self->fd, a.p + PAGE_SZ, PAGE_SZ,
+					   NTMEM_PAGE_EXECUTE_READ, NULL));
+	/* every page mapped in the parent, the executable one included */
+	ASSERT_NO_FAULT(try_read(a.p + PAGE_SZ));
+	ASSERT_EQ(4, pagemap_count_present(a.p, 4 * PAGE_SZ));
+	ASSERT_EQ(0, madvise(a.p, a.len, MADV_DOFORK));
+	ASSERT_EQ(0, ntmem_counters_read(&c0));
+	ASSERT_EQ(0, run_in_child(child_after_dofork, &a));
+	ASSERT_EQ(0, ntmem_counters_read(&c1));
+	assert_counters_equal(_metadata, &c0, &c1);
+	/* the parent frees its pages while the child's copy is long gone */
+	ASSERT_EQ(-1, check_pattern(a.p, 4 * PAGE_SZ, 73));
+	ASSERT_EQ(0, ntmem_decommit(self->fd, a.p, 4 * PAGE_SZ));
+	ASSERT_EQ(0, ntmem_release(self->fd, a.p, 0));
+}
+
 static long delete_module(const char *name, unsigned int flags)
 {
 	return syscall(SYS_delete_module, name, flags);
