@@ -236,6 +236,7 @@ static void ntmem_query_locked(struct mm_struct *mm, unsigned long addr,
 			return;
 		}
 		q->alloc_base = vma->vm_start;
+		q->alloc_size = vma->vm_end - vma->vm_start;
 		q->region_size = vma->vm_end - q->base;
 		q->state = NTMEM_STATE_OTHER;
 		q->protect = ntmem_vm_flags_protect(vma->vm_flags);

@@ -466,6 +466,7 @@ void ntmem_query_region(struct ntmem_region *r, unsigned long addr,
 
 	q->base = addr & PAGE_MASK;
 	q->alloc_base = r->start;
+	q->alloc_size = r->end - r->start;
 	q->alloc_protect = r->alloc_protect;
 	q->region_size = (end - idx + 1) << PAGE_SHIFT;
 	q->state = entry ? NTMEM_STATE_COMMIT : NTMEM_STATE_RESERVE;

@@ -67,6 +67,7 @@ TEST_F(reserve, one_gib_creates_vma_without_memory)
 	ASSERT_EQ(0, ntmem_query(self->fd, p + 0x12345, &q));
 	ASSERT_EQ((uintptr_t)p + 0x12000, q.base);
 	ASSERT_EQ((uintptr_t)base, q.alloc_base);
+	ASSERT_EQ(len, q.alloc_size);
 	ASSERT_EQ(len - 0x12000, q.region_size);
 	ASSERT_EQ(NTMEM_STATE_RESERVE, q.state);
 	ASSERT_EQ(0, q.protect);

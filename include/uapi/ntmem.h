@@ -213,6 +213,8 @@ struct ntmem_protect {
  * @protect:  protection of committed pages, 0 for reserved pages,
  *            NTMEM_PAGE_NOACCESS for free memory, out
  * @type:     NTMEM_TYPE_PRIVATE inside a reservation, 0 otherwise, out
+ * @alloc_size: length of the reservation (of the mapping, for other
+ *            memory; 0 for free memory), out
  * @reserved: must be zero
  */
 struct ntmem_query {
@@ -226,7 +228,8 @@ struct ntmem_query {
 	__u32 state;
 	__u32 protect;
 	__u32 type;
-	__u64 reserved[2];
+	__u64 alloc_size;
+	__u64 reserved[1];
 };
 
 #define NTMEM_IOC_VERSION	_IOWR(NTMEM_IOC_MAGIC, 0x00, struct ntmem_version)
