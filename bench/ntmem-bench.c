@@ -915,6 +915,105 @@ static void row6(void)
 	print_row(&many);
 }
 
+/* ---- row 8: finding the written pages of 1 GiB, 1% written ---- */
+
+#define WW_SPAN		(1UL << 30)
+#define WW_EVERY	100
+
+struct ww_ctx {
+	char *p;
+	uint64_t *out;
+	size_t npages, written;
+	int pagemap;
+};
+
+static int nt_write_watch_scan(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct ww_ctx *c = ctx;
+	struct ntmem_write_watch w = {
+		.size = sizeof(w), .addr = (uintptr_t)c->p, .length = WW_SPAN,
+		.pages = (uintptr_t)c->out, .count = c->npages,
+	};
+	uint64_t t0 = bench_now_ns();
+
+	if (ioctl(ntfd, NTMEM_IOC_GET_WRITE_WATCH, &w))
+		return -errno;
+	*ns = bench_now_ns() - t0;
+	*ops = 1;
+	return w.count == c->written ? 0 : -EIO;
+}
+
+/* Linux's way: soft-dirty bits (bit 55) read from /proc/self/pagemap. */
+static int lx_soft_dirty_scan(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	static uint64_t buf[8192];
+	struct ww_ctx *c = ctx;
+	off_t off = (uintptr_t)c->p / page * sizeof(uint64_t);
+	uint64_t t0 = bench_now_ns();
+	size_t i, j, found = 0;
+
+	for (i = 0; i < c->npages; i += 8192) {
+		if (pread(c->pagemap, buf, sizeof(buf),
+			  off + i * sizeof(uint64_t)) != sizeof(buf))
+			return -EIO;
+		for (j = 0; j < 8192; j++)
+			found += (buf[j] >> 55) & 1;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = 1;
+	return found == c->written ? 0 : -EIO;
+}
+
+static void row8(void)
+{
+	struct row r = { "8", "GET_WRITE_WATCH, 1 GiB with 1% written",
+		"pagemap soft-dirty scan of 1 GiB", ROW_INFO, 0,
+		"far below touching 1 GiB", 0, 0, 0 };
+	struct ww_ctx nt = { 0 }, lx = { 0 };
+	struct ntmem_reserve res = {
+		.size = sizeof(res), .length = WW_SPAN,
+		.flags = NTMEM_RESERVE_WRITE_WATCH | NTMEM_RESERVE_COMMIT,
+		.protect = NTMEM_PAGE_READWRITE,
+	};
+	int fd;
+	size_t i;
+
+	nt.npages = lx.npages = WW_SPAN / page;
+	nt.out = calloc(nt.npages, sizeof(uint64_t));
+	if (!nt.out || ioctl(ntfd, NTMEM_IOC_RESERVE, &res)) {
+		r.err = -errno;
+		goto out;
+	}
+	nt.p = (char *)(uintptr_t)res.addr;
+	lx.p = mmap(NULL, WW_SPAN, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	lx.pagemap = open("/proc/self/pagemap", O_RDONLY);
+	fd = open("/proc/self/clear_refs", O_WRONLY);
+	if (lx.p == MAP_FAILED || lx.pagemap < 0 || fd < 0 ||
+	    write(fd, "4", 1) != 1) {
+		r.err = -errno;
+		goto out;
+	}
+	close(fd);
+	madvise(lx.p, WW_SPAN, MADV_NOHUGEPAGE);
+	for (i = 0; i < nt.npages; i += WW_EVERY) {
+		nt.p[i * page] = 1;
+		lx.p[i * page] = 1;
+		nt.written++;
+	}
+	lx.written = nt.written;
+	run_pair(&r, nt_write_watch_scan, &nt, lx_soft_dirty_scan, &lx, REPS);
+out:
+	print_row(&r);
+	if (nt.p)
+		nt_release((uintptr_t)nt.p);
+	if (lx.p && lx.p != MAP_FAILED)
+		munmap(lx.p, WW_SPAN);
+	if (lx.pagemap > 0)
+		close(lx.pagemap);
+	free(nt.out);
+}
+
 static void row7(void)
 {
 	struct kmem knt = { 0 }, klx = { 0 };
@@ -942,6 +1041,7 @@ static const struct {
 } rows[] = {
 	{ "1a", row1 }, { "1b", row1b }, { "2", row2 }, { "3", row3 }, { "4a", row4a },
 	{ "4b", row4b }, { "5", row5 }, { "6", row6 }, { "7", row7 },
+	{ "8", row8 },
 };
 
 #define NROWS	(sizeof(rows) / sizeof(rows[0]))

@@ -45,6 +45,7 @@
 /* xarray marks on region->pages entries */
 #define NTMEM_MARK_RESET	XA_MARK_0	/* reset: may be dropped */
 #define NTMEM_MARK_LOST		XA_MARK_1	/* dropped since its RESET */
+#define NTMEM_MARK_DIRTY	XA_MARK_2	/* written (write watch) */
 
 /* The value left in region->pages where the shrinker dropped a page. */
 #define NTMEM_DISCARDED		xa_mk_value(0)
@@ -89,6 +90,7 @@ struct ntmem_mm {
  * @start:     base address, 64 KiB aligned (invariant)
  * @end:       end address (invariant: the VMA can be neither split nor moved)
  * @alloc_protect: protection given at RESERVE (invariant)
+ * @write_watch: tracks writes, NTMEM_RESERVE_WRITE_WATCH (invariant)
  * @nr_vmas:   VMAs of @nm->mm pointing here (an mremap copy briefly makes
  *             two); changed under mmap_lock (write)
  * @dead:      set by ->close of the last VMA, under mmap_lock
@@ -109,6 +111,7 @@ struct ntmem_region {
 	unsigned long start;
 	unsigned long end;
 	u32 alloc_protect;
+	bool write_watch;
 	unsigned int nr_vmas;
 	bool dead;
 	struct maple_tree state;
@@ -167,6 +170,14 @@ vm_fault_t ntmem_page_mkwrite(struct vm_fault *vmf);
 vm_fault_t ntmem_pfn_mkwrite(struct vm_fault *vmf);
 int ntmem_access(struct vm_area_struct *vma, unsigned long addr, void *buf,
 		 int len, int write);
+
+/* ntmem_watch.c: write watch */
+void ntmem_watch_mark(struct ntmem_region *r, pgoff_t idx);
+unsigned int ntmem_watch_collect(struct ntmem_region *r,
+				 struct vm_area_struct *vma, pgoff_t *first,
+				 pgoff_t last, pgoff_t *out, unsigned int max,
+				 bool reset);
+pgoff_t *ntmem_watch_buffer(unsigned int *len);
 
 /* ntmem_reset.c: dropping reset pages under memory pressure */
 int ntmem_reset_init(void);

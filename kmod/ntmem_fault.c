@@ -54,6 +54,8 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 	atomic_long_inc(&ntmem_stats.faults);
 
 	if (ntmem_prot_executable(prot)) {
+		if (write)
+			ntmem_watch_mark(r, idx);
 		err = ntmem_map_exec_page(vmf->vma, vmf->address & PAGE_MASK,
 					  page, prot, write);
 		put_page(page);
@@ -85,6 +87,7 @@ vm_fault_t ntmem_page_mkwrite(struct vm_fault *vmf)
 	if (pte_present(vmf->orig_pte) &&
 	    !ntmem_prot_writable(ntmem_page_prot(r, idx)))
 		return VM_FAULT_SIGSEGV;
+	ntmem_watch_mark(r, idx);
 	/* the page has no mapping: it must come back locked */
 	lock_page(vmf->page);
 	return VM_FAULT_LOCKED;
@@ -98,6 +101,7 @@ vm_fault_t ntmem_pfn_mkwrite(struct vm_fault *vmf)
 
 	if (!r || !ntmem_prot_writable(ntmem_page_prot(r, idx)))
 		return VM_FAULT_SIGSEGV;
+	ntmem_watch_mark(r, idx);
 	return 0;
 }
 
@@ -128,10 +132,12 @@ int ntmem_access(struct vm_area_struct *vma, unsigned long addr, void *buf,
 		if (IS_ERR(page))
 			break;
 		kaddr = kmap_local_page(page);
-		if (write)
+		if (write) {
+			ntmem_watch_mark(r, idx);
 			memcpy(kaddr + off, buf + done, n);
-		else
+		} else {
 			memcpy(buf + done, kaddr + off, n);
+		}
 		kunmap_local(kaddr);
 		put_page(page);
 		done += n;

@@ -18,6 +18,7 @@ static_assert(sizeof(struct ntmem_reserve) == 48);
 static_assert(sizeof(struct ntmem_range) == 48);
 static_assert(sizeof(struct ntmem_protect) == 48);
 static_assert(sizeof(struct ntmem_query) == 72);
+static_assert(sizeof(struct ntmem_write_watch) == 56);
 
 /* Every struct starts with __u32 size, __u32 flags. */
 #define NTMEM_MIN_USIZE		8
@@ -80,7 +81,7 @@ static int ntmem_ioc_version(void __user *uarg)
 	v.major = NTMEM_API_MAJOR;
 	v.minor = NTMEM_API_MINOR;
 	v.features = NTMEM_FEATURE_RESET | NTMEM_FEATURE_GUARD |
-		     NTMEM_FEATURE_EXEC;
+		     NTMEM_FEATURE_EXEC | NTMEM_FEATURE_WRITE_WATCH;
 	v.page_size = PAGE_SIZE;
 	v.granularity = NTMEM_GRANULARITY;
 	return ntmem_copy_out(uarg, &v, sizeof(v), usize);
@@ -95,7 +96,7 @@ static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
 	if (usize < 0)
 		return usize;
 	if (a.flags & ~(NTMEM_RESERVE_FIXED | NTMEM_RESERVE_TOP_DOWN |
-			NTMEM_RESERVE_COMMIT) ||
+			NTMEM_RESERVE_COMMIT | NTMEM_RESERVE_WRITE_WATCH) ||
 	    a.reserved0 || !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
 	if ((a.protect || (a.flags & NTMEM_RESERVE_COMMIT)) &&
@@ -209,6 +210,127 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 	return ntmem_copy_out(uarg, &a, sizeof(a), usize);
 }
 
+/* The write-watch region holding [addr, addr + len), or NULL. */
+static struct ntmem_region *ntmem_watch_find(struct ntmem_mm *nm, u64 addr,
+					     u64 len,
+					     struct vm_area_struct **vma)
+{
+	struct ntmem_region *r = ntmem_region_find(nm->mm, addr, len, vma);
+
+	return r && r->write_watch ? r : NULL;
+}
+
+/*
+ * Copy the written pages out a chunk at a time: copy_to_user() may fault,
+ * which must not happen while mmap_lock is held (for write, with reset).
+ */
+static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
+{
+	struct ntmem_write_watch a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	bool reset = a.flags & NTMEM_WRITE_WATCH_RESET;
+	u64 __user *out = u64_to_user_ptr(a.pages);
+	struct vm_area_struct *vma;
+	struct ntmem_region *r;
+	pgoff_t first, last, *idx;
+	unsigned int chunk, n, i;
+	u64 stored = 0;
+	int err;
+
+	if (usize < 0)
+		return usize;
+	if (a.flags & ~NTMEM_WRITE_WATCH_RESET || !a.count ||
+	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	err = ntmem_check_range(a.addr, a.length);
+	if (err)
+		return err;
+	idx = ntmem_watch_buffer(&chunk);
+	if (!idx)
+		return -ENOMEM;
+	first = 0;
+	last = 0;
+	while (stored < a.count) {
+		err = reset ? mmap_write_lock_killable(nm->mm) :
+			      mmap_read_lock_killable(nm->mm);
+		if (err) {
+			err = -EINTR;
+			break;
+		}
+		r = ntmem_watch_find(nm, a.addr, a.length, &vma);
+		if (r) {
+			if (!stored) {
+				first = (a.addr - r->start) >> PAGE_SHIFT;
+				last = first + (a.length >> PAGE_SHIFT) - 1;
+			}
+			n = ntmem_watch_collect(r, vma, &first, last, idx,
+						min_t(u64, chunk, a.count - stored),
+						reset);
+			for (i = 0; i < n; i++)
+				idx[i] = r->start + (idx[i] << PAGE_SHIFT);
+		}
+		if (reset)
+			mmap_write_unlock(nm->mm);
+		else
+			mmap_read_unlock(nm->mm);
+		if (!r) {
+			err = -ENXIO;
+			break;
+		}
+		if (copy_to_user(out + stored, idx, n * sizeof(u64))) {
+			err = -EFAULT;
+			break;
+		}
+		stored += n;
+		if (first > last)
+			break;
+		cond_resched();
+	}
+	kfree(idx);
+	if (err)
+		return err;
+	a.count = stored;
+	return ntmem_copy_out(uarg, &a, sizeof(a), usize);
+}
+
+static int ntmem_ioc_reset_write_watch(struct ntmem_mm *nm, void __user *uarg)
+{
+	struct vm_area_struct *vma;
+	struct ntmem_region *r;
+	struct ntmem_range a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	pgoff_t first, last, *idx;
+	unsigned int chunk;
+	int err;
+
+	if (usize < 0)
+		return usize;
+	if (a.flags || a.protect || a.reserved0 ||
+	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	err = ntmem_check_range(a.addr, a.length);
+	if (err)
+		return err;
+	idx = ntmem_watch_buffer(&chunk);
+	if (!idx)
+		return -ENOMEM;
+	if (mmap_write_lock_killable(nm->mm)) {
+		kfree(idx);
+		return -EINTR;
+	}
+	r = ntmem_watch_find(nm, a.addr, a.length, &vma);
+	if (r) {
+		first = (a.addr - r->start) >> PAGE_SHIFT;
+		last = first + (a.length >> PAGE_SHIFT) - 1;
+		while (first <= last)
+			ntmem_watch_collect(r, vma, &first, last, idx, chunk,
+					    true);
+	}
+	mmap_write_unlock(nm->mm);
+	kfree(idx);
+	return r ? 0 : -ENXIO;
+}
+
 /* What a page-table protection looks like as a Windows protection. */
 static u32 ntmem_vm_flags_protect(vm_flags_t flags)
 {
@@ -304,6 +426,10 @@ long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ntmem_ioc_protect(nm, uarg);
 	case _IOC_NR(NTMEM_IOC_QUERY):
 		return ntmem_ioc_query(nm, uarg);
+	case _IOC_NR(NTMEM_IOC_GET_WRITE_WATCH):
+		return ntmem_ioc_get_write_watch(nm, uarg);
+	case _IOC_NR(NTMEM_IOC_RESET_WRITE_WATCH):
+		return ntmem_ioc_reset_write_watch(nm, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -428,9 +428,8 @@ int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
 			__xa_clear_mark(&r->pages, idx, NTMEM_MARK_LOST);
 		}
 		entry = xa_load(&r->pages, idx);
-		if (xa_is_value(entry)) {
-			__xa_erase(&r->pages, idx);
-		} else if (xa_get_mark(&r->pages, idx, NTMEM_MARK_RESET)) {
+		if (!xa_is_value(entry) &&
+		    xa_get_mark(&r->pages, idx, NTMEM_MARK_RESET)) {
 			__xa_clear_mark(&r->pages, idx, NTMEM_MARK_RESET);
 			unmarked++;
 		}

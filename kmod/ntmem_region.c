@@ -117,6 +117,7 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	r->start = vma->vm_start;
 	r->end = vma->vm_end;
 	r->alloc_protect = args->protect;
+	r->write_watch = args->flags & NTMEM_RESERVE_WRITE_WATCH;
 	r->nr_vmas = 1;
 	/* RCU mode: faults read the tree while a guard bit is cleared */
 	mt_init_flags(&r->state, MT_FLAGS_USE_RCU);

@@ -30,7 +30,8 @@ TEST_F(version, reports_abi)
 	ASSERT_EQ(0, v.reserved[0] | v.reserved[1] | v.reserved[2]);
 	/* No feature bits this header does not know. */
 	ASSERT_EQ(0, v.features & ~(NTMEM_FEATURE_RESET | NTMEM_FEATURE_GUARD |
-				     NTMEM_FEATURE_EXEC));
+				     NTMEM_FEATURE_EXEC |
+				     NTMEM_FEATURE_WRITE_WATCH));
 	TH_LOG("module ABI %u.%u, features 0x%llx", v.major, v.minor,
 	       (unsigned long long)v.features);
 }
@@ -87,7 +88,7 @@ TEST_F(version, unknown_ioctl_enotty)
 	char buf[256] = { 0 };
 
 	ASSERT_EQ(-ENOTTY, ntmem_ioctl(self->fd,
-			_IOWR(NTMEM_IOC_MAGIC, 0x09, struct ntmem_range), &r));
+			_IOWR(NTMEM_IOC_MAGIC, 0x40, struct ntmem_range), &r));
 	ASSERT_EQ(-ENOTTY, ntmem_ioctl(self->fd,
 			_IOWR(NTMEM_IOC_MAGIC, 0x7f, struct ntmem_range), &r));
 	ASSERT_EQ(-ENOTTY, ntmem_ioctl(self->fd,

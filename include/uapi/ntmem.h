@@ -31,6 +31,8 @@
  *            RELEASE not at a base           (ERROR_INVALID_ADDRESS)
  *   EEXIST   fixed RESERVE overlaps memory   (ERROR_INVALID_ADDRESS)
  *   ENODATA  PROTECT on uncommitted pages    (ERROR_INVALID_ADDRESS)
+ *   ENXIO    (write watch) not inside one write-watch reservation
+ *                                            (ERROR_INVALID_PARAMETER)
  *   ENOMEM   no address space or no memory   (ERROR_NOT_ENOUGH_MEMORY)
  *   EBUSY    RESET_UNDO: data was discarded  (ERROR_BUSY)
  *   EBADFD   fd used from another address space
@@ -81,6 +83,7 @@
 #define NTMEM_FEATURE_RESET	(1ULL << 0)	/* RESET and RESET_UNDO */
 #define NTMEM_FEATURE_GUARD	(1ULL << 1)	/* NTMEM_PAGE_GUARD */
 #define NTMEM_FEATURE_EXEC	(1ULL << 2)	/* per-page execute */
+#define NTMEM_FEATURE_WRITE_WATCH (1ULL << 3)	/* write-watch reservations */
 
 /**
  * struct ntmem_version - NTMEM_IOC_VERSION: what the module speaks.
@@ -108,6 +111,7 @@ struct ntmem_version {
 #define NTMEM_RESERVE_FIXED	(1U << 0)	/* @addr is required, not a hint */
 #define NTMEM_RESERVE_TOP_DOWN	(1U << 1)	/* place as high as possible */
 #define NTMEM_RESERVE_COMMIT	(1U << 2)	/* commit every page too */
+#define NTMEM_RESERVE_WRITE_WATCH (1U << 3)	/* track writes (GET_WRITE_WATCH) */
 
 /**
  * struct ntmem_reserve - NTMEM_IOC_RESERVE: create a reservation.
@@ -232,6 +236,40 @@ struct ntmem_query {
 	__u64 reserved[1];
 };
 
+/* GET_WRITE_WATCH flags */
+#define NTMEM_WRITE_WATCH_RESET	(1U << 0)	/* clear what is reported */
+
+/**
+ * struct ntmem_write_watch - NTMEM_IOC_GET_WRITE_WATCH: written pages.
+ * @size:     sizeof(struct ntmem_write_watch), in
+ * @flags:    NTMEM_WRITE_WATCH_RESET, in
+ * @addr:     page-aligned start, in
+ * @length:   page-aligned length, in
+ * @pages:    user pointer to an array of __u64, in
+ * @count:    in: entries @pages can hold (non-zero); out: entries stored
+ * @reserved: must be zero
+ *
+ * The range must lie inside one reservation made with
+ * NTMEM_RESERVE_WRITE_WATCH (ENXIO otherwise).  Stores, in ascending
+ * order, the address of each page of the range written since it was
+ * committed or its state was last reset, up to @count of them; with
+ * NTMEM_WRITE_WATCH_RESET exactly the pages stored become clean again.  A
+ * write is any store by the process or by the kernel on its behalf (read()
+ * into the buffer, ptrace); reads, commit, PROTECT and RESET are not.
+ * Decommit makes pages clean.  NTMEM_IOC_RESET_WRITE_WATCH (struct
+ * ntmem_range, flags and protect zero) makes every page of a range clean.
+ * The cost is proportional to the written pages, not to the range.
+ */
+struct ntmem_write_watch {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 length;
+	__u64 pages;
+	__u64 count;
+	__u64 reserved[2];
+};
+
 #define NTMEM_IOC_VERSION	_IOWR(NTMEM_IOC_MAGIC, 0x00, struct ntmem_version)
 #define NTMEM_IOC_RESERVE	_IOWR(NTMEM_IOC_MAGIC, 0x01, struct ntmem_reserve)
 #define NTMEM_IOC_COMMIT	_IOW(NTMEM_IOC_MAGIC, 0x02, struct ntmem_range)
@@ -241,5 +279,7 @@ struct ntmem_query {
 #define NTMEM_IOC_RELEASE	_IOW(NTMEM_IOC_MAGIC, 0x06, struct ntmem_range)
 #define NTMEM_IOC_PROTECT	_IOWR(NTMEM_IOC_MAGIC, 0x07, struct ntmem_protect)
 #define NTMEM_IOC_QUERY		_IOWR(NTMEM_IOC_MAGIC, 0x08, struct ntmem_query)
+#define NTMEM_IOC_GET_WRITE_WATCH _IOWR(NTMEM_IOC_MAGIC, 0x09, struct ntmem_write_watch)
+#define NTMEM_IOC_RESET_WRITE_WATCH _IOW(NTMEM_IOC_MAGIC, 0x0a, struct ntmem_range)
 
 #endif /* _UAPI_LINUX_NTMEM_H */

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ntmem/windows.h: the Win32 virtual-memory API of libntmem -- Windows'
+ * names, types, values and structure layouts on x86-64 Linux.
+ *
+ * Windows is LLP64 and Linux LP64, so every 32-bit Windows type is spelled
+ * with a fixed-width type here, never with long.  Usable from C99 and C++.
+ *
+ * Each function sets the thread's last error (GetLastError) only when it
+ * fails.  The ...Ex forms accept only GetCurrentProcess() as the process.
+ */
+#ifndef NTMEM_WINDOWS_H
+#define NTMEM_WINDOWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- base types --------------------------------------------------------- */
+
+typedef int		BOOL;
+typedef uint8_t		BYTE;
+typedef uint16_t	WORD;
+typedef uint32_t	DWORD;
+typedef uint32_t	ULONG;
+typedef uint32_t	UINT;
+typedef int32_t		LONG;
+typedef size_t		SIZE_T;
+typedef uintptr_t	ULONG_PTR;
+typedef intptr_t	LONG_PTR;
+typedef uintptr_t	DWORD_PTR;
+typedef void		*PVOID;
+typedef void		*LPVOID;
+typedef const void	*LPCVOID;
+typedef void		*HANDLE;
+typedef DWORD		*PDWORD;
+typedef DWORD		*LPDWORD;
+
+#ifndef TRUE
+#define TRUE	1
+#endif
+#ifndef FALSE
+#define FALSE	0
+#endif
+
+/* ---- allocation and free types, memory states and types ----------------- */
+
+#define MEM_COMMIT			0x00001000
+#define MEM_RESERVE			0x00002000
+#define MEM_DECOMMIT			0x00004000
+#define MEM_REPLACE_PLACEHOLDER		0x00004000
+#define MEM_RELEASE			0x00008000
+#define MEM_FREE			0x00010000
+#define MEM_PRIVATE			0x00020000
+#define MEM_MAPPED			0x00040000
+#define MEM_RESERVE_PLACEHOLDER		0x00040000
+#define MEM_RESET			0x00080000
+#define MEM_TOP_DOWN			0x00100000
+#define MEM_WRITE_WATCH			0x00200000
+#define MEM_PHYSICAL			0x00400000
+#define MEM_ROTATE			0x00800000
+#define MEM_RESET_UNDO			0x01000000
+#define MEM_IMAGE			0x01000000
+#define MEM_LARGE_PAGES			0x20000000
+#define MEM_4MB_PAGES			0x80000000
+#define MEM_64K_PAGES			(MEM_LARGE_PAGES | MEM_PHYSICAL)
+#define MEM_COALESCE_PLACEHOLDERS	0x00000001
+#define MEM_PRESERVE_PLACEHOLDER	0x00000002
+#define AT_ROUND_TO_PAGE		0x40000000
+#define WRITE_WATCH_FLAG_RESET		0x00000001
+
+/* ---- page protections ----------------------------------------------------- */
+
+#define PAGE_NOACCESS			0x001
+#define PAGE_READONLY			0x002
+#define PAGE_READWRITE			0x004
+#define PAGE_WRITECOPY			0x008
+#define PAGE_EXECUTE			0x010
+#define PAGE_EXECUTE_READ		0x020
+#define PAGE_EXECUTE_READWRITE		0x040
+#define PAGE_EXECUTE_WRITECOPY		0x080
+#define PAGE_GUARD			0x100
+#define PAGE_NOCACHE			0x200
+#define PAGE_WRITECOMBINE		0x400
+#define PAGE_TARGETS_INVALID		0x40000000
+#define PAGE_TARGETS_NO_UPDATE		0x40000000
+
+/* ---- last-error codes ----------------------------------------------------- */
+
+#define ERROR_SUCCESS			0
+#define ERROR_ACCESS_DENIED		5
+#define ERROR_INVALID_HANDLE		6
+#define ERROR_NOT_ENOUGH_MEMORY		8
+#define ERROR_OUTOFMEMORY		14
+#define ERROR_BAD_LENGTH		24
+#define ERROR_NOT_SUPPORTED		50
+#define ERROR_INVALID_PARAMETER		87
+#define ERROR_NOT_LOCKED		158
+#define ERROR_BUSY			170
+#define ERROR_INVALID_ADDRESS		487
+#define ERROR_NOACCESS			998
+#define ERROR_INVALID_FLAGS		1004
+#define ERROR_PRIVILEGE_NOT_HELD	1314
+#define ERROR_WORKING_SET_QUOTA		1453
+#define ERROR_PAGEFILE_QUOTA		1454
+#define ERROR_COMMITMENT_LIMIT		1455
+
+/* ---- system information --------------------------------------------------- */
+
+#define PROCESSOR_ARCHITECTURE_AMD64	9
+#define PROCESSOR_AMD_X86_64		8664
+
+/* 48 bytes; the layout is checked at build time in the library. */
+typedef struct _MEMORY_BASIC_INFORMATION {
+	PVOID BaseAddress;
+	PVOID AllocationBase;
+	DWORD AllocationProtect;
+	WORD PartitionId;
+	WORD __alignment1;
+	SIZE_T RegionSize;
+	DWORD State;
+	DWORD Protect;
+	DWORD Type;
+	DWORD __alignment2;
+} MEMORY_BASIC_INFORMATION, *PMEMORY_BASIC_INFORMATION;
+
+/*
+ * 48 bytes.  dwOemId overlays wProcessorArchitecture and wReserved, as in
+ * Windows' headers; __extension__ keeps the unnamed members accepted by
+ * C99 and C++ compilers in pedantic mode.
+ */
+typedef struct _SYSTEM_INFO {
+	__extension__ union {
+		DWORD dwOemId;
+		__extension__ struct {
+			WORD wProcessorArchitecture;
+			WORD wReserved;
+		};
+	};
+	DWORD dwPageSize;
+	LPVOID lpMinimumApplicationAddress;
+	LPVOID lpMaximumApplicationAddress;
+	DWORD_PTR dwActiveProcessorMask;
+	DWORD dwNumberOfProcessors;
+	DWORD dwProcessorType;
+	DWORD dwAllocationGranularity;
+	WORD wProcessorLevel;
+	WORD wProcessorRevision;
+} SYSTEM_INFO, *LPSYSTEM_INFO;
+
+/* ---- functions ------------------------------------------------------------ */
+
+LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
+		    DWORD flProtect);
+LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
+		      DWORD flAllocationType, DWORD flProtect);
+BOOL VirtualFree(LPVOID lpAddress, SIZE_T dwSize, DWORD dwFreeType);
+BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
+		   DWORD dwFreeType);
+SIZE_T VirtualQuery(LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer,
+		    SIZE_T dwLength);
+SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress,
+		      PMEMORY_BASIC_INFORMATION lpBuffer, SIZE_T dwLength);
+BOOL VirtualProtect(LPVOID lpAddress, SIZE_T dwSize, DWORD flNewProtect,
+		    PDWORD lpflOldProtect);
+BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
+		      DWORD flNewProtect, PDWORD lpflOldProtect);
+
+void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
+SIZE_T GetLargePageMinimum(void);
+DWORD GetLastError(void);
+void SetLastError(DWORD dwErrCode);
+HANDLE GetCurrentProcess(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NTMEM_WINDOWS_H */

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Write watch kept by the page tables: which pages were written, in
+ * address order, reset by GET_WRITE_WATCH's flag or RESET_WRITE_WATCH,
+ * cleaned by decommit, untouched by reads, PROTECT and RESET.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "ntmem_util.h"
+
+#define WW_PAGES	256
+
+FIXTURE(ww) {
+	int fd;
+	char *p;	/* WW_PAGES pages, write-watched, committed READWRITE */
+};
+
+FIXTURE_SETUP(ww)
+{
+	void *addr = NULL;
+	size_t len = WW_PAGES * PAGE_SZ;
+
+	self->fd = ntmem_open();
+	ASSERT_LE(0, self->fd);
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_WRITE_WATCH))
+		return;
+	ASSERT_EQ(0, ntmem_reserve(self->fd, &addr, &len,
+				   NTMEM_RESERVE_WRITE_WATCH, 0));
+	self->p = addr;
+	ASSERT_EQ(0, ntmem_commit(self->fd, self->p, len,
+				  NTMEM_PAGE_READWRITE, 0));
+}
+
+FIXTURE_TEARDOWN(ww)
+{
+	if (self->fd > 0)
+		close(self->fd);
+}
+
+/* GET_WRITE_WATCH into @out; the count stored, or a negative errno. */
+static long get_ww(int fd, void *addr, size_t len, uint64_t *out,
+		   uint64_t count, uint32_t flags)
+{
+	struct ntmem_write_watch w = {
+		.size = sizeof(w), .flags = flags, .addr = (uintptr_t)addr,
+		.length = len, .pages = (uintptr_t)out, .count = count,
+	};
+	int err = ntmem_ioctl(fd, NTMEM_IOC_GET_WRITE_WATCH, &w);
+
+	return err ? err : (long)w.count;
+}
+
+static int reset_ww(int fd, void *addr, size_t len)
+{
+	struct ntmem_range r = { .size = sizeof(r), .addr = (uintptr_t)addr,
+				 .length = len };
+
+	return ntmem_ioctl(fd, NTMEM_IOC_RESET_WRITE_WATCH, &r);
+}
+
+#define SKIP_WITHOUT_WW()						\
+	do {								\
+		if (!self->p)						\
+			SKIP(return, "module without write watch");	\
+	} while (0)
+
+TEST_F(ww, writes_reported_in_order_reads_not)
+{
+	uint64_t out[16];
+	const size_t len = WW_PAGES * PAGE_SZ;
+	char *p = self->p;
+
+	SKIP_WITHOUT_WW();
+	ASSERT_EQ(0, get_ww(self->fd, p, len, out, 16, 0));
+	p[200 * PAGE_SZ] = 1;
+	p[3 * PAGE_SZ + 17] = 1;
+	ASSERT_EQ(-1, check_bytes(p + 5 * PAGE_SZ, PAGE_SZ, 0));
+	/* a store straddling pages 10 and 11 dirties both */
+	memcpy(p + 11 * PAGE_SZ - 4, "12345678", 8);
+	p[0] = 1;
+	ASSERT_EQ(5, get_ww(self->fd, p, len, out, 16, 0));
+	ASSERT_EQ((uintptr_t)p, out[0]);
+	ASSERT_EQ((uintptr_t)p + 3 * PAGE_SZ, out[1]);
+	ASSERT_EQ((uintptr_t)p + 10 * PAGE_SZ, out[2]);
+	ASSERT_EQ((uintptr_t)p + 11 * PAGE_SZ, out[3]);
+	ASSERT_EQ((uintptr_t)p + 200 * PAGE_SZ, out[4]);
+	/* without the reset flag nothing changes */
+	ASSERT_EQ(5, get_ww(self->fd, p, len, out, 16, 0));
+	/* a sub-range reports only its own pages */
+	ASSERT_EQ(2, get_ww(self->fd, p + 4 * PAGE_SZ, 8 * PAGE_SZ, out, 16, 0));
+	ASSERT_EQ((uintptr_t)p + 10 * PAGE_SZ, out[0]);
+}
+
+TEST_F(ww, reset_flag_resets_exactly_what_was_stored)
+{
+	uint64_t out[8];
+	const size_t len = WW_PAGES * PAGE_SZ;
+	char *p = self->p;
+
+	SKIP_WITHOUT_WW();
+	p[1 * PAGE_SZ] = 1;
+	p[2 * PAGE_SZ] = 1;
+	p[9 * PAGE_SZ] = 1;
+	ASSERT_EQ(1, get_ww(self->fd, p, len, out, 1, NTMEM_WRITE_WATCH_RESET));
+	ASSERT_EQ((uintptr_t)p + PAGE_SZ, out[0]);
+	ASSERT_EQ(2, get_ww(self->fd, p, len, out, 8, 0));
+	ASSERT_EQ((uintptr_t)p + 2 * PAGE_SZ, out[0]);
+	ASSERT_EQ((uintptr_t)p + 9 * PAGE_SZ, out[1]);
+	ASSERT_EQ(2, get_ww(self->fd, p, len, out, 8, NTMEM_WRITE_WATCH_RESET));
+	ASSERT_EQ(0, get_ww(self->fd, p, len, out, 8, 0));
+	/* a reset page's next write is seen again (its PTE went with it) */
+	p[9 * PAGE_SZ] = 2;
+	ASSERT_EQ(1, get_ww(self->fd, p, len, out, 8, 0));
+	ASSERT_EQ((uintptr_t)p + 9 * PAGE_SZ, out[0]);
+	/* and the contents never changed */
+	ASSERT_EQ(1, p[PAGE_SZ]);
+	ASSERT_EQ(2, p[9 * PAGE_SZ]);
+}
+
+TEST_F(ww, reset_write_watch_cleans_range)
+{
+	uint64_t out[8];
+	const size_t len = WW_PAGES * PAGE_SZ;
+	char *p = self->p;
+
+	SKIP_WITHOUT_WW();
+	p[4 * PAGE_SZ] = 1;
+	p[100 * PAGE_SZ] = 1;
+	ASSERT_EQ(0, reset_ww(self->fd, p, 64 * PAGE_SZ));
+	ASSERT_EQ(1, get_ww(self->fd, p, len, out, 8, 0));
+	ASSERT_EQ((uintptr_t)p + 100 * PAGE_SZ, out[0]);
+	ASSERT_EQ(0, reset_ww(self->fd, p, len));
+	ASSERT_EQ(0, get_ww(self->fd, p, len, out, 8, 0));
+	p[4 * PAGE_SZ] = 3;
+	ASSERT_EQ(1, get_ww(self->fd, p, len, out, 8, 0));
+}
+
+TEST_F(ww, kernel_writes_count)
+{
+	uint64_t out[8];
+	int pfd[2];
+	char *p = self->p;
+
+	SKIP_WITHOUT_WW();
+	ASSERT_EQ(0, pipe(pfd));
+	ASSERT_EQ(5, write(pfd[1], "hello", 5));
+	ASSERT_EQ(5, read(pfd[0], p + 7 * PAGE_SZ + 100, 5));
+	ASSERT_EQ(1, get_ww(self->fd, p, WW_PAGES * PAGE_SZ, out, 8, 0));
+	ASSERT_EQ((uintptr_t)p + 7 * PAGE_SZ, out[0]);
+	/* write(2) only reads the buffer */
+	ASSERT_EQ(0, reset_ww(self->fd, p, WW_PAGES * PAGE_SZ));
+	ASSERT_EQ(5, write(pfd[1], p + 7 * PAGE_SZ + 100, 5));
+	ASSERT_EQ(0, get_ww(self->fd, p, WW_PAGES * PAGE_SZ, out, 8, 0));
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_F(ww, decommit_cleans_protect_and_reset_keep)
+{
+	uint64_t out[8];
+	const size_t len = WW_PAGES * PAGE_SZ;
+	char *p = self->p;
+
+	SKIP_WITHOUT_WW();
+	p[2 * PAGE_SZ] = 1;
+	p[6 * PAGE_SZ] = 1;
+	ASSERT_EQ(0, ntmem_protect(self->fd, p + 6 * PAGE_SZ, PAGE_SZ,
+				   NTMEM_PAGE_READONLY, NULL));
+	ASSERT_EQ(0, ntmem_reset(self->fd, p + 6 * PAGE_SZ, PAGE_SZ));
+	ASSERT_EQ(0, ntmem_decommit(self->fd, p + 2 * PAGE_SZ, PAGE_SZ));
+	ASSERT_EQ(1, get_ww(self->fd, p, len, out, 8, 0));
+	ASSERT_EQ((uintptr_t)p + 6 * PAGE_SZ, out[0]);
+	/* recommitted pages start clean */
+	ASSERT_EQ(0, ntmem_commit(self->fd, p + 2 * PAGE_SZ, PAGE_SZ,
+				  NTMEM_PAGE_READWRITE, 0));
+	ASSERT_EQ(1, get_ww(self->fd, p, len, out, 8, 0));
+}
+
+TEST_F(ww, executable_pages_tracked)
+{
+	uint64_t out[8];
+	char *p = self->p;
+
+	SKIP_WITHOUT_WW();
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_EXEC))
+		SKIP(return, "module without per-page execute");
+	ASSERT_EQ(0, ntmem_protect(self->fd, p + 20 * PAGE_SZ, PAGE_SZ,
+				   NTMEM_PAGE_EXECUTE_READWRITE, NULL));
+	ASSERT_NO_FAULT(try_read(p + 20 * PAGE_SZ));
+	ASSERT_EQ(0, get_ww(self->fd, p, WW_PAGES * PAGE_SZ, out, 8, 0));
+	p[20 * PAGE_SZ + 1] = 1;
+	ASSERT_EQ(1, get_ww(self->fd, p, WW_PAGES * PAGE_SZ, out, 8,
+			    NTMEM_WRITE_WATCH_RESET));
+	ASSERT_EQ((uintptr_t)p + 20 * PAGE_SZ, out[0]);
+	p[20 * PAGE_SZ + 2] = 1;
+	ASSERT_EQ(1, get_ww(self->fd, p, WW_PAGES * PAGE_SZ, out, 8, 0));
+}
+
+TEST_F(ww, one_percent_of_64_mib)
+{
+	const size_t pages = 16384, len = pages * PAGE_SZ;
+	void *addr = NULL;
+	size_t rlen = len;
+	uint64_t *out = calloc(pages, sizeof(*out));
+	char *q;
+
+	SKIP_WITHOUT_WW();
+	ASSERT_NE(NULL, out);
+	ASSERT_EQ(0, ntmem_reserve(self->fd, &addr, &rlen,
+				   NTMEM_RESERVE_WRITE_WATCH |
+				   NTMEM_RESERVE_COMMIT, NTMEM_PAGE_READWRITE));
+	q = addr;
+	for (size_t i = 0; i < pages; i += 100)
+		q[i * PAGE_SZ] = 1;
+	/* more than one internal chunk, all in order */
+	ASSERT_EQ((long)(pages + 99) / 100,
+		  get_ww(self->fd, q, len, out, pages, 0));
+	for (size_t i = 0; i < (pages + 99) / 100; i++)
+		ASSERT_EQ((uintptr_t)q + i * 100 * PAGE_SZ, out[i]);
+	ASSERT_EQ(0, ntmem_release(self->fd, q, 0));
+	free(out);
+}
+
+TEST_F(ww, bad_arguments)
+{
+	uint64_t out[4];
+	void *addr = NULL;
+	size_t len = 16 * PAGE_SZ;
+	char *p = self->p;
+
+	SKIP_WITHOUT_WW();
+	ASSERT_EQ(-EINVAL, get_ww(self->fd, p, PAGE_SZ, out, 0, 0));
+	ASSERT_EQ(-EINVAL, get_ww(self->fd, p, PAGE_SZ, out, 4, 2));
+	ASSERT_EQ(-EINVAL, get_ww(self->fd, p + 1, PAGE_SZ, out, 4, 0));
+	ASSERT_EQ(-ENXIO, get_ww(self->fd, p, (WW_PAGES + 1) * PAGE_SZ, out,
+				 4, 0));
+	ASSERT_EQ(-ENXIO, reset_ww(self->fd, p, (WW_PAGES + 1) * PAGE_SZ));
+	/* a reservation made without write watch */
+	ASSERT_EQ(0, ntmem_reserve(self->fd, &addr, &len, NTMEM_RESERVE_COMMIT,
+				   NTMEM_PAGE_READWRITE));
+	ASSERT_EQ(-ENXIO, get_ww(self->fd, addr, len, out, 4, 0));
+	ASSERT_EQ(-ENXIO, reset_ww(self->fd, addr, len));
+	ASSERT_EQ(0, ntmem_release(self->fd, addr, 0));
+	p[0] = 1;
+	ASSERT_EQ(-EFAULT, get_ww(self->fd, p, PAGE_SZ, (uint64_t *)8, 4, 0));
+}
+
+TEST_HARNESS_MAIN
