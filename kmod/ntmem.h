@@ -35,6 +35,7 @@
 #include <linux/maple_tree.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/xarray.h>
 #include <uapi/ntmem.h>
 
@@ -49,6 +50,14 @@
 
 /* The value left in region->pages where the shrinker dropped a page. */
 #define NTMEM_DISCARDED		xa_mk_value(0)
+
+/* Guard hits remembered per address space: one per recent faulting thread. */
+#define NTMEM_GUARD_SLOTS	16
+
+struct ntmem_guard_slot {
+	pid_t tid;
+	unsigned long addr;	/* page address; 0 = free */
+};
 
 /**
  * struct ntmem_mm - ntmem's state for one address space.
@@ -67,6 +76,9 @@
  * @reservations: regions alive (atomic)
  * @committed: committed pages, i.e. the commit charge (atomic)
  * @resident:  pages allocated (atomic)
+ * @guard_lock: protects @guard_hits and @guard_next
+ * @guard_hits: the last guard-page fault of recent threads
+ * @guard_next: the slot a new thread takes
  */
 struct ntmem_mm {
 	struct kref kref;
@@ -80,6 +92,9 @@ struct ntmem_mm {
 	atomic_long_t reservations;
 	atomic_long_t committed;
 	atomic_long_t resident;
+	spinlock_t guard_lock;	/* @guard_hits, @guard_next */
+	struct ntmem_guard_slot guard_hits[NTMEM_GUARD_SLOTS];
+	unsigned int guard_next;
 };
 
 /**
@@ -170,6 +185,10 @@ vm_fault_t ntmem_page_mkwrite(struct vm_fault *vmf);
 vm_fault_t ntmem_pfn_mkwrite(struct vm_fault *vmf);
 int ntmem_access(struct vm_area_struct *vma, unsigned long addr, void *buf,
 		 int len, int write);
+
+/* ntmem_guard.c: telling guard-page faults from access violations */
+void ntmem_guard_record(struct ntmem_mm *nm, unsigned long addr);
+bool ntmem_guard_take(struct ntmem_mm *nm, unsigned long addr);
 
 /* ntmem_watch.c: write watch */
 void ntmem_watch_mark(struct ntmem_region *r, pgoff_t idx);

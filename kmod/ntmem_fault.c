@@ -17,12 +17,17 @@ static pgoff_t ntmem_fault_idx(struct vm_fault *vmf)
 	return (vmf->address - vmf->vma->vm_start) >> PAGE_SHIFT;
 }
 
-/* A guard fires once: the access fails and the page loses its guard. */
-static vm_fault_t ntmem_guard_fired(struct ntmem_region *r, pgoff_t idx,
+/*
+ * A guard fires once: the access fails, the page loses its guard, and the
+ * thread's signal handler can learn it was a guard (ntmem_guard.c).
+ */
+static vm_fault_t ntmem_guard_fired(struct vm_fault *vmf,
+				    struct ntmem_region *r, pgoff_t idx,
 				    u32 prot)
 {
 	mtree_store_range(&r->state, idx, idx,
 			  xa_mk_value(prot & ~NTMEM_PAGE_GUARD), GFP_KERNEL);
+	ntmem_guard_record(r->nm, vmf->address);
 	return VM_FAULT_SIGSEGV;
 }
 
@@ -42,7 +47,7 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 	if (!prot || (prot & NTMEM_PAGE_BASE_MASK) == NTMEM_PAGE_NOACCESS)
 		return VM_FAULT_SIGSEGV;
 	if (prot & NTMEM_PAGE_GUARD)
-		return ntmem_guard_fired(r, idx, prot);
+		return ntmem_guard_fired(vmf, r, idx, prot);
 	if (write && !ntmem_prot_writable(prot))
 		return VM_FAULT_SIGSEGV;
 	if ((vmf->flags & FAULT_FLAG_INSTRUCTION) && !ntmem_prot_executable(prot))

@@ -19,6 +19,7 @@ static_assert(sizeof(struct ntmem_range) == 48);
 static_assert(sizeof(struct ntmem_protect) == 48);
 static_assert(sizeof(struct ntmem_query) == 72);
 static_assert(sizeof(struct ntmem_write_watch) == 56);
+static_assert(sizeof(struct ntmem_guard_hit) == 40);
 
 /* Every struct starts with __u32 size, __u32 flags. */
 #define NTMEM_MIN_USIZE		8
@@ -331,6 +332,20 @@ static int ntmem_ioc_reset_write_watch(struct ntmem_mm *nm, void __user *uarg)
 	return r ? 0 : -ENXIO;
 }
 
+static int ntmem_ioc_guard_hit(struct ntmem_mm *nm, void __user *uarg)
+{
+	struct ntmem_guard_hit a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+
+	if (usize < 0)
+		return usize;
+	if (a.flags || a.reserved0 ||
+	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	a.hit = ntmem_guard_take(nm, a.addr);
+	return ntmem_copy_out(uarg, &a, sizeof(a), usize);
+}
+
 /* What a page-table protection looks like as a Windows protection. */
 static u32 ntmem_vm_flags_protect(vm_flags_t flags)
 {
@@ -430,6 +445,8 @@ long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ntmem_ioc_get_write_watch(nm, uarg);
 	case _IOC_NR(NTMEM_IOC_RESET_WRITE_WATCH):
 		return ntmem_ioc_reset_write_watch(nm, uarg);
+	case _IOC_NR(NTMEM_IOC_GUARD_HIT):
+		return ntmem_ioc_guard_hit(nm, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -65,6 +65,7 @@ static struct ntmem_mm *ntmem_mm_get_current(void)
 	nm = fresh;
 	kref_init(&nm->kref);
 	mutex_init(&nm->map_lock);
+	spin_lock_init(&nm->guard_lock);
 	mmgrab(mm);
 	nm->mm = mm;
 	nm->nr_files = 1;

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -121,6 +122,64 @@ TEST_F(guard, decommit_forgets_guard)
 	ASSERT_EQ(0, ntmem_query(self->fd, p, &q));
 	ASSERT_EQ(NTMEM_PAGE_READWRITE, q.protect);
 	ASSERT_NO_FAULT(try_read(p));
+}
+
+/* NTMEM_IOC_GUARD_HIT for the calling thread: 1, 0, or a negative errno. */
+static int guard_hit(int fd, const void *addr)
+{
+	struct ntmem_guard_hit g = { .size = sizeof(g),
+				     .addr = (uintptr_t)addr };
+	int err = ntmem_ioctl(fd, NTMEM_IOC_GUARD_HIT, &g);
+
+	return err ? err : (int)g.hit;
+}
+
+static void *guard_thread(void *arg)
+{
+	char *p = arg;
+
+	return try_read(p);
+}
+
+/* A SIGSEGV handler can tell a guard-page fault from an access violation. */
+TEST_F(guard, guard_hit_tells_guard_from_access_violation)
+{
+	char *p = self->p;
+	pthread_t t;
+	void *fault;
+
+	REQUIRE_GUARD();
+	ASSERT_EQ(0, ntmem_commit(self->fd, p, 3 * PAGE_SZ, RW_GUARD, 0));
+	ASSERT_EQ(0, ntmem_commit(self->fd, p + 3 * PAGE_SZ, PAGE_SZ,
+				  NTMEM_PAGE_READONLY | NTMEM_PAGE_GUARD, 0));
+	ASSERT_SEGV_AT(p + 8, try_read(p + 8));
+	ASSERT_EQ(1, guard_hit(self->fd, p + 8));
+	/* answered once */
+	ASSERT_EQ(0, guard_hit(self->fd, p + 8));
+	/* an access violation (a reserved page) is not a guard hit */
+	ASSERT_SEGV_AT(p + 5 * PAGE_SZ, try_read(p + 5 * PAGE_SZ));
+	ASSERT_EQ(0, guard_hit(self->fd, p + 5 * PAGE_SZ));
+	/* a guard on READONLY: the guard first, then the real violation */
+	ASSERT_SEGV_AT(p + 3 * PAGE_SZ, try_write(p + 3 * PAGE_SZ, 1));
+	ASSERT_EQ(1, guard_hit(self->fd, p + 3 * PAGE_SZ));
+	ASSERT_SEGV_AT(p + 3 * PAGE_SZ, try_write(p + 3 * PAGE_SZ, 1));
+	ASSERT_EQ(0, guard_hit(self->fd, p + 3 * PAGE_SZ));
+	/* asking about another page answers no and forgets the hit */
+	ASSERT_SEGV_AT(p + PAGE_SZ, try_read(p + PAGE_SZ));
+	ASSERT_EQ(0, guard_hit(self->fd, p + 2 * PAGE_SZ));
+	ASSERT_EQ(0, guard_hit(self->fd, p + PAGE_SZ));
+	/* each thread hears only about its own hits */
+	ASSERT_EQ(0, pthread_create(&t, NULL, guard_thread, p + 2 * PAGE_SZ));
+	ASSERT_EQ(0, pthread_join(t, &fault));
+	ASSERT_EQ(p + 2 * PAGE_SZ, fault);
+	ASSERT_EQ(0, guard_hit(self->fd, p + 2 * PAGE_SZ));
+	/* bad arguments */
+	{
+		struct ntmem_guard_hit g = { .size = sizeof(g), .flags = 1 };
+
+		ASSERT_EQ(-EINVAL, ntmem_ioctl(self->fd, NTMEM_IOC_GUARD_HIT,
+					       &g));
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -33,11 +33,14 @@ TEST(case_028)
 
 TEST(case_029)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(invalid_prot); i++)
-		ASSERT_FAILS(ERROR_INVALID_PARAMETER,
-			     VirtualAlloc(NULL, 0x1000, MEM_COMMIT,
-					  invalid_prot[i]))
+	for (size_t i = 0; i < ARRAY_SIZE(invalid_prot); i++) {
+		SetLastError(LE_SENTINEL);
+		ASSERT_EQ(NULL, VirtualAlloc(NULL, 0x1000, MEM_COMMIT,
+					     invalid_prot[i]))
 			TH_LOG("protection %#x", invalid_prot[i]);
+		ASSERT_EQ(ERROR_INVALID_PARAMETER, GetLastError())
+			TH_LOG("protection %#x", invalid_prot[i]);
+	}
 }
 
 TEST(case_030)
@@ -84,8 +87,11 @@ TEST(case_033)
 		ASSERT_EQ(p, vp_ok(_metadata, b, 0x1000, PAGE_NOACCESS));
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(invalid_prot); i++) {
-		ASSERT_FAILS(ERROR_INVALID_PARAMETER,
-			     VirtualProtect(b, 0x1000, invalid_prot[i], &old))
+		SetLastError(LE_SENTINEL);
+		ASSERT_EQ(FALSE, VirtualProtect(b, 0x1000, invalid_prot[i],
+						&old))
+			TH_LOG("protection %#x", invalid_prot[i]);
+		ASSERT_EQ(ERROR_INVALID_PARAMETER, GetLastError())
 			TH_LOG("protection %#x", invalid_prot[i]);
 		ASSERT_EQ(PAGE_NOACCESS,
 			  vp_ok(_metadata, b, 0x1000, PAGE_NOACCESS));

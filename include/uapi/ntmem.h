@@ -270,6 +270,30 @@ struct ntmem_write_watch {
 	__u64 reserved[2];
 };
 
+/**
+ * struct ntmem_guard_hit - NTMEM_IOC_GUARD_HIT: was a SIGSEGV a guard page?
+ * @size:     sizeof(struct ntmem_guard_hit), in
+ * @flags:    must be zero
+ * @addr:     the faulting address (si_addr), in
+ * @hit:      1 if the calling thread's most recent guard-page fault was on
+ *            @addr's page and has not been asked about yet, else 0, out
+ * @reserved0: must be zero
+ * @reserved: must be zero
+ *
+ * A guarded page's first access fails with SIGSEGV at the exact address,
+ * like an access violation, and disarms the guard.  A handler tells the
+ * two apart with this call (an ioctl is async-signal-safe); ask once per
+ * SIGSEGV, since each guard hit is answered once.
+ */
+struct ntmem_guard_hit {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u32 hit;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
 #define NTMEM_IOC_VERSION	_IOWR(NTMEM_IOC_MAGIC, 0x00, struct ntmem_version)
 #define NTMEM_IOC_RESERVE	_IOWR(NTMEM_IOC_MAGIC, 0x01, struct ntmem_reserve)
 #define NTMEM_IOC_COMMIT	_IOW(NTMEM_IOC_MAGIC, 0x02, struct ntmem_range)
@@ -281,5 +305,6 @@ struct ntmem_write_watch {
 #define NTMEM_IOC_QUERY		_IOWR(NTMEM_IOC_MAGIC, 0x08, struct ntmem_query)
 #define NTMEM_IOC_GET_WRITE_WATCH _IOWR(NTMEM_IOC_MAGIC, 0x09, struct ntmem_write_watch)
 #define NTMEM_IOC_RESET_WRITE_WATCH _IOW(NTMEM_IOC_MAGIC, 0x0a, struct ntmem_range)
+#define NTMEM_IOC_GUARD_HIT	_IOWR(NTMEM_IOC_MAGIC, 0x0b, struct ntmem_guard_hit)
 
 #endif /* _UAPI_LINUX_NTMEM_H */
