@@ -34,7 +34,9 @@ sub = $(if $(wildcard $(TOP)/$(1)/Makefile),$(MAKE) -C $(TOP)/$(1) $(2),@echo "$
 	install-headers install-lib uninstall dkms-install dkms-uninstall \
 	clean help
 
-all: host-module lib selftests bench-build examples
+# What a host needs; the selftests and the benchmark are built by check and
+# bench, which run them in the VM (they need the cached kernel sources).
+all: host-module lib examples
 
 host-module:
 ifeq ($(wildcard $(TOP)/kmod/Kbuild),)
@@ -186,7 +188,8 @@ clean:
 help:
 	@echo 'ntmem $(VERSION) targets:'
 	@echo '  all (default)   module for the running kernel (if its headers exist),'
-	@echo '                  lib, selftests, bench-build, examples'
+	@echo '                  lib, examples'
+	@echo '  selftests, bench-build   the test and benchmark programs for the VM'
 	@echo '  modules         KERNEL=6.1|6.12|debug: build/$$KERNEL/ntmem.ko for the test VM'
 	@echo '  check           selftests in the VM on KERNELS="$(KERNELS)", checkpatch, w1'
 	@echo '  w1              W=1 builds against 6.1 and 6.12, failing on any warning'
