@@ -123,7 +123,8 @@ TEST(case_036)
 	char *b = va_ok(_metadata, NULL, 0x1000, MEM_COMMIT, PAGE_READWRITE);
 	DWORD old;
 
-	ASSERT_FAILS(ERROR_INVALID_PARAMETER, VirtualProtect(b, 0x1000, 0, &old));
+	ASSERT_FAILS(ERROR_INVALID_PARAMETER,
+		     VirtualProtect(b, 0x1000, 0, &old));
 }
 
 /* 37, 38 and 39 continue each other. */

@@ -198,7 +198,8 @@ static void *querier(void *arg)
 
 			if (!b)
 				continue;
-			if (VirtualQuery(b + 0x1800, &m, sizeof(m)) != sizeof(m)) {
+			if (VirtualQuery(b + 0x1800, &m, sizeof(m)) !=
+			    sizeof(m)) {
 				query_errors++;
 				continue;
 			}

@@ -8,6 +8,11 @@
  *
  * Each function sets the thread's last error (GetLastError) only when it
  * fails.  The ...Ex forms accept only GetCurrentProcess() as the process.
+ * Without /dev/ntmem (module not loaded) the memory functions fail with
+ * ERROR_NOT_SUPPORTED, and the first failure prints a hint on stderr.
+ * MEM_WRITE_WATCH is not supported yet (ERROR_NOT_SUPPORTED).
+ *
+ * Link with -lntmem (pkg-config ntmem).
  */
 #ifndef NTMEM_WINDOWS_H
 #define NTMEM_WINDOWS_H
@@ -160,6 +165,12 @@ LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 BOOL VirtualFree(LPVOID lpAddress, SIZE_T dwSize, DWORD dwFreeType);
 BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		   DWORD dwFreeType);
+/*
+ * Memory ntmem did not create (the program, libraries, stacks, the heap,
+ * other mmaps) is never reported MEM_FREE: VirtualQuery shows it as
+ * MEM_COMMIT of Type MEM_MAPPED, its mapping as the allocation, with the
+ * mapping's protection.
+ */
 SIZE_T VirtualQuery(LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer,
 		    SIZE_T dwLength);
 SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress,

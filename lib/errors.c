@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel errno to Win32 error: the one translation (include/uapi/ntmem.h
+ * lists what each errno means).
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+DWORD ntmem__error_from_errno(int err, DWORD not_inside)
+{
+	switch (err < 0 ? -err : err) {
+	case EINVAL:
+		return ERROR_INVALID_PARAMETER;
+	case ENXIO:	/* not inside one reservation / not a base */
+	case EEXIST:	/* a fixed reservation overlaps memory */
+	case ENODATA:	/* PROTECT of pages that are not committed */
+		return not_inside;
+	case ENOMEM:
+		return ERROR_NOT_ENOUGH_MEMORY;
+	case EBUSY:	/* RESET_UNDO: data was discarded */
+		return ERROR_BUSY;
+	case EINTR:	/* a fatal signal is being delivered; nothing changed */
+		return ERROR_NOT_ENOUGH_MEMORY;
+	default:	/* no device, another ABI, fd of another process */
+		return ERROR_NOT_SUPPORTED;
+	}
+}

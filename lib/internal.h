@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libntmem internals shared by its files.  Every name here starts with
+ * ntmem__ and stays out of the shared library's exports (libntmem.map).
+ */
+#ifndef NTMEM_LIB_INTERNAL_H
+#define NTMEM_LIB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <ntmem/windows.h>
+#include <uapi/ntmem.h>
+
+#define NTMEM__PAGE		0x1000UL
+#define NTMEM__GRANULE		((uintptr_t)NTMEM_GRANULARITY)
+/* The user range: [NTMEM_MIN_ADDRESS, NTMEM_MAX_ADDRESS). */
+#define NTMEM__MAX_USER		((uintptr_t)NTMEM_MAX_ADDRESS - 1)
+
+/* lasterror.c: a call failed with @code: the thread's last error. */
+void ntmem__fail(DWORD code);
+
+/* errors.c: the Win32 code for a kernel errno (positive or negative).
+ * @not_inside is what ENXIO/EEXIST/ENODATA mean for the calling function:
+ * ERROR_INVALID_ADDRESS or ERROR_INVALID_PARAMETER. */
+DWORD ntmem__error_from_errno(int err, DWORD not_inside);
+
+/* device.c: this process's /dev/ntmem fd, or -errno (the hint is printed). */
+int ntmem__fd(void);
+/* ioctl on this process's device: 0 or -errno. */
+int ntmem__ioctl(unsigned long cmd, void *arg);
+
+/* process.c: true if @h designates the calling process. */
+bool ntmem__is_current_process(HANDLE h);
+
+/* protect.c: spec 1.2.  ntmem__protect_valid() says whether Windows
+ * accepts @protect for private memory; ntmem__protect_to_kernel() drops
+ * what Linux has no use for (the CFG bit). */
+bool ntmem__protect_valid(DWORD protect);
+uint32_t ntmem__protect_to_kernel(DWORD protect);
+
+/* rounding.c: the one place ranges are rounded (spec 4.1.4). */
+enum ntmem__round {
+	NTMEM__ROUND_PAGES,	/* [down(a, P), up(a+n, P)) */
+	NTMEM__ROUND_ALLOCATION,	/* [down(a, G), up(a+n, P)) */
+};
+void ntmem__round(uintptr_t addr, size_t size, enum ntmem__round how,
+		  uintptr_t *start, uintptr_t *end);
+/* True if [addr, addr+size) runs past the user range or wraps. */
+bool ntmem__range_bad(uintptr_t addr, size_t size);
+
+/* probe.c: true if @len bytes at @p can be written. */
+bool ntmem__writable(void *p, size_t len);
+
+#endif /* NTMEM_LIB_INTERNAL_H */

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Page protections: which values Windows accepts for private memory. */
+#include "internal.h"
+
+#define BASE_MASK	0xFFu
+#define MODIFIERS	(PAGE_GUARD | PAGE_NOCACHE | PAGE_WRITECOMBINE)
+
+/* Spec 1.2, rules 1 to 4. */
+bool ntmem__protect_valid(DWORD protect)
+{
+	DWORD base = protect & BASE_MASK;
+	DWORD mods = protect & MODIFIERS;
+	DWORD rest = protect & ~(BASE_MASK | MODIFIERS);
+	bool exec = base == PAGE_EXECUTE || base == PAGE_EXECUTE_READ ||
+		    base == PAGE_EXECUTE_READWRITE;
+
+	switch (base) {
+	case PAGE_NOACCESS:
+	case PAGE_READONLY:
+	case PAGE_READWRITE:
+	case PAGE_EXECUTE:
+	case PAGE_EXECUTE_READ:
+	case PAGE_EXECUTE_READWRITE:
+		break;
+	default:	/* 0, two bits, or a WRITECOPY value */
+		return false;
+	}
+	if (mods & (mods - 1))
+		return false;
+	if (mods && base == PAGE_NOACCESS)
+		return false;
+	/* CFG's bit, with an executable base only; Linux has no CFG. */
+	if (rest && !(rest == PAGE_TARGETS_INVALID && exec))
+		return false;
+	return true;
+}
+
+uint32_t ntmem__protect_to_kernel(DWORD protect)
+{
+	return protect & ~(DWORD)PAGE_TARGETS_INVALID;
+}

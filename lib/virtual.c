@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VirtualAlloc, VirtualFree, VirtualQuery, VirtualProtect and their Ex
+ * forms (spec section 4).  Each checks its arguments in Windows' order,
+ * rounds through ntmem__round() and makes one ioctl that does the work
+ * atomically; the kernel's errno becomes the Win32 code in one place.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define ALLOC_OPS	(MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_RESET_UNDO)
+#define ALLOC_TYPES	(ALLOC_OPS | MEM_TOP_DOWN | MEM_WRITE_WATCH | \
+			 MEM_PHYSICAL | MEM_LARGE_PAGES)
+#define LARGE_PAGE	0x200000UL
+
+/* Spec 4.1.1 rule 2: 87 unless @type is a valid combination. */
+static bool alloc_type_valid(uintptr_t addr, SIZE_T size, DWORD type,
+			     DWORD protect)
+{
+	if (!(type & ALLOC_OPS) || (type & ~(DWORD)ALLOC_TYPES))
+		return false;
+	if ((type & MEM_RESET) && type != MEM_RESET)
+		return false;
+	if ((type & MEM_RESET_UNDO) && type != MEM_RESET_UNDO)
+		return false;
+	if ((type & MEM_WRITE_WATCH) && !(type & MEM_RESERVE))
+		return false;
+	if ((type & MEM_LARGE_PAGES) &&
+	    ((type & (MEM_RESERVE | MEM_COMMIT)) != (MEM_RESERVE | MEM_COMMIT) ||
+	     size % LARGE_PAGE || addr % LARGE_PAGE))
+		return false;
+	if ((type & MEM_PHYSICAL) &&
+	    (!(type & MEM_RESERVE) ||
+	     (type & ~(DWORD)(MEM_RESERVE | MEM_PHYSICAL | MEM_TOP_DOWN)) ||
+	     protect != PAGE_READWRITE))
+		return false;
+	return true;
+}
+
+/* A new allocation (4.1.3), committed too with MEM_COMMIT: one ioctl. */
+static LPVOID alloc_new(uintptr_t addr, SIZE_T size, DWORD type,
+			DWORD protect)
+{
+	struct ntmem_reserve r = {
+		.size = sizeof(r),
+		.protect = ntmem__protect_to_kernel(protect),
+	};
+	uintptr_t start, end;
+	int err;
+
+	ntmem__round(addr, size, NTMEM__ROUND_ALLOCATION, &start, &end);
+	r.addr = start;
+	r.length = end - start;
+	if (addr)
+		r.flags |= NTMEM_RESERVE_FIXED;
+	else if (type & MEM_TOP_DOWN)
+		r.flags |= NTMEM_RESERVE_TOP_DOWN;
+	if (type & MEM_COMMIT)
+		r.flags |= NTMEM_RESERVE_COMMIT;
+	err = ntmem__ioctl(NTMEM_IOC_RESERVE, &r);
+	if (err) {
+		ntmem__fail(ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS));
+		return NULL;
+	}
+	return (LPVOID)(uintptr_t)r.addr;
+}
+
+/* COMMIT (4.1.5), RESET (4.1.6), RESET_UNDO (4.1.7) inside an allocation. */
+static LPVOID alloc_range(unsigned long cmd, uintptr_t addr, SIZE_T size,
+			  uint32_t protect)
+{
+	struct ntmem_range r = { .size = sizeof(r), .protect = protect };
+	uintptr_t start, end;
+	int err;
+
+	ntmem__round(addr, size, NTMEM__ROUND_PAGES, &start, &end);
+	r.addr = start;
+	r.length = end - start;
+	err = ntmem__ioctl(cmd, &r);
+	if (err) {
+		ntmem__fail(ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS));
+		return NULL;
+	}
+	return (LPVOID)start;
+}
+
+LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
+		      DWORD flAllocationType, DWORD flProtect)
+{
+	uintptr_t addr = (uintptr_t)lpAddress;
+	DWORD type = flAllocationType;
+
+	if (!ntmem__is_current_process(hProcess)) {
+		ntmem__fail(ERROR_INVALID_HANDLE);
+		return NULL;
+	}
+	if (!dwSize || !alloc_type_valid(addr, dwSize, type, flProtect) ||
+	    !ntmem__protect_valid(flProtect) ||
+	    (addr && addr < NTMEM_MIN_ADDRESS) ||
+	    ntmem__range_bad(addr, dwSize) ||
+	    (!addr && (type & (MEM_RESET | MEM_RESET_UNDO)))) {
+		ntmem__fail(ERROR_INVALID_PARAMETER);
+		return NULL;
+	}
+	if (type & MEM_LARGE_PAGES) {
+		ntmem__fail(ERROR_PRIVILEGE_NOT_HELD);
+		return NULL;
+	}
+	/* No AWE; no write tracking in the kernel yet. */
+	if (type & (MEM_PHYSICAL | MEM_WRITE_WATCH)) {
+		ntmem__fail(ERROR_NOT_SUPPORTED);
+		return NULL;
+	}
+
+	if ((type & MEM_RESERVE) || !addr)
+		return alloc_new(addr, dwSize, type, flProtect);
+	if (type & MEM_RESET)
+		return alloc_range(NTMEM_IOC_RESET, addr, dwSize, 0);
+	if (type & MEM_RESET_UNDO)
+		return alloc_range(NTMEM_IOC_RESET_UNDO, addr, dwSize, 0);
+	return alloc_range(NTMEM_IOC_COMMIT, addr, dwSize,
+			   ntmem__protect_to_kernel(flProtect));
+}
+
+LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
+		    DWORD flProtect)
+{
+	return VirtualAllocEx(GetCurrentProcess(), lpAddress, dwSize,
+			      flAllocationType, flProtect);
+}
+
+/* QUERY of one address: 0 or a Win32 error code. */
+static DWORD query(uintptr_t addr, struct ntmem_query *q)
+{
+	int err;
+
+	memset(q, 0, sizeof(*q));
+	q->size = sizeof(*q);
+	q->addr = addr;
+	err = ntmem__ioctl(NTMEM_IOC_QUERY, q);
+	return err ? ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS) : 0;
+}
+
+static int free_range(unsigned long cmd, uintptr_t start, uintptr_t len,
+		      DWORD not_inside)
+{
+	struct ntmem_range r = { .size = sizeof(r), .addr = start,
+				 .length = len };
+	int err = ntmem__ioctl(cmd, &r);
+
+	if (err) {
+		ntmem__fail(ntmem__error_from_errno(err, not_inside));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Spec 4.2. */
+BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
+		   DWORD dwFreeType)
+{
+	uintptr_t addr = (uintptr_t)lpAddress, start, end, alloc_end;
+	struct ntmem_query q;
+	DWORD err;
+
+	if (!ntmem__is_current_process(hProcess)) {
+		ntmem__fail(ERROR_INVALID_HANDLE);
+		return FALSE;
+	}
+	if ((dwFreeType != MEM_DECOMMIT && dwFreeType != MEM_RELEASE) ||
+	    (dwFreeType == MEM_RELEASE && dwSize) ||
+	    ntmem__range_bad(addr, dwSize)) {
+		ntmem__fail(ERROR_INVALID_PARAMETER);
+		return FALSE;
+	}
+	/* The allocation holding the first page: its base and size. */
+	err = query(addr, &q);
+	if (err) {
+		ntmem__fail(err);
+		return FALSE;
+	}
+	if (q.state != NTMEM_STATE_COMMIT && q.state != NTMEM_STATE_RESERVE) {
+		ntmem__fail(ERROR_INVALID_ADDRESS);	/* free or not ntmem's */
+		return FALSE;
+	}
+	alloc_end = q.alloc_base + q.alloc_size;
+
+	if (!dwSize) {
+		if (q.base != q.alloc_base) {
+			ntmem__fail(ERROR_INVALID_ADDRESS);
+			return FALSE;
+		}
+		if (dwFreeType == MEM_RELEASE)
+			return free_range(NTMEM_IOC_RELEASE, q.alloc_base, 0,
+					  ERROR_INVALID_ADDRESS);
+		return free_range(NTMEM_IOC_DECOMMIT, q.alloc_base,
+				  q.alloc_size, ERROR_INVALID_ADDRESS);
+	}
+	ntmem__round(addr, dwSize, NTMEM__ROUND_PAGES, &start, &end);
+	if (end > alloc_end) {
+		ntmem__fail(ERROR_INVALID_PARAMETER);
+		return FALSE;
+	}
+	/* Past the check above, a range not in one reservation ran past it. */
+	return free_range(NTMEM_IOC_DECOMMIT, start, end - start,
+			  ERROR_INVALID_PARAMETER);
+}
+
+BOOL VirtualFree(LPVOID lpAddress, SIZE_T dwSize, DWORD dwFreeType)
+{
+	return VirtualFreeEx(GetCurrentProcess(), lpAddress, dwSize,
+			     dwFreeType);
+}
+
+/*
+ * Spec 4.3.  Memory ntmem did not create (the image, libraries, the stack,
+ * the heap, other mmaps) is never reported free: it shows as committed
+ * MEM_MAPPED memory, with its mapping as the allocation and the mapping's
+ * protection, so that no program mistakes it for room to allocate in.
+ */
+SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress,
+		      PMEMORY_BASIC_INFORMATION lpBuffer, SIZE_T dwLength)
+{
+	MEMORY_BASIC_INFORMATION m;
+	struct ntmem_query q;
+	DWORD err;
+
+	if (!ntmem__is_current_process(hProcess)) {
+		ntmem__fail(ERROR_INVALID_HANDLE);
+		return 0;
+	}
+	if (dwLength < sizeof(m)) {
+		ntmem__fail(ERROR_BAD_LENGTH);
+		return 0;
+	}
+	if (!ntmem__writable(lpBuffer, sizeof(m))) {
+		ntmem__fail(ERROR_NOACCESS);
+		return 0;
+	}
+	if ((uintptr_t)lpAddress > NTMEM__MAX_USER) {
+		ntmem__fail(ERROR_INVALID_PARAMETER);
+		return 0;
+	}
+	err = query((uintptr_t)lpAddress, &q);
+	if (err) {
+		ntmem__fail(err);
+		return 0;
+	}
+
+	memset(&m, 0, sizeof(m));
+	m.BaseAddress = (PVOID)(uintptr_t)q.base;
+	m.RegionSize = q.region_size;
+	switch (q.state) {
+	case NTMEM_STATE_COMMIT:
+	case NTMEM_STATE_RESERVE:
+		m.AllocationBase = (PVOID)(uintptr_t)q.alloc_base;
+		m.AllocationProtect = q.alloc_protect;
+		m.State = q.state;
+		m.Protect = q.protect;
+		m.Type = MEM_PRIVATE;
+		break;
+	case NTMEM_STATE_OTHER:
+		m.AllocationBase = (PVOID)(uintptr_t)q.alloc_base;
+		m.AllocationProtect = q.alloc_protect;
+		m.State = MEM_COMMIT;
+		m.Protect = q.protect;
+		m.Type = MEM_MAPPED;
+		break;
+	default:
+		m.State = MEM_FREE;
+		m.Protect = PAGE_NOACCESS;
+		break;
+	}
+	memcpy(lpBuffer, &m, sizeof(m));
+	return sizeof(m);
+}
+
+SIZE_T VirtualQuery(LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer,
+		    SIZE_T dwLength)
+{
+	return VirtualQueryEx(GetCurrentProcess(), lpAddress, lpBuffer,
+			      dwLength);
+}
+
+/* Spec 4.4. */
+BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
+		      DWORD flNewProtect, PDWORD lpflOldProtect)
+{
+	struct ntmem_protect p = {
+		.size = sizeof(p),
+		.protect = ntmem__protect_to_kernel(flNewProtect),
+	};
+	uintptr_t addr = (uintptr_t)lpAddress, start, end;
+	int err;
+
+	if (!ntmem__is_current_process(hProcess)) {
+		ntmem__fail(ERROR_INVALID_HANDLE);
+		return FALSE;
+	}
+	if (!ntmem__writable(lpflOldProtect, sizeof(*lpflOldProtect))) {
+		ntmem__fail(ERROR_NOACCESS);
+		return FALSE;
+	}
+	if (!ntmem__protect_valid(flNewProtect) || !dwSize ||
+	    ntmem__range_bad(addr, dwSize)) {
+		ntmem__fail(ERROR_INVALID_PARAMETER);
+		return FALSE;
+	}
+	ntmem__round(addr, dwSize, NTMEM__ROUND_PAGES, &start, &end);
+	if (start < NTMEM_MIN_ADDRESS) {
+		ntmem__fail(ERROR_INVALID_ADDRESS);	/* never allocated */
+		return FALSE;
+	}
+	p.addr = start;
+	p.length = end - start;
+	err = ntmem__ioctl(NTMEM_IOC_PROTECT, &p);
+	if (err) {
+		ntmem__fail(ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS));
+		return FALSE;
+	}
+	*lpflOldProtect = p.old_protect;
+	return TRUE;
+}
+
+BOOL VirtualProtect(LPVOID lpAddress, SIZE_T dwSize, DWORD flNewProtect,
+		    PDWORD lpflOldProtect)
+{
+	return VirtualProtectEx(GetCurrentProcess(), lpAddress, dwSize,
+				flNewProtect, lpflOldProtect);
+}
+
+/* The spec's layouts (2.2), bit for bit. */
+_Static_assert(sizeof(MEMORY_BASIC_INFORMATION) == 48, "MBI size");
+_Static_assert(offsetof(MEMORY_BASIC_INFORMATION, AllocationBase) == 8, "");
+_Static_assert(offsetof(MEMORY_BASIC_INFORMATION, AllocationProtect) == 16,
+	       "");
+_Static_assert(offsetof(MEMORY_BASIC_INFORMATION, PartitionId) == 20, "");
+_Static_assert(offsetof(MEMORY_BASIC_INFORMATION, RegionSize) == 24, "");
+_Static_assert(offsetof(MEMORY_BASIC_INFORMATION, State) == 32, "");
+_Static_assert(offsetof(MEMORY_BASIC_INFORMATION, Protect) == 36, "");
+_Static_assert(offsetof(MEMORY_BASIC_INFORMATION, Type) == 40, "");
