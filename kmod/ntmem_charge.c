@@ -7,6 +7,7 @@
  */
 #include "ntmem.h"
 
+/* 0, or -ENOSPC when the charge would pass the limit (none is enforced yet). */
 int ntmem_charge(struct ntmem_mm *nm, unsigned long pages)
 {
 	atomic_long_add(pages, &nm->committed);

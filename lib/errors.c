@@ -18,6 +18,8 @@ DWORD ntmem__error_from_errno(int err, DWORD not_inside)
 		return not_inside;
 	case ENOMEM:
 		return ERROR_NOT_ENOUGH_MEMORY;
+	case ENOSPC:	/* the commit charge is over its limit */
+		return ERROR_COMMITMENT_LIMIT;
 	case EBUSY:	/* RESET_UNDO: data was discarded */
 		return ERROR_BUSY;
 	case EINTR:	/* a fatal signal is being delivered; nothing changed */

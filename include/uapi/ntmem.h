@@ -34,6 +34,8 @@
  *   ENXIO    (write watch) not inside one write-watch reservation
  *                                            (ERROR_INVALID_PARAMETER)
  *   ENOMEM   no address space or no memory   (ERROR_NOT_ENOUGH_MEMORY)
+ *   ENOSPC   COMMIT (or RESERVE with COMMIT) over the commit limit
+ *                                            (ERROR_COMMITMENT_LIMIT)
  *   EBUSY    RESET_UNDO: data was discarded  (ERROR_BUSY)
  *   EBADFD   fd used from another address space
  *   E2BIG    struct larger than known with non-zero tail
