@@ -118,7 +118,8 @@ check:
 demo:
 	@$(MAKE) --no-print-directory modules KERNEL=6.1
 	@$(MAKE) --no-print-directory examples
-	$(VM)/run --kernel 6.1 --add $(BUILD)/examples -- ./reservation-demo
+	$(VM)/run --kernel 6.1 --add $(BUILD)/examples -- \
+		sh -c './reservation-demo && echo && ./sparse-table'
 
 bench:
 	@$(MAKE) --no-print-directory modules KERNEL=6.1
