@@ -112,6 +112,14 @@ int ntmem__fd(void)
 	return fd;
 }
 
+int ntmem__fd_if_open(void)
+{
+	/* getpid() is async-signal-safe; the fd was stored before the pid. */
+	if (__atomic_load_n(&device_pid, __ATOMIC_ACQUIRE) != getpid())
+		return -1;
+	return device_fd;
+}
+
 int ntmem__ioctl(unsigned long cmd, void *arg)
 {
 	int fd = ntmem__fd();

@@ -26,6 +26,9 @@ DWORD ntmem__error_from_errno(int err, DWORD not_inside);
 
 /* device.c: this process's /dev/ntmem fd, or -errno (the hint is printed). */
 int ntmem__fd(void);
+/* The device fd if this process has it open already, else -1; opens
+ * nothing and takes no lock, so a signal handler may call it. */
+int ntmem__fd_if_open(void);
 /* ioctl on this process's device: 0 or -errno. */
 int ntmem__ioctl(unsigned long cmd, void *arg);
 

@@ -58,6 +58,8 @@ static LPVOID alloc_new(uintptr_t addr, SIZE_T size, DWORD type,
 		r.flags |= NTMEM_RESERVE_TOP_DOWN;
 	if (type & MEM_COMMIT)
 		r.flags |= NTMEM_RESERVE_COMMIT;
+	if (type & MEM_WRITE_WATCH)	/* only with MEM_RESERVE (checked) */
+		r.flags |= NTMEM_RESERVE_WRITE_WATCH;
 	err = ntmem__ioctl(NTMEM_IOC_RESERVE, &r);
 	if (err) {
 		ntmem__fail(ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS));
@@ -107,8 +109,8 @@ LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		ntmem__fail(ERROR_PRIVILEGE_NOT_HELD);
 		return NULL;
 	}
-	/* No AWE; no write tracking in the kernel yet. */
-	if (type & (MEM_PHYSICAL | MEM_WRITE_WATCH)) {
+	/* No AWE. */
+	if (type & MEM_PHYSICAL) {
 		ntmem__fail(ERROR_NOT_SUPPORTED);
 		return NULL;
 	}

@@ -40,6 +40,14 @@ SIZE_T (*const p_large)(void) = GetLargePageMinimum;
 DWORD (*const p_get_error)(void) = GetLastError;
 void (*const p_set_error)(DWORD) = SetLastError;
 HANDLE (*const p_process)(void) = GetCurrentProcess;
+UINT (*const p_get_ww)(DWORD, PVOID, SIZE_T, PVOID *, ULONG_PTR *, LPDWORD) =
+	GetWriteWatch;
+UINT (*const p_reset_ww)(LPVOID, SIZE_T) = ResetWriteWatch;
+
+STATIC_ASSERT(STATUS_ACCESS_VIOLATION == 0xC0000005u);
+STATIC_ASSERT(EXCEPTION_GUARD_PAGE == 0x80000001u);
+STATIC_ASSERT(EXCEPTION_READ_FAULT == 0 && EXCEPTION_WRITE_FAULT == 1 &&
+	      EXCEPTION_EXECUTE_FAULT == 8 && WRITE_WATCH_FLAG_RESET == 1);
 
 DWORD win32_header_check(SYSTEM_INFO *si);
 DWORD win32_header_check(SYSTEM_INFO *si)

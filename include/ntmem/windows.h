@@ -10,13 +10,13 @@
  * fails.  The ...Ex forms accept only GetCurrentProcess() as the process.
  * Without /dev/ntmem (module not loaded) the memory functions fail with
  * ERROR_NOT_SUPPORTED, and the first failure prints a hint on stderr.
- * MEM_WRITE_WATCH is not supported yet (ERROR_NOT_SUPPORTED).
  *
  * Link with -lntmem (pkg-config ntmem).
  */
 #ifndef NTMEM_WINDOWS_H
 #define NTMEM_WINDOWS_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -113,6 +113,17 @@ typedef DWORD		*LPDWORD;
 #define ERROR_PAGEFILE_QUOTA		1454
 #define ERROR_COMMITMENT_LIMIT		1455
 
+/* ---- exceptions raised by memory accesses (a SIGSEGV on Linux) ------------ */
+
+#define STATUS_ACCESS_VIOLATION		((DWORD)0xC0000005)
+#define STATUS_GUARD_PAGE_VIOLATION	((DWORD)0x80000001)
+#define EXCEPTION_ACCESS_VIOLATION	STATUS_ACCESS_VIOLATION
+#define EXCEPTION_GUARD_PAGE		STATUS_GUARD_PAGE_VIOLATION
+/* ExceptionInformation[0]: the access kind. */
+#define EXCEPTION_READ_FAULT		0
+#define EXCEPTION_WRITE_FAULT		1
+#define EXCEPTION_EXECUTE_FAULT		8
+
 /* ---- system information --------------------------------------------------- */
 
 #define PROCESSOR_ARCHITECTURE_AMD64	9
@@ -179,6 +190,34 @@ BOOL VirtualProtect(LPVOID lpAddress, SIZE_T dwSize, DWORD flNewProtect,
 		    PDWORD lpflOldProtect);
 BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		      DWORD flNewProtect, PDWORD lpflOldProtect);
+
+/*
+ * Write watch: only for allocations made with MEM_RESERVE | MEM_WRITE_WATCH.
+ * Both return 0, or (UINT)-1 with the last error set.  GetWriteWatch
+ * stores in lpAddresses the page addresses written since commit or the
+ * last reset, in address order, at most *lpdwCount of them; with
+ * WRITE_WATCH_FLAG_RESET exactly those pages become clean again.
+ */
+UINT GetWriteWatch(DWORD dwFlags, PVOID lpBaseAddress, SIZE_T dwRegionSize,
+		   PVOID *lpAddresses, ULONG_PTR *lpdwCount,
+		   LPDWORD lpdwGranularity);
+UINT ResetWriteWatch(LPVOID lpBaseAddress, SIZE_T dwRegionSize);
+
+#if defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 199309L
+/*
+ * A PAGE_GUARD page's first access raises SIGSEGV at the exact address
+ * (Windows: STATUS_GUARD_PAGE_VIOLATION), just like an access violation
+ * (STATUS_ACCESS_VIOLATION); the guard is gone when the handler runs, so
+ * returning from the handler retries the access against the page's other
+ * protection.  Call this from a SA_SIGINFO SIGSEGV handler, once per
+ * signal (each guard hit is answered once, for the thread that took it),
+ * with the handler's siginfo: TRUE for a guard-page violation, FALSE for
+ * an access violation.  Async-signal-safe (one ioctl; errno is kept).
+ * Before the first ntmem call of the process it returns FALSE: there can
+ * be no guard page yet.  Declared when POSIX signals are (glibc's default).
+ */
+BOOL NtmemIsGuardPageViolation(const siginfo_t *si);
+#endif
 
 void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 SIZE_T GetLargePageMinimum(void);
