@@ -140,6 +140,22 @@ static inline unsigned long ntmem_region_pages(const struct ntmem_region *r)
 	return (r->end - r->start) >> PAGE_SHIFT;
 }
 
+/* The page indices [*first, *last] of [addr, addr + len) in @r. */
+static inline void ntmem_page_span(const struct ntmem_region *r,
+				   unsigned long addr, unsigned long len,
+				   pgoff_t *first, pgoff_t *last)
+{
+	*first = (addr - r->start) >> PAGE_SHIFT;
+	*last = *first + (len >> PAGE_SHIFT) - 1;
+}
+
+/* The address of page @idx of @r. */
+static inline unsigned long ntmem_idx_addr(const struct ntmem_region *r,
+					   pgoff_t idx)
+{
+	return r->start + (idx << PAGE_SHIFT);
+}
+
 /* ntmem_main.c */
 void ntmem_mm_put(struct ntmem_mm *nm);
 

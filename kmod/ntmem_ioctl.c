@@ -229,9 +229,9 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 {
 	struct ntmem_write_watch a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
-	bool reset = a.flags & NTMEM_WRITE_WATCH_RESET;
-	u64 __user *out = u64_to_user_ptr(a.pages);
 	struct vm_area_struct *vma;
+	u64 __user *out;
+	bool reset;
 	struct ntmem_region *r;
 	pgoff_t first, last, *idx;
 	unsigned int chunk, n, i;
@@ -246,6 +246,8 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 	err = ntmem_check_range(a.addr, a.length);
 	if (err)
 		return err;
+	reset = a.flags & NTMEM_WRITE_WATCH_RESET;
+	out = u64_to_user_ptr(a.pages);
 	idx = ntmem_watch_buffer(&chunk);
 	if (!idx)
 		return -ENOMEM;
@@ -260,15 +262,14 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 		}
 		r = ntmem_watch_find(nm, a.addr, a.length, &vma);
 		if (r) {
-			if (!stored) {
-				first = (a.addr - r->start) >> PAGE_SHIFT;
-				last = first + (a.length >> PAGE_SHIFT) - 1;
-			}
+			if (!stored)
+				ntmem_page_span(r, a.addr, a.length, &first,
+						&last);
 			n = ntmem_watch_collect(r, vma, &first, last, idx,
 						min_t(u64, chunk, a.count - stored),
 						reset);
 			for (i = 0; i < n; i++)
-				idx[i] = r->start + (idx[i] << PAGE_SHIFT);
+				idx[i] = ntmem_idx_addr(r, idx[i]);
 		}
 		if (reset)
 			mmap_write_unlock(nm->mm);
@@ -321,8 +322,7 @@ static int ntmem_ioc_reset_write_watch(struct ntmem_mm *nm, void __user *uarg)
 	}
 	r = ntmem_watch_find(nm, a.addr, a.length, &vma);
 	if (r) {
-		first = (a.addr - r->start) >> PAGE_SHIFT;
-		last = first + (a.length >> PAGE_SHIFT) - 1;
+		ntmem_page_span(r, a.addr, a.length, &first, &last);
 		while (first <= last)
 			ntmem_watch_collect(r, vma, &first, last, idx, chunk,
 					    true);

@@ -108,11 +108,6 @@ static struct ntmem_span ntmem_scan_span(struct ntmem_region *r, pgoff_t first,
 	return span;
 }
 
-static unsigned long ntmem_idx_addr(struct ntmem_region *r, pgoff_t idx)
-{
-	return r->start + (idx << PAGE_SHIFT);
-}
-
 /*
  * The page of committed page @idx, allocated (zeroed) on first use, with a
  * reference for the caller.  Caller holds mmap_lock (read or write), which
@@ -257,12 +252,12 @@ static int ntmem_prefault(struct ntmem_region *r, struct vm_area_struct *vma,
 int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 		 unsigned long addr, unsigned long len, u32 protect, u32 flags)
 {
-	pgoff_t first = (addr - r->start) >> PAGE_SHIFT;
-	pgoff_t last = first + (len >> PAGE_SHIFT) - 1;
+	pgoff_t first, last;
 	unsigned long fresh;
 	struct ntmem_span span;
 	int err;
 
+	ntmem_page_span(r, addr, len, &first, &last);
 	protect = ntmem_with_alloc_modifiers(r, protect);
 	span = ntmem_scan_span(r, first, last, protect);
 	fresh = (len >> PAGE_SHIFT) - span.committed;
@@ -346,11 +341,12 @@ static void ntmem_free_range(struct ntmem_region *r, pgoff_t first,
 int ntmem_decommit(struct ntmem_region *r, struct vm_area_struct *vma,
 		   unsigned long addr, unsigned long len)
 {
-	pgoff_t first = (addr - r->start) >> PAGE_SHIFT;
-	pgoff_t last = first + (len >> PAGE_SHIFT) - 1;
-	struct ntmem_span span = ntmem_scan_span(r, first, last, 0);
+	struct ntmem_span span;
+	pgoff_t first, last;
 	int err;
 
+	ntmem_page_span(r, addr, len, &first, &last);
+	span = ntmem_scan_span(r, first, last, 0);
 	/* the only step that can fail comes first: nothing changes on error */
 	err = mtree_store_range(&r->state, first, last, NULL, GFP_KERNEL);
 	if (err)
@@ -365,11 +361,11 @@ int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
 		  unsigned long addr, unsigned long len, u32 protect,
 		  u32 *old_protect)
 {
-	pgoff_t first = (addr - r->start) >> PAGE_SHIFT;
-	pgoff_t last = first + (len >> PAGE_SHIFT) - 1;
+	pgoff_t first, last;
 	struct ntmem_span span;
 	int err;
 
+	ntmem_page_span(r, addr, len, &first, &last);
 	protect = ntmem_with_alloc_modifiers(r, protect);
 	span = ntmem_scan_span(r, first, last, protect);
 	if (span.committed != len >> PAGE_SHIFT)
@@ -392,12 +388,13 @@ int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
 void ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 		 unsigned long addr, unsigned long len)
 {
-	pgoff_t first = (addr - r->start) >> PAGE_SHIFT;
-	pgoff_t last = first + (len >> PAGE_SHIFT) - 1;
-	XA_STATE(xas, &r->pages, first);
+	XA_STATE(xas, &r->pages, 0);
+	pgoff_t first, last;
 	long marked = 0;
 	void *entry;
 
+	ntmem_page_span(r, addr, len, &first, &last);
+	xas_set(&xas, first);
 	ntmem_zap(vma, addr, len);
 	xas_lock(&xas);
 	xas_for_each(&xas, entry, last) {
@@ -414,13 +411,13 @@ void ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
 		     unsigned long len)
 {
-	pgoff_t first = (addr - r->start) >> PAGE_SHIFT;
-	pgoff_t last = first + (len >> PAGE_SHIFT) - 1;
+	pgoff_t first, last;
 	long unmarked = 0;
 	unsigned long idx;
 	bool lost = false;
 	void *entry;
 
+	ntmem_page_span(r, addr, len, &first, &last);
 	xa_for_each_range(&r->pages, idx, entry, first, last) {
 		xa_lock(&r->pages);
 		if (xa_get_mark(&r->pages, idx, NTMEM_MARK_LOST)) {

@@ -34,7 +34,7 @@ static void ntmem_watch_zap(struct ntmem_region *r, struct vm_area_struct *vma,
 	while (i < n) {
 		for (j = i + 1; j < n && idx[j] == idx[j - 1] + 1; j++)
 			;
-		ntmem_zap(vma, r->start + (idx[i] << PAGE_SHIFT),
+		ntmem_zap(vma, ntmem_idx_addr(r, idx[i]),
 			  (unsigned long)(j - i) << PAGE_SHIFT);
 		i = j;
 	}
