@@ -32,7 +32,7 @@ sub = $(if $(wildcard $(TOP)/$(1)/Makefile),$(MAKE) -C $(TOP)/$(1) $(2),@echo "$
 .PHONY: all host-module lib selftests bench-build examples modules kmod-build \
 	w1 checkpatch check demo bench install install-module install-udev \
 	install-headers install-lib uninstall dkms-install dkms-uninstall \
-	clean help
+	man-lint clean help
 
 # What a host needs; the selftests and the benchmark are built by check and
 # bench, which run them in the VM (they need the cached kernel sources).
@@ -151,6 +151,7 @@ install-lib:
 ifneq ($(LIB_INSTALLS),)
 	$(MAKE) -C $(TOP)/lib install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 endif
+	$(call sub,man,install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX))
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/ntmem.ko*
@@ -161,6 +162,7 @@ uninstall:
 ifneq ($(LIB_INSTALLS),)
 	$(MAKE) -C $(TOP)/lib uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 endif
+	$(call sub,man,uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX))
 
 # DKMS: sources to /usr/src/ntmem-$(VERSION), then add, build, install.
 DKMS_SRC = $(DESTDIR)/usr/src/ntmem-$(VERSION)
@@ -175,6 +177,17 @@ dkms-install: install-udev
 dkms-uninstall:
 	-dkms remove ntmem/$(VERSION) --all
 	rm -rf $(DKMS_SRC)
+
+# The manual pages (man/man3, man/man7) through groff with every warning
+# on; any output fails.  Run from man/ so that the .so links resolve.
+MAN_PAGES = $(patsubst $(TOP)/man/%,%,$(wildcard $(TOP)/man/man3/*.3 $(TOP)/man/man7/*.7))
+man-lint:
+	@cd $(TOP)/man && fail=0; for p in $(MAN_PAGES); do \
+		out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 groff -man -Tutf8 -ww -z $$p 2>&1); \
+		if [ -n "$$out" ]; then printf '%s\n' "$$out"; echo "$$p: FAIL"; fail=1; fi; \
+	done; \
+	if [ $$fail -ne 0 ]; then echo "man-lint: FAIL"; exit 1; fi; \
+	echo "man-lint: PASS ($(words $(MAN_PAGES)) pages)"
 
 # ---- housekeeping ---------------------------------------------------------
 clean:

@@ -118,6 +118,10 @@ struct ntmem_mm {
  *             Inserted under mmap_lock (read or write), removed under
  *             mmap_lock (write).
  * @nr_reset:  entries marked NTMEM_MARK_RESET (under mmap_lock)
+ * @locked:    page index -> xa_mk_value(1) for each locked page
+ *             (ntmem_lock.c); written under mmap_lock (write), or in
+ *             ->close, read under mmap_lock
+ * @nr_locked: pages in @locked, charged to mm->pinned_vm (as @locked)
  * @reset_node: on ntmem_reset_list while @nr_reset > 0 (ntmem_reset_lock)
  */
 struct ntmem_region {
@@ -133,6 +137,8 @@ struct ntmem_region {
 	struct xarray pages;
 	unsigned long nr_reset;
 	struct list_head reset_node;
+	struct maple_tree locked;
+	unsigned long nr_locked;
 };
 
 static inline unsigned long ntmem_region_pages(const struct ntmem_region *r)
@@ -194,6 +200,19 @@ int ntmem_map_exec_page(struct vm_area_struct *vma, unsigned long addr,
 			struct page *page, u32 prot, bool write);
 bool ntmem_prot_writable(u32 prot);
 bool ntmem_prot_executable(u32 prot);
+int ntmem_prefault(struct ntmem_region *r, struct vm_area_struct *vma,
+		   pgoff_t first, pgoff_t last, u32 prot);
+
+/* ntmem_lock.c: VirtualLock and VirtualUnlock */
+unsigned long ntmem_tree_count(struct maple_tree *mt, pgoff_t first,
+			       pgoff_t last);
+int ntmem_lock(struct ntmem_region *r, struct vm_area_struct *vma,
+	       unsigned long addr, unsigned long len);
+int ntmem_unlock(struct ntmem_region *r, unsigned long addr,
+		 unsigned long len);
+int ntmem_unlock_all(struct ntmem_region *r, pgoff_t first, pgoff_t last);
+bool ntmem_page_locked(struct ntmem_region *r, pgoff_t idx);
+void ntmem_lock_teardown(struct ntmem_region *r);
 
 /* ntmem_fault.c */
 vm_fault_t ntmem_fault(struct vm_fault *vmf);
@@ -233,6 +252,7 @@ struct ntmem_stats {
 	atomic_long_t contexts;
 	atomic_long_t faults;
 	atomic_long_t dropped_pages;
+	atomic_long_t locked_pages;
 };
 
 extern struct ntmem_stats ntmem_stats;

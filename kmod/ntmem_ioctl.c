@@ -82,7 +82,8 @@ static int ntmem_ioc_version(void __user *uarg)
 	v.major = NTMEM_API_MAJOR;
 	v.minor = NTMEM_API_MINOR;
 	v.features = NTMEM_FEATURE_RESET | NTMEM_FEATURE_GUARD |
-		     NTMEM_FEATURE_EXEC | NTMEM_FEATURE_WRITE_WATCH;
+		     NTMEM_FEATURE_EXEC | NTMEM_FEATURE_WRITE_WATCH |
+		     NTMEM_FEATURE_LOCK;
 	v.page_size = PAGE_SIZE;
 	v.granularity = NTMEM_GRANULARITY;
 	return ntmem_copy_out(uarg, &v, sizeof(v), usize);
@@ -124,7 +125,10 @@ static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
 	return ntmem_copy_out(uarg, &a, sizeof(a), usize);
 }
 
-/* COMMIT, DECOMMIT, RESET and RESET_UNDO: a range inside one reservation. */
+/*
+ * COMMIT, DECOMMIT, RESET, RESET_UNDO, LOCK and UNLOCK: a range inside one
+ * reservation.
+ */
 static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 			   void __user *uarg)
 {
@@ -159,8 +163,12 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 		err = ntmem_decommit(r, vma, a.addr, a.length);
 	else if (nr == _IOC_NR(NTMEM_IOC_RESET))
 		ntmem_reset(r, vma, a.addr, a.length);
-	else
+	else if (nr == _IOC_NR(NTMEM_IOC_RESET_UNDO))
 		err = ntmem_reset_undo(r, a.addr, a.length);
+	else if (nr == _IOC_NR(NTMEM_IOC_LOCK))
+		err = ntmem_lock(r, vma, a.addr, a.length);
+	else
+		err = ntmem_unlock(r, a.addr, a.length);
 	mmap_write_unlock(nm->mm);
 	return err;
 }
@@ -434,6 +442,8 @@ long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(NTMEM_IOC_DECOMMIT):
 	case _IOC_NR(NTMEM_IOC_RESET):
 	case _IOC_NR(NTMEM_IOC_RESET_UNDO):
+	case _IOC_NR(NTMEM_IOC_LOCK):
+	case _IOC_NR(NTMEM_IOC_UNLOCK):
 		return ntmem_ioc_range(nm, nr, uarg);
 	case _IOC_NR(NTMEM_IOC_RELEASE):
 		return ntmem_ioc_release(nm, uarg);

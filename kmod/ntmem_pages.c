@@ -215,8 +215,8 @@ bool ntmem_prot_executable(u32 prot)
 }
 
 /* Allocate and map the pages of [first, last]; stops early on a fatal signal. */
-static int ntmem_prefault(struct ntmem_region *r, struct vm_area_struct *vma,
-			  pgoff_t first, pgoff_t last, u32 prot)
+int ntmem_prefault(struct ntmem_region *r, struct vm_area_struct *vma,
+		   pgoff_t first, pgoff_t last, u32 prot)
 {
 	pgoff_t idx;
 	bool fresh;
@@ -347,7 +347,10 @@ int ntmem_decommit(struct ntmem_region *r, struct vm_area_struct *vma,
 
 	ntmem_page_span(r, addr, len, &first, &last);
 	span = ntmem_scan_span(r, first, last, 0);
-	/* the only step that can fail comes first: nothing changes on error */
+	/* the only steps that can fail come first: nothing else changes */
+	err = ntmem_unlock_all(r, first, last);
+	if (err)
+		return err;
 	err = mtree_store_range(&r->state, first, last, NULL, GFP_KERNEL);
 	if (err)
 		return err;
@@ -398,7 +401,8 @@ void ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 	ntmem_zap(vma, addr, len);
 	xas_lock(&xas);
 	xas_for_each(&xas, entry, last) {
-		if (xa_is_value(entry) || xas_get_mark(&xas, NTMEM_MARK_RESET))
+		if (xa_is_value(entry) || xas_get_mark(&xas, NTMEM_MARK_RESET) ||
+		    ntmem_page_locked(r, xas.xa_index))
 			continue;
 		xas_set_mark(&xas, NTMEM_MARK_RESET);
 		marked++;
@@ -479,6 +483,7 @@ void ntmem_pages_teardown(struct ntmem_region *r)
 	ntmem_free_range(r, 0, last);
 	ntmem_reset_forget(r);
 	ntmem_uncharge(r->nm, span.committed);
+	ntmem_lock_teardown(r);
 	/*
 	 * No reader is left (the VMA is gone and mmap_lock is held), so free
 	 * the tree directly: RCU-deferred destruction of a tree this size

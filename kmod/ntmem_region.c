@@ -123,6 +123,7 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	mt_init_flags(&r->state, MT_FLAGS_USE_RCU);
 	xa_init(&r->pages);
 	INIT_LIST_HEAD(&r->reset_node);
+	mt_init(&r->locked);
 	if (args->flags & NTMEM_RESERVE_COMMIT) {
 		int err = ntmem_commit_all(r);
 

@@ -40,6 +40,8 @@ static struct ntmem_stat_attr ntmem_stat_attrs[] = {
 	  &ntmem_stats.faults },
 	{ __ATTR(dropped_pages, 0444, ntmem_stat_show, NULL),
 	  &ntmem_stats.dropped_pages },
+	{ __ATTR(locked_pages, 0444, ntmem_stat_show, NULL),
+	  &ntmem_stats.locked_pages },
 };
 
 static struct attribute *ntmem_stats_attrs[] = {
@@ -50,6 +52,7 @@ static struct attribute *ntmem_stats_attrs[] = {
 	&ntmem_stat_attrs[4].dev_attr.attr,
 	&ntmem_stat_attrs[5].dev_attr.attr,
 	&ntmem_stat_attrs[6].dev_attr.attr,
+	&ntmem_stat_attrs[7].dev_attr.attr,
 	NULL,
 };
 

@@ -32,7 +32,12 @@ static void hint(const char *what, int err)
 		"try 'modprobe ntmem')\n", what, strerror(err));
 }
 
-/* Open and check the ABI major; fd or -errno.  Called under device_lock. */
+/*
+ * Open and check the ABI major; fd or -errno.  Called under device_lock.
+ * Whatever keeps the device from opening (missing, no permission) is
+ * ENODEV to the callers, so that it reads as ERROR_NOT_SUPPORTED rather
+ * than as what the same errno means from an ioctl; only ENOMEM stays.
+ */
 static int device_open(void)
 {
 	struct ntmem_version v = { .size = sizeof(v) };
@@ -42,7 +47,7 @@ static int device_open(void)
 		int err = errno;
 
 		hint(NTMEM_DEVICE, err);
-		return -err;
+		return err == ENOMEM ? -ENOMEM : -ENODEV;
 	}
 	if (ioctl(fd, NTMEM_IOC_VERSION, &v) || v.major != NTMEM_API_MAJOR ||
 	    v.page_size != NTMEM__PAGE) {

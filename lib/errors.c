@@ -22,9 +22,17 @@ DWORD ntmem__error_from_errno(int err, DWORD not_inside)
 		return ERROR_COMMITMENT_LIMIT;
 	case EBUSY:	/* RESET_UNDO: data was discarded */
 		return ERROR_BUSY;
+	case EACCES:	/* LOCK: not committed, or NOACCESS */
+		return ERROR_NOACCESS;
+	case EAGAIN:	/* LOCK: hit a guard page (Windows' raw NTSTATUS) */
+		return STATUS_GUARD_PAGE_VIOLATION;
+	case EDQUOT:	/* LOCK: over RLIMIT_MEMLOCK */
+		return ERROR_WORKING_SET_QUOTA;
+	case ENOLCK:	/* UNLOCK: a page is not locked */
+		return ERROR_NOT_LOCKED;
 	case EINTR:	/* a fatal signal is being delivered; nothing changed */
 		return ERROR_NOT_ENOUGH_MEMORY;
-	default:	/* no device, another ABI, fd of another process */
+	default:	/* ENODEV: no device; EPROTO: another ABI; EBADFD */
 		return ERROR_NOT_SUPPORTED;
 	}
 }

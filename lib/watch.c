@@ -50,7 +50,8 @@ UINT GetWriteWatch(DWORD dwFlags, PVOID lpBaseAddress, SIZE_T dwRegionSize,
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 		return WW_FAILED;
 	}
-	if (!lpdwCount || !lpdwGranularity) {
+	if (!ntmem__writable(lpdwCount, sizeof(*lpdwCount)) ||
+	    !ntmem__writable(lpdwGranularity, sizeof(*lpdwGranularity))) {
 		ntmem__fail(ERROR_NOACCESS);
 		return WW_FAILED;
 	}

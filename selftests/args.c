@@ -7,6 +7,7 @@
  * "template", which valid_templates_succeed runs) in one field only.
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,7 +93,12 @@ static const struct range_op {
 	{ "RESET", NTMEM_IOC_RESET, 0 },
 	{ "RESET_UNDO", NTMEM_IOC_RESET_UNDO, 0 },
 	{ "RELEASE", NTMEM_IOC_RELEASE, 0 },
+	{ "LOCK", NTMEM_IOC_LOCK, 0 },
+	{ "UNLOCK", NTMEM_IOC_UNLOCK, 0 },
 };
+
+/* The order in which the templates succeed one after another. */
+static const size_t template_order[] = { 0, 5, 6, 1, 2, 3, 4 };
 
 /* The valid call each bad case is one field away from. */
 static void range_template(const struct range_op *op, char *b,
@@ -117,10 +123,10 @@ struct bad_case {
 	int err;
 };
 
-#define ALL	0x1f
+#define ALL	0x7f
 #define COMMIT	0x01
-#define NOT_COMMIT	0x1e
-#define NOT_RELEASE	0x0f
+#define NOT_COMMIT	0x7e
+#define NOT_RELEASE	0x6f
 
 static const struct bad_case range_bad[] = {
 	{ "addr + 1", ADDR, 1, 0, true, false, ALL, -EINVAL },
@@ -251,13 +257,21 @@ TEST_F(args, valid_templates_succeed)
 	struct ntmem_range r;
 	struct ntmem_query q;
 
-	for (size_t o = 0; o < ARRAY_SIZE(range_ops); o++) {
+	static_assert(ARRAY_SIZE(template_order) == ARRAY_SIZE(range_ops),
+		      "every template runs");
+	for (size_t i = 0; i < ARRAY_SIZE(template_order); i++) {
+		size_t o = template_order[i];
+
 		range_template(&range_ops[o], self->b, &r);
 		ASSERT_EQ(0, ntmem_ioctl(self->fd, range_ops[o].cmd, &r))
 			TH_LOG("%s", range_ops[o].name);
 		/* The same, as a newer struct with a zero tail. */
 		if (range_ops[o].cmd == NTMEM_IOC_RELEASE)
 			continue;
+		if (range_ops[o].cmd == NTMEM_IOC_UNLOCK) {	/* lock again */
+			range_template(&range_ops[5], self->b, &r);
+			ASSERT_EQ(0, ntmem_ioctl(self->fd, NTMEM_IOC_LOCK, &r));
+		}
 		range_template(&range_ops[o], self->b, &big.r);
 		big.r.size = sizeof(big);
 		big.tail[0] = big.tail[1] = 0;

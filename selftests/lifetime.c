@@ -48,6 +48,7 @@ static void assert_counters_equal(struct __test_metadata *_metadata,
 	ASSERT_EQ(a->resident_pages, b->resident_pages);
 	ASSERT_EQ(a->reset_pages, b->reset_pages);
 	ASSERT_EQ(a->contexts, b->contexts);
+	ASSERT_EQ(a->locked_pages, b->locked_pages);
 }
 
 #define CHILD_LEN	(64 * MiB)
@@ -68,10 +69,13 @@ static int child_uses_memory(void *arg)
 	touch_pages(p, CHILD_LEN, 1);
 	if (ntmem_reset(fd, p, CHILD_LEN / 2))
 		return 12;
+	if (ntmem_lock(fd, p + CHILD_LEN / 2, CHILD_LEN / 4))
+		return 13;
 	if (ntmem_counters_read(&c) ||
 	    c.resident_pages < (long)(CHILD_LEN / PAGE_SZ) ||
-	    c.reset_pages < (long)(CHILD_LEN / 2 / PAGE_SZ))
-		return 13;
+	    c.reset_pages < (long)(CHILD_LEN / 2 / PAGE_SZ) ||
+	    c.locked_pages < (long)(CHILD_LEN / 4 / PAGE_SZ))
+		return 14;
 	return 0;
 }
 
@@ -107,6 +111,9 @@ static void busy_child(int wfd, int prefault)
 		_exit(12);
 	for (;;) {
 		ntmem_reset(fd, p, len / 2);
+		ntmem_lock(fd, p + len / 2, len / 4);
+		ntmem_decommit(fd, p, len / 2);
+		ntmem_unlock(fd, p + len / 2, len / 8);
 		ntmem_decommit(fd, p, len);
 		ntmem_commit(fd, p, len, NTMEM_PAGE_READWRITE,
 			     prefault ? NTMEM_COMMIT_PREFAULT : 0);

@@ -114,6 +114,18 @@ int ntmem_reset_undo(int fd, void *addr, size_t len)
 				 len, 0, 0);
 }
 
+int ntmem_lock(int fd, void *addr, size_t len)
+{
+	return ntmem_range_ioctl(fd, NTMEM_IOC_LOCK, (uintptr_t)addr, len, 0,
+				 0);
+}
+
+int ntmem_unlock(int fd, void *addr, size_t len)
+{
+	return ntmem_range_ioctl(fd, NTMEM_IOC_UNLOCK, (uintptr_t)addr, len,
+				 0, 0);
+}
+
 int ntmem_release(int fd, void *addr, size_t len)
 {
 	return ntmem_range_ioctl(fd, NTMEM_IOC_RELEASE, (uintptr_t)addr, len,
@@ -284,9 +296,10 @@ int ntmem_counters_read(struct ntmem_counters *c)
 	c->resident_pages = ntmem_counter("resident_pages");
 	c->reset_pages = ntmem_counter("reset_pages");
 	c->contexts = ntmem_counter("contexts");
+	c->locked_pages = ntmem_counter("locked_pages");
 	return (c->reservations < 0 || c->committed_pages < 0 ||
 		c->resident_pages < 0 || c->reset_pages < 0 ||
-		c->contexts < 0) ? -1 : 0;
+		c->contexts < 0 || c->locked_pages < 0) ? -1 : 0;
 }
 
 /* --- pagemap, maps, smaps ----------------------------------------------- */

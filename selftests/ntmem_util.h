@@ -38,6 +38,8 @@ int ntmem_decommit(int fd, void *addr, size_t len);
 int ntmem_reset(int fd, void *addr, size_t len);
 int ntmem_reset_undo(int fd, void *addr, size_t len);
 int ntmem_release(int fd, void *addr, size_t len);
+int ntmem_lock(int fd, void *addr, size_t len);
+int ntmem_unlock(int fd, void *addr, size_t len);
 int ntmem_protect(int fd, void *addr, size_t len, uint32_t protect,
 		  uint32_t *old_protect);
 int ntmem_query(int fd, const void *addr, struct ntmem_query *q);
@@ -60,6 +62,7 @@ struct ntmem_counters {
 	long resident_pages;
 	long reset_pages;
 	long contexts;
+	long locked_pages;
 };
 int ntmem_counters_read(struct ntmem_counters *c);	/* 0 or -1 */
 

@@ -22,7 +22,7 @@ TEST_F(version, reports_abi)
 
 	ASSERT_EQ(0, ntmem_version(self->fd, &v));
 	ASSERT_EQ(NTMEM_API_MAJOR, v.major);
-	ASSERT_LE(0, (int)v.minor);
+	ASSERT_EQ(NTMEM_API_MINOR, v.minor);
 	ASSERT_EQ((uint64_t)sysconf(_SC_PAGESIZE), v.page_size);
 	ASSERT_EQ(NTMEM_GRANULARITY, v.granularity);
 	ASSERT_EQ(sizeof(v), v.size);
@@ -31,7 +31,8 @@ TEST_F(version, reports_abi)
 	/* No feature bits this header does not know. */
 	ASSERT_EQ(0, v.features & ~(NTMEM_FEATURE_RESET | NTMEM_FEATURE_GUARD |
 				     NTMEM_FEATURE_EXEC |
-				     NTMEM_FEATURE_WRITE_WATCH));
+				     NTMEM_FEATURE_WRITE_WATCH |
+				     NTMEM_FEATURE_LOCK));
 	TH_LOG("module ABI %u.%u, features 0x%llx", v.major, v.minor,
 	       (unsigned long long)v.features);
 }

@@ -2,8 +2,17 @@
 /*
  * libntmem's device handling (not a numbered spec case): the fd of
  * /dev/ntmem belongs to the address space that opened it, so a forked
- * child must get its own, and the parent's keeps working.
+ * child must get its own, and the parent's keeps working; without a usable
+ * device every call fails with ERROR_NOT_SUPPORTED and one line on stderr.
  */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -43,6 +52,68 @@ TEST(fork_reopens_device)
 	ASSERT_EQ(MEM_COMMIT, m.State);
 	ASSERT_EQ(1, b[0]);
 	vf_ok(_metadata, b, 0, MEM_RELEASE);
+}
+
+enum no_device { MISSING, NO_PERMISSION, NOT_NTMEM };
+
+/*
+ * In a mount namespace of its own, the child gets a /dev where ntmem is
+ * missing, not accessible, or another device; stderr goes to a memfd.
+ */
+static int child_without_device(void *arg)
+{
+	enum no_device how = (enum no_device)(long)arg;
+	MEMORY_BASIC_INFORMATION m;
+	struct stat st;
+	char err[512] = "";
+	int out = memfd_create("stderr", 0);
+	ssize_t n;
+
+	if (out < 0 || stat(NTMEM_DEVICE, &st) || unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("tmpfs", "/dev", "tmpfs", 0, NULL))
+		return 10;
+	if (how == NO_PERMISSION &&
+	    (mknod(NTMEM_DEVICE, S_IFCHR, st.st_rdev) ||
+	     setgid(65534) || setuid(65534)))
+		return 11;
+	if (how == NOT_NTMEM &&
+	    mknod(NTMEM_DEVICE, S_IFCHR | 0666, makedev(1, 3)))
+		return 12;
+	if (dup2(out, 2) != 2)
+		return 13;
+	SetLastError(0);
+	if (VirtualAlloc(NULL, 0x10000, MEM_COMMIT, PAGE_READWRITE) ||
+	    GetLastError() != ERROR_NOT_SUPPORTED)
+		return 14;
+	SetLastError(0);
+	if (VirtualQuery(&m, &m, sizeof(m)) ||
+	    GetLastError() != ERROR_NOT_SUPPORTED)
+		return 15;
+	n = pread(out, err, sizeof(err) - 1, 0);
+	if (n <= 0)
+		return 16;
+	/* one line, once, naming the device */
+	if (strncmp(err, "libntmem: " NTMEM_DEVICE, 20) ||
+	    strchr(err, '\n') != err + n - 1)
+		return 17;
+	return 0;
+}
+
+TEST(missing_device)
+{
+	ASSERT_EQ(0, run_in_child(child_without_device, (void *)MISSING));
+}
+
+TEST(device_without_permission)
+{
+	ASSERT_EQ(0, run_in_child(child_without_device,
+				  (void *)NO_PERMISSION));
+}
+
+TEST(device_of_another_kind)
+{
+	ASSERT_EQ(0, run_in_child(child_without_device, (void *)NOT_NTMEM));
 }
 
 TEST_HARNESS_MAIN

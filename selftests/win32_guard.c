@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Spec 7.8, the cases that need no VirtualLock (88, 89, 91-93, 95):
- * PAGE_GUARD through VirtualAlloc, VirtualQuery and VirtualProtect, and
- * guard-page violations told from access violations in a SIGSEGV handler
- * by NtmemIsGuardPageViolation.
+ * Spec 7.8 (cases 88-95): PAGE_GUARD through VirtualAlloc, VirtualQuery,
+ * VirtualProtect and VirtualLock, and guard-page violations told from
+ * access violations in a SIGSEGV handler by NtmemIsGuardPageViolation.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -96,17 +95,33 @@ static int32_t read_long(const void *p)
 	return *(const volatile int32_t *)p;
 }
 
-/*
- * 91 comes after 90, which needs VirtualLock: its end state (the guard
- * gone, Protect PAGE_READWRITE, the first LONG 1) is reached here by
- * VirtualProtect instead.
- */
-static char *case_091_steps(struct __test_metadata *_metadata)
+/* A VirtualLock that hits the guard consumes it, as a touch would. */
+static char *case_090_steps(struct __test_metadata *_metadata)
 {
 	char *b = case_089_steps(_metadata);
 	MEMORY_BASIC_INFORMATION m;
 
-	ASSERT_EQ(0x104, vp_ok(_metadata, b, 0x1000, PAGE_READWRITE)); /* 90 */
+	catch_segv(_metadata);
+	ASSERT_FAILS(STATUS_GUARD_PAGE_VIOLATION, VirtualLock(b, 0x1000));
+	vq_ok(_metadata, b, &m);
+	ASSERT_EQ((DWORD)PAGE_READWRITE, m.Protect);
+	ASSERT_EQ(0x104u, m.AllocationProtect);
+	lock_ok(_metadata, b, 0x1000);
+	ASSERT_EQ(1, read_long(b));
+	unlock_ok(_metadata, b, 0x1000);
+	ASSERT_EQ(0, guard_hits + access_violations);	/* no signal */
+	return b;
+}
+
+TEST(case_090)
+{
+	case_090_steps(_metadata);
+}
+
+static char *case_091_steps(struct __test_metadata *_metadata)
+{
+	char *b = case_090_steps(_metadata);
+	MEMORY_BASIC_INFORMATION m;
 
 	ASSERT_EQ(PAGE_READWRITE,
 		  vp_ok(_metadata, b, 0x1000, PAGE_READWRITE | PAGE_GUARD));
@@ -157,7 +172,7 @@ TEST(case_092)
 	ASSERT_EQ(b + 8, last_addr);
 }
 
-TEST(case_093)
+static char *case_093_steps(struct __test_metadata *_metadata)
 {
 	char *b = va_ok(_metadata, NULL, 0x1000,
 			MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH,
@@ -191,6 +206,32 @@ TEST(case_093)
 	ASSERT_EQ(0u, GetWriteWatch(0, b, 0x1000, r, &c, &g));
 	ASSERT_EQ(0u, c);
 	ASSERT_EQ(1, guard_hits);
+	return b;
+}
+
+TEST(case_093)
+{
+	case_093_steps(_metadata);
+}
+
+/* The failed lock consumes the guard but writes nothing. */
+TEST(case_094)
+{
+	char *b = case_093_steps(_metadata);
+	MEMORY_BASIC_INFORMATION m;
+	PVOID r[16];
+	ULONG_PTR c = 16;
+	DWORD g = 0;
+
+	ASSERT_EQ(PAGE_READWRITE,
+		  vp_ok(_metadata, b, 0x1000, PAGE_READWRITE | PAGE_GUARD));
+	ASSERT_FAILS(STATUS_GUARD_PAGE_VIOLATION, VirtualLock(b, 0x1000));
+	ASSERT_EQ(0u, GetWriteWatch(0, b, 0x1000, r, &c, &g));
+	ASSERT_EQ(0u, c);
+	vq_ok(_metadata, b, &m);
+	ASSERT_EQ((DWORD)PAGE_READWRITE, m.Protect);
+	ASSERT_EQ(1, guard_hits);	/* from 93 only: no signal here */
+	ASSERT_EQ(0, access_violations);
 }
 
 /* The harness's process made no ntmem call: no device, no guard page. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Spec 7.12: system information, large pages, the last error, limits and
- * concurrency (cases 141-145, 147-150).
+ * concurrency (cases 141-150).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -68,6 +68,36 @@ TEST(case_145)
 	ASSERT_FAILS(ERROR_PRIVILEGE_NOT_HELD,
 		     VirtualAlloc(NULL, 0x200000, MEM_RESERVE | MEM_COMMIT |
 				  MEM_LARGE_PAGES, PAGE_READWRITE));
+}
+
+/* A successful call leaves the last error alone: every function, in order. */
+TEST(case_146)
+{
+	MEMORY_BASIC_INFORMATION m;
+	PVOID r[4];
+	ULONG_PTR c = 4;
+	DWORD g, old;
+	char *b;
+
+	SetLastError(LE_SENTINEL);
+	b = VirtualAlloc(NULL, 0x10000, MEM_RESERVE | MEM_COMMIT |
+			 MEM_WRITE_WATCH, PAGE_READWRITE);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(LE_SENTINEL, GetLastError());
+	ASSERT_EQ(sizeof(m), VirtualQuery(b, &m, sizeof(m)));
+	ASSERT_EQ(LE_SENTINEL, GetLastError());
+	ASSERT_EQ(TRUE, VirtualProtect(b, 0x1000, PAGE_READONLY, &old));
+	ASSERT_EQ(LE_SENTINEL, GetLastError());
+	ASSERT_EQ(0u, GetWriteWatch(0, b, 0x10000, r, &c, &g));
+	ASSERT_EQ(LE_SENTINEL, GetLastError());
+	ASSERT_EQ(0u, ResetWriteWatch(b, 0x10000));
+	ASSERT_EQ(LE_SENTINEL, GetLastError());
+	ASSERT_EQ(TRUE, VirtualLock(b, 0x2000));
+	ASSERT_EQ(LE_SENTINEL, GetLastError());
+	ASSERT_EQ(TRUE, VirtualUnlock(b, 0x2000));
+	ASSERT_EQ(LE_SENTINEL, GetLastError());
+	ASSERT_EQ(TRUE, VirtualFree(b, 0, MEM_RELEASE));
+	ASSERT_EQ(LE_SENTINEL, GetLastError());
 }
 
 static pthread_barrier_t le_barrier;

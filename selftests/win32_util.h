@@ -81,6 +81,26 @@ static inline void vf_ok(struct __test_metadata *_metadata, void *addr,
 	ASSERT_EQ(LE_SENTINEL, GetLastError());
 }
 
+/* VirtualLock and VirtualUnlock that must succeed. */
+static inline void lock_ok(struct __test_metadata *_metadata, void *addr,
+			   SIZE_T size)
+{
+	SetLastError(LE_SENTINEL);
+	ASSERT_EQ(TRUE, VirtualLock(addr, size))
+		TH_LOG("VirtualLock(%p, %#zx): %u", addr, size, GetLastError());
+	ASSERT_EQ(LE_SENTINEL, GetLastError());
+}
+
+static inline void unlock_ok(struct __test_metadata *_metadata, void *addr,
+			     SIZE_T size)
+{
+	SetLastError(LE_SENTINEL);
+	ASSERT_EQ(TRUE, VirtualUnlock(addr, size))
+		TH_LOG("VirtualUnlock(%p, %#zx): %u", addr, size,
+		       GetLastError());
+	ASSERT_EQ(LE_SENTINEL, GetLastError());
+}
+
 /* F of spec 0.3: a free, 64 KiB-aligned address with @size free above it
  * (reserve a block with a NULL address, note its base, release it). */
 static inline char *find_free(struct __test_metadata *_metadata, SIZE_T size)

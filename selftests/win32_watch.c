@@ -273,6 +273,28 @@ TEST(case_120)
 	ASSERT_EQ(64u, c);
 }
 
+/* Windows probes the out-parameters: unwritable ones are 998 too, no crash. */
+TEST(unwritable_out_parameters)
+{
+	char *b = case_105_steps(_metadata);
+	char *ro = va_ok(_metadata, NULL, 0x1000, MEM_COMMIT, PAGE_READONLY);
+	PVOID r[64];
+	ULONG_PTR c = 64;
+	DWORD g = 0;
+
+	ASSERT_WW_FAILS(998, GetWriteWatch(0, b, 0x10000, r,
+					   (ULONG_PTR *)ro, &g));
+	ASSERT_WW_FAILS(998, GetWriteWatch(0, b, 0x10000, r, &c,
+					   (LPDWORD)ro));
+	ASSERT_WW_FAILS(998, GetWriteWatch(0, b, 0x10000, r, &c,
+					   (LPDWORD)0x1000));
+	b[0] = 1;	/* a page to report, into an unwritable array */
+	ASSERT_WW_FAILS(998, GetWriteWatch(0, b, 0x10000, (PVOID *)ro, &c,
+					   &g));
+	ASSERT_EQ(64u, c);
+	ASSERT_EQ(0u, g);
+}
+
 TEST(case_121)
 {
 	char *b = case_105_steps(_metadata);

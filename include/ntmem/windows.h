@@ -192,6 +192,22 @@ BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		      DWORD flNewProtect, PDWORD lpflOldProtect);
 
 /*
+ * VirtualLock: every page of the range must be committed and accessible
+ * (else ERROR_NOACCESS); an armed guard page fails the call with
+ * GetLastError() == STATUS_GUARD_PAGE_VIOLATION and loses its guard.  The
+ * pages then stay in memory until unlocked, decommitted or released; they
+ * count against RLIMIT_MEMLOCK (ERROR_WORKING_SET_QUOTA), shown as VmPin
+ * in /proc/PID/status.  Locks are not counted.  VirtualUnlock: every page
+ * must be locked (else ERROR_NOT_LOCKED, nothing unlocked).  Unlike
+ * Windows, a range must lie within one allocation.  VirtualLockEx and
+ * VirtualUnlockEx are ntmem extensions (current process only).
+ */
+BOOL VirtualLock(LPVOID lpAddress, SIZE_T dwSize);
+BOOL VirtualUnlock(LPVOID lpAddress, SIZE_T dwSize);
+BOOL VirtualLockEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize);
+BOOL VirtualUnlockEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize);
+
+/*
  * Write watch: only for allocations made with MEM_RESERVE | MEM_WRITE_WATCH.
  * Both return 0, or (UINT)-1 with the last error set.  GetWriteWatch
  * stores in lpAddresses the page addresses written since commit or the

@@ -37,6 +37,12 @@
  *   ENOSPC   COMMIT (or RESERVE with COMMIT) over the commit limit
  *                                            (ERROR_COMMITMENT_LIMIT)
  *   EBUSY    RESET_UNDO: data was discarded  (ERROR_BUSY)
+ *   EACCES   LOCK: a page is not committed or is NOACCESS
+ *                                            (ERROR_NOACCESS)
+ *   EAGAIN   LOCK: hit an armed guard page, which is now cleared
+ *                                            (STATUS_GUARD_PAGE_VIOLATION)
+ *   EDQUOT   LOCK: over RLIMIT_MEMLOCK       (ERROR_WORKING_SET_QUOTA)
+ *   ENOLCK   UNLOCK: a page is not locked    (ERROR_NOT_LOCKED)
  *   EBADFD   fd used from another address space
  *   E2BIG    struct larger than known with non-zero tail
  *   ENOTTY   unknown ioctl
@@ -56,7 +62,7 @@
 
 /* ABI version: major changes break, minor ones add. */
 #define NTMEM_API_MAJOR		1
-#define NTMEM_API_MINOR		0
+#define NTMEM_API_MINOR		1	/* 1: LOCK, UNLOCK */
 
 /* Windows' allocation granularity and the user range ntmem manages. */
 #define NTMEM_GRANULARITY	0x10000ULL
@@ -86,6 +92,7 @@
 #define NTMEM_FEATURE_GUARD	(1ULL << 1)	/* NTMEM_PAGE_GUARD */
 #define NTMEM_FEATURE_EXEC	(1ULL << 2)	/* per-page execute */
 #define NTMEM_FEATURE_WRITE_WATCH (1ULL << 3)	/* write-watch reservations */
+#define NTMEM_FEATURE_LOCK	(1ULL << 4)	/* LOCK and UNLOCK */
 
 /**
  * struct ntmem_version - NTMEM_IOC_VERSION: what the module speaks.
@@ -148,7 +155,8 @@ struct ntmem_reserve {
 #define NTMEM_COMMIT_PREFAULT	(1U << 0)	/* allocate and map the pages now */
 
 /**
- * struct ntmem_range - COMMIT, DECOMMIT, RESET, RESET_UNDO, RELEASE.
+ * struct ntmem_range - COMMIT, DECOMMIT, RESET, RESET_UNDO, RELEASE, LOCK,
+ *                      UNLOCK.
  * @size:     sizeof(struct ntmem_range), in
  * @flags:    NTMEM_COMMIT_* for COMMIT; zero otherwise
  * @addr:     page-aligned start, in
@@ -167,6 +175,15 @@ struct ntmem_reserve {
  * either way the range is no longer reset.  RELEASE: @addr must be a
  * reservation's base (ENXIO otherwise) and @length 0 or its whole length
  * (EINVAL otherwise); unmaps the whole reservation.
+ *
+ * LOCK: every page must be committed and not NOACCESS (EACCES); the first
+ * armed guard page in the range fails the call with EAGAIN and loses its
+ * guard, so a second call goes past it.  Locked pages get memory and are
+ * mapped now, are never dropped by RESET, and count against RLIMIT_MEMLOCK
+ * (unless CAP_IPC_LOCK) in the process's VmPin.  A page is locked or not:
+ * locking twice and unlocking once unlocks.  UNLOCK: every page must be
+ * locked (ENOLCK, nothing unlocked).  DECOMMIT and RELEASE drop locks.
+ * LOCK and UNLOCK change no protection, content or QUERY answer.
  */
 struct ntmem_range {
 	__u32 size;
@@ -308,5 +325,7 @@ struct ntmem_guard_hit {
 #define NTMEM_IOC_GET_WRITE_WATCH _IOWR(NTMEM_IOC_MAGIC, 0x09, struct ntmem_write_watch)
 #define NTMEM_IOC_RESET_WRITE_WATCH _IOW(NTMEM_IOC_MAGIC, 0x0a, struct ntmem_range)
 #define NTMEM_IOC_GUARD_HIT	_IOWR(NTMEM_IOC_MAGIC, 0x0b, struct ntmem_guard_hit)
+#define NTMEM_IOC_LOCK		_IOW(NTMEM_IOC_MAGIC, 0x0c, struct ntmem_range)
+#define NTMEM_IOC_UNLOCK	_IOW(NTMEM_IOC_MAGIC, 0x0d, struct ntmem_range)
 
 #endif /* _UAPI_LINUX_NTMEM_H */
