@@ -38,6 +38,7 @@
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
 #include <uapi/ntmem.h>
+#include <uapi/ntmem_netlink.h>
 
 #define NTMEM_PAGE_BASE_MASK	0x0ffU	/* the one base protection bit */
 #define NTMEM_PAGE_MODIFIERS	(NTMEM_PAGE_GUARD | NTMEM_PAGE_NOCACHE | \
@@ -76,6 +77,9 @@ struct ntmem_guard_slot {
  * @reservations: regions alive (atomic)
  * @committed: committed pages, i.e. the commit charge (atomic)
  * @resident:  pages allocated (atomic)
+ * @limit:     the process's own commit limit in pages, 0 for none (atomic)
+ * @owner:     the thread group that created this context (reference held;
+ *             invariant), for the netlink control plane
  * @guard_lock: protects @guard_hits and @guard_next
  * @guard_hits: the last guard-page fault of recent threads
  * @guard_next: the slot a new thread takes
@@ -92,6 +96,8 @@ struct ntmem_mm {
 	atomic_long_t reservations;
 	atomic_long_t committed;
 	atomic_long_t resident;
+	atomic_long_t limit;
+	struct pid *owner;
 	spinlock_t guard_lock;	/* @guard_hits, @guard_next */
 	struct ntmem_guard_slot guard_hits[NTMEM_GUARD_SLOTS];
 	unsigned int guard_next;
@@ -164,6 +170,8 @@ static inline unsigned long ntmem_idx_addr(const struct ntmem_region *r,
 
 /* ntmem_main.c */
 void ntmem_mm_put(struct ntmem_mm *nm);
+struct ntmem_mm *ntmem_mm_find(pid_t tgid);
+struct ntmem_mm *ntmem_mm_nth(unsigned long n);
 
 /* ntmem_ioctl.c */
 long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
@@ -239,9 +247,19 @@ void ntmem_reset_exit(void);
 void ntmem_reset_track(struct ntmem_region *r, long delta);
 void ntmem_reset_forget(struct ntmem_region *r);
 
-/* ntmem_charge.c: the commit charge (the one place it is taken) */
+/* ntmem_charge.c: the commit charge (the one place it is taken), limits */
+void ntmem_charge_init(void);
 int ntmem_charge(struct ntmem_mm *nm, unsigned long pages);
 void ntmem_uncharge(struct ntmem_mm *nm, unsigned long pages);
+void ntmem_set_commit_limit(unsigned long pages);
+unsigned long ntmem_commit_limit(void);
+unsigned long ntmem_commit_peak(void);
+
+/* ntmem_genl.c: the generic netlink family (include/uapi/ntmem_netlink.h) */
+int ntmem_genl_init(void);
+void ntmem_genl_exit(void);
+void ntmem_limit_event(struct ntmem_mm *nm, u32 event, unsigned long pages,
+		       unsigned long committed, unsigned long limit);
 
 /* ntmem_stats.c: module-wide counters, shown in sysfs */
 struct ntmem_stats {
@@ -253,6 +271,8 @@ struct ntmem_stats {
 	atomic_long_t faults;
 	atomic_long_t dropped_pages;
 	atomic_long_t locked_pages;
+	atomic_long_t commit_limit;	/* pages; set at load and by SET_LIMIT */
+	atomic_long_t commit_peak;	/* pages */
 };
 
 extern struct ntmem_stats ntmem_stats;

@@ -34,6 +34,7 @@ static void ntmem_mm_free(struct kref *kref)
 		     atomic_long_read(&nm->committed) ||
 		     atomic_long_read(&nm->resident));
 	mmdrop(nm->mm);
+	put_pid(nm->owner);
 	atomic_long_dec(&ntmem_stats.contexts);
 	kfree(nm);
 }
@@ -68,11 +69,46 @@ static struct ntmem_mm *ntmem_mm_get_current(void)
 	spin_lock_init(&nm->guard_lock);
 	mmgrab(mm);
 	nm->mm = mm;
+	nm->owner = get_pid(task_tgid(current));
 	nm->nr_files = 1;
-	list_add(&nm->node, &ntmem_mms);
+	list_add_tail(&nm->node, &ntmem_mms);
 	atomic_long_inc(&ntmem_stats.contexts);
 	mutex_unlock(&ntmem_mms_lock);
 	return nm;
+}
+
+/* The context created by thread group @tgid, referenced; or NULL. */
+struct ntmem_mm *ntmem_mm_find(pid_t tgid)
+{
+	struct ntmem_mm *nm, *found = NULL;
+
+	mutex_lock(&ntmem_mms_lock);
+	list_for_each_entry(nm, &ntmem_mms, node) {
+		if (pid_nr(nm->owner) == tgid &&
+		    kref_get_unless_zero(&nm->kref)) {
+			found = nm;
+			break;
+		}
+	}
+	mutex_unlock(&ntmem_mms_lock);
+	return found;
+}
+
+/* The @n-th live context (oldest first), referenced; NULL past the end. */
+struct ntmem_mm *ntmem_mm_nth(unsigned long n)
+{
+	struct ntmem_mm *nm, *found = NULL;
+
+	mutex_lock(&ntmem_mms_lock);
+	list_for_each_entry(nm, &ntmem_mms, node) {
+		if (n-- == 0) {
+			if (kref_get_unless_zero(&nm->kref))
+				found = nm;
+			break;
+		}
+	}
+	mutex_unlock(&ntmem_mms_lock);
+	return found;
 }
 
 static int ntmem_open(struct inode *inode, struct file *file)
@@ -135,21 +171,31 @@ static int __init ntmem_init(void)
 {
 	int err;
 
+	ntmem_charge_init();
 	err = ntmem_reset_init();
 	if (err)
 		return err;
+	err = ntmem_genl_init();
+	if (err)
+		goto out_reset;
 	err = misc_register(&ntmem_misc);
-	if (err) {
-		ntmem_reset_exit();
-		return err;
-	}
-	pr_info("version %s loaded\n", NTMEM_VERSION);
+	if (err)
+		goto out_genl;
+	pr_info("version %s loaded, commit limit %lu MiB\n", NTMEM_VERSION,
+		ntmem_commit_limit() >> (20 - PAGE_SHIFT));
 	return 0;
+
+out_genl:
+	ntmem_genl_exit();
+out_reset:
+	ntmem_reset_exit();
+	return err;
 }
 
 static void __exit ntmem_exit(void)
 {
 	misc_deregister(&ntmem_misc);
+	ntmem_genl_exit();
 	ntmem_reset_exit();
 }
 

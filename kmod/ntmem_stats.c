@@ -2,7 +2,8 @@
 /*
  * ntmem: module-wide counters, one decimal value per file in
  * /sys/class/misc/ntmem/.  They all return to zero when no process uses
- * ntmem, which is what the lifetime tests check.
+ * ntmem, which is what the lifetime tests check -- except the commit
+ * limit and the peak commit, which are here too.
  */
 #include <linux/device.h>
 #include <linux/sysfs.h>
@@ -42,6 +43,10 @@ static struct ntmem_stat_attr ntmem_stat_attrs[] = {
 	  &ntmem_stats.dropped_pages },
 	{ __ATTR(locked_pages, 0444, ntmem_stat_show, NULL),
 	  &ntmem_stats.locked_pages },
+	{ __ATTR(commit_limit_pages, 0444, ntmem_stat_show, NULL),
+	  &ntmem_stats.commit_limit },
+	{ __ATTR(commit_peak_pages, 0444, ntmem_stat_show, NULL),
+	  &ntmem_stats.commit_peak },
 };
 
 static struct attribute *ntmem_stats_attrs[] = {
@@ -53,6 +58,8 @@ static struct attribute *ntmem_stats_attrs[] = {
 	&ntmem_stat_attrs[5].dev_attr.attr,
 	&ntmem_stat_attrs[6].dev_attr.attr,
 	&ntmem_stat_attrs[7].dev_attr.attr,
+	&ntmem_stat_attrs[8].dev_attr.attr,
+	&ntmem_stat_attrs[9].dev_attr.attr,
 	NULL,
 };
 

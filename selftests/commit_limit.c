@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The commit charge and its limit: every committed page is charged at
+ * commit, touched or not; a commit past the limit fails in the call with
+ * ENOSPC and changes nothing; whatever was committed can then be touched
+ * without an OOM kill.  And the memory cgroup bounds ntmem memory too.
+ *
+ * The global limit is a module parameter here (the netlink family sets
+ * it too); every test puts it back.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "ntmem_util.h"
+
+#define LIMIT_PARAM	"/sys/module/ntmem/parameters/commit_limit_mb"
+#define CGROUP		"/sys/fs/cgroup/ntmem-selftest"
+
+static long read_long_file(const char *path)
+{
+	char buf[64] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -errno;
+}
+
+static int set_limit_mb(long mb)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%ld", mb);
+	return write_file(LIMIT_PARAM, text);
+}
+
+FIXTURE(limit) {
+	int fd;
+	long saved_mb;	/* commit_limit_mb at setup, put back in teardown */
+};
+
+FIXTURE_SETUP(limit)
+{
+	self->fd = ntmem_open();
+	ASSERT_LE(0, self->fd);
+	self->saved_mb = read_long_file(LIMIT_PARAM);
+	ASSERT_LE(0, self->saved_mb);
+}
+
+FIXTURE_TEARDOWN(limit)
+{
+	set_limit_mb(self->saved_mb);
+	if (self->fd > 0)
+		close(self->fd);
+}
+
+/* ntmem's pages are never swapped: RAM less a quarter, at least 64 MiB. */
+TEST_F(limit, default_is_ram_less_a_reserve)
+{
+	long ram = meminfo_kb("MemTotal") / 4;	/* pages */
+	long reserve = ram / 4 > 16384 ? ram / 4 : 16384;
+
+	ASSERT_EQ(0, self->saved_mb);
+	ASSERT_EQ(ram - reserve, ntmem_counter("commit_limit_pages"));
+	ASSERT_EQ(0, set_limit_mb(100));
+	ASSERT_EQ(100 * 256, ntmem_counter("commit_limit_pages"));
+	ASSERT_EQ(0, set_limit_mb(0));
+	ASSERT_EQ(ram - reserve, ntmem_counter("commit_limit_pages"));
+	ASSERT_NE(0, set_limit_mb(-1));
+	ASSERT_EQ(ram - reserve, ntmem_counter("commit_limit_pages"));
+}
+
+/*
+ * The issue's test: commit everything the default limit allows, fail one
+ * page past it, then touch every committed page and live.
+ */
+TEST_F_TIMEOUT(limit, commit_to_the_limit_touch_all_survive, 300)
+{
+	long limit = ntmem_counter("commit_limit_pages");
+	long used = ntmem_counter("committed_pages");
+	long peak0 = ntmem_counter("commit_peak_pages");
+	size_t avail = (limit - used) * PAGE_SZ;
+	size_t len = (avail + PAGE_SZ + GRAN - 1) & ~(GRAN - 1);
+	long rss0 = rss_kb();
+	struct ntmem_query q;
+	char *p;
+
+	ASSERT_LT(0, (long)avail);
+	p = ntmem_reserve_any(self->fd, len);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ntmem_commit(self->fd, p, avail, NTMEM_PAGE_READWRITE, 0));
+	ASSERT_EQ(limit, ntmem_counter("committed_pages"));
+	ASSERT_LE(limit, ntmem_counter("commit_peak_pages"));
+	ASSERT_LE(peak0, ntmem_counter("commit_peak_pages"));
+
+	/* one page more: ENOSPC, and that page stays reserved */
+	ASSERT_EQ(-ENOSPC, ntmem_commit(self->fd, p + avail, PAGE_SZ,
+					NTMEM_PAGE_READWRITE, 0));
+	ASSERT_EQ(0, ntmem_query(self->fd, p + avail, &q));
+	ASSERT_EQ(NTMEM_STATE_RESERVE, q.state);
+	ASSERT_EQ(limit, ntmem_counter("committed_pages"));
+	ASSERT_SEGV_AT(p + avail, try_write(p + avail, 1));
+
+	/* recommitting committed pages charges nothing */
+	ASSERT_EQ(0, ntmem_commit(self->fd, p, PAGE_SZ, NTMEM_PAGE_READONLY, 0));
+	ASSERT_EQ(limit, ntmem_counter("committed_pages"));
+	ASSERT_EQ(0, ntmem_protect(self->fd, p, PAGE_SZ, NTMEM_PAGE_READWRITE,
+				   NULL));
+
+	touch_pages(p, avail, 0x5a);
+	ASSERT_LE(rss0 + (long)(avail / 1024) - 1024, rss_kb());
+	ASSERT_EQ(0x5a, p[avail - PAGE_SZ]);
+
+	/* decommit gives back exactly what it frees; then it fits again */
+	ASSERT_EQ(0, ntmem_decommit(self->fd, p, 16 * PAGE_SZ));
+	ASSERT_EQ(limit - 16, ntmem_counter("committed_pages"));
+	ASSERT_EQ(0, ntmem_commit(self->fd, p, 17 * PAGE_SZ,
+				  NTMEM_PAGE_READWRITE, 0));	/* 16 new */
+	ASSERT_EQ(limit, ntmem_counter("committed_pages"));
+	ASSERT_EQ(-ENOSPC, ntmem_commit(self->fd, p + avail, PAGE_SZ,
+					NTMEM_PAGE_READWRITE, 0));
+	ASSERT_EQ(0, ntmem_release(self->fd, p, 0));
+	ASSERT_EQ(used, ntmem_counter("committed_pages"));
+}
+
+/* RESERVE with COMMIT past the limit: no reservation is left behind. */
+TEST_F(limit, reserve_and_commit_past_the_limit)
+{
+	long used = ntmem_counter("committed_pages");
+	int maps = maps_count();
+	size_t len;
+	void *addr = NULL;
+
+	ASSERT_EQ(0, set_limit_mb(used / 256 + 8));
+	len = 16 * MiB;
+	ASSERT_EQ(-ENOSPC, ntmem_reserve(self->fd, &addr, &len,
+					 NTMEM_RESERVE_COMMIT,
+					 NTMEM_PAGE_READWRITE));
+	ASSERT_EQ(maps, maps_count());
+	ASSERT_EQ(used, ntmem_counter("committed_pages"));
+	len = 4 * MiB;
+	addr = NULL;
+	ASSERT_EQ(0, ntmem_reserve(self->fd, &addr, &len, NTMEM_RESERVE_COMMIT,
+				   NTMEM_PAGE_READWRITE));
+	ASSERT_EQ(used + (long)(len / PAGE_SZ),
+		  ntmem_counter("committed_pages"));
+	ASSERT_EQ(0, ntmem_release(self->fd, addr, 0));
+}
+
+/* Lowering the limit below what is committed only stops new commits. */
+TEST_F(limit, lowered_below_usage)
+{
+	long used = ntmem_counter("committed_pages");
+	char *p = ntmem_reserve_any(self->fd, 8 * MiB);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ntmem_commit(self->fd, p, 4 * MiB, NTMEM_PAGE_READWRITE,
+				  0));
+	ASSERT_EQ(0, set_limit_mb(used / 256 + 1));
+	touch_pages(p, 4 * MiB, 1);		/* what is committed stays usable */
+	ASSERT_EQ(-ENOSPC, ntmem_commit(self->fd, p + 4 * MiB, PAGE_SZ,
+					NTMEM_PAGE_READWRITE, 0));
+	ASSERT_EQ(0, ntmem_decommit(self->fd, p, 4 * MiB));
+	ASSERT_EQ(0, ntmem_commit(self->fd, p, PAGE_SZ, NTMEM_PAGE_READWRITE,
+				  0));
+	ASSERT_EQ(0, ntmem_release(self->fd, p, 0));
+	ASSERT_EQ(used, ntmem_counter("committed_pages"));
+}
+
+/* A killed process gives back its whole charge. */
+static void committer(int wfd)
+{
+	int fd = ntmem_open();
+	char *p = fd < 0 ? NULL : ntmem_reserve_any(fd, 64 * MiB);
+
+	if (!p || ntmem_commit(fd, p, 48 * MiB, NTMEM_PAGE_READWRITE, 0))
+		_exit(1);
+	touch_pages(p, 16 * MiB, 1);
+	if (write(wfd, "x", 1) != 1)
+		_exit(2);
+	pause();
+	_exit(3);
+}
+
+TEST_F(limit, kill_uncharges)
+{
+	long used = ntmem_counter("committed_pages");
+	int pipefd[2], status;
+	char c;
+	pid_t child;
+
+	ASSERT_EQ(0, pipe(pipefd));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child)
+		committer(pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	ASSERT_EQ(used + (long)(48 * MiB / PAGE_SZ),
+		  ntmem_counter("committed_pages"));
+	ASSERT_EQ(0, kill(child, SIGKILL));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(used, ntmem_counter("committed_pages"));
+}
+
+/*
+ * ntmem pages are charged to the memory cgroup (__GFP_ACCOUNT): a process
+ * in a group with memory.max cannot hold more than that through ntmem.
+ * Its touches past the limit end in the group's OOM kill.
+ */
+static int cgroup_child(void *arg)
+{
+	char pid[32];
+	int fd;
+	char *p;
+
+	(void)arg;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (write_file(CGROUP "/cgroup.procs", pid))
+		return 10;
+	fd = ntmem_open();
+	p = fd < 0 ? NULL : ntmem_reserve_any(fd, 128 * MiB);
+	if (!p || ntmem_commit(fd, p, 128 * MiB, NTMEM_PAGE_READWRITE, 0))
+		return 11;
+	touch_pages(p, 128 * MiB, 1);
+	return 12;	/* held 128 MiB in a 32 MiB group */
+}
+
+TEST_F_TIMEOUT(limit, memcg_bounds_ntmem_memory, 120)
+{
+	long peak;
+	int ret;
+
+	ASSERT_EQ(0, write_file("/sys/fs/cgroup/cgroup.subtree_control",
+				"+memory"));
+	rmdir(CGROUP);
+	ASSERT_EQ(0, mkdir(CGROUP, 0755));
+	ASSERT_EQ(0, write_file(CGROUP "/memory.max", "33554432"));
+	ret = run_in_child(cgroup_child, NULL);
+	peak = read_long_file(CGROUP "/memory.peak");
+	ASSERT_EQ(128 + SIGKILL, ret);
+	ASSERT_LT(0, peak);
+	ASSERT_GE(32L * MiB, peak);
+	ASSERT_EQ(0, rmdir(CGROUP));
+}
+
+TEST_HARNESS_MAIN
