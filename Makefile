@@ -29,14 +29,14 @@ UDEVRULESDIR ?= /etc/udev/rules.d
 # sub SUBDIR [TARGET]: run SUBDIR's Makefile if it exists yet
 sub = $(if $(wildcard $(TOP)/$(1)/Makefile),$(MAKE) -C $(TOP)/$(1) $(2),@echo "$(1): no $(1)/Makefile, skipped")
 
-.PHONY: all host-module lib selftests bench-build examples modules kmod-build \
-	w1 checkpatch check demo bench install install-module install-udev \
-	install-headers install-lib uninstall dkms-install dkms-uninstall \
-	man-lint clean help
+.PHONY: all host-module lib selftests bench-build examples ntmemctl modules \
+	kmod-build w1 checkpatch check demo bench install install-module \
+	install-udev install-headers install-lib install-ntmemctl uninstall \
+	dkms-install dkms-uninstall man-lint clean help
 
 # What a host needs; the selftests and the benchmark are built by check and
 # bench, which run them in the VM (they need the cached kernel sources).
-all: host-module lib examples
+all: host-module lib examples ntmemctl
 
 host-module:
 ifeq ($(wildcard $(TOP)/kmod/Kbuild),)
@@ -56,6 +56,15 @@ bench-build:
 	$(call sub,bench)
 examples:
 	$(call sub,examples)
+
+# ntmemctl needs libnl-genl-3's development files (libnl-genl-3-dev).
+HAVE_LIBNL := $(shell pkg-config --exists libnl-genl-3.0 && echo y)
+ntmemctl:
+ifeq ($(HAVE_LIBNL),y)
+	$(MAKE) -C $(TOP)/tools/ntmemctl
+else
+	@echo "ntmemctl: skipped, no libnl-genl-3.0 (install libnl-genl-3-dev)"
+endif
 
 # ---- the module for a test-VM kernel ------------------------------------
 # build/<KERNEL>/kmod holds links to kmod/'s sources and build/<KERNEL>/
@@ -130,7 +139,7 @@ bench:
 # The module goes to /lib/modules/$(KVER)/updates, the ABI header to
 # $(INCLUDEDIR)/ntmem/uapi/ntmem.h (so `#include <ntmem/uapi/ntmem.h>`),
 # the udev rule to $(UDEVRULESDIR).  DESTDIR is honoured throughout.
-install: install-module install-udev install-headers install-lib
+install: install-module install-udev install-headers install-lib install-ntmemctl
 
 install-module:
 	$(MAKE) -C $(KERNEL_DIR) M=$(TOP)/kmod modules
@@ -153,6 +162,11 @@ ifneq ($(LIB_INSTALLS),)
 endif
 	$(call sub,man,install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX))
 
+install-ntmemctl:
+ifeq ($(HAVE_LIBNL),y)
+	$(MAKE) -C $(TOP)/tools/ntmemctl install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+endif
+
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/ntmem.ko*
 	$(if $(DESTDIR),,depmod -a $(KVER))
@@ -163,6 +177,7 @@ ifneq ($(LIB_INSTALLS),)
 	$(MAKE) -C $(TOP)/lib uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 endif
 	$(call sub,man,uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX))
+	$(MAKE) -C $(TOP)/tools/ntmemctl uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
 # DKMS: sources to /usr/src/ntmem-$(VERSION), then add, build, install.
 DKMS_SRC = $(DESTDIR)/usr/src/ntmem-$(VERSION)
@@ -178,9 +193,10 @@ dkms-uninstall:
 	-dkms remove ntmem/$(VERSION) --all
 	rm -rf $(DKMS_SRC)
 
-# The manual pages (man/man3, man/man7) through groff with every warning
-# on; any output fails.  Run from man/ so that the .so links resolve.
-MAN_PAGES = $(patsubst $(TOP)/man/%,%,$(wildcard $(TOP)/man/man3/*.3 $(TOP)/man/man7/*.7))
+# The manual pages (man/man3, man/man7, man/man8) through groff with every
+# warning on; any output fails.  Run from man/ so that the .so links resolve.
+MAN_PAGES = $(patsubst $(TOP)/man/%,%,$(wildcard $(TOP)/man/man3/*.3 $(TOP)/man/man7/*.7 \
+	$(TOP)/man/man8/*.8))
 man-lint:
 	@cd $(TOP)/man && fail=0; for p in $(MAN_PAGES); do \
 		out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 groff -man -Tutf8 -ww -z $$p 2>&1); \

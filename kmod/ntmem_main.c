@@ -77,19 +77,26 @@ static struct ntmem_mm *ntmem_mm_get_current(void)
 	return nm;
 }
 
-/* The context created by thread group @tgid, referenced; or NULL. */
+/*
+ * The context created by thread group @tgid, referenced; or NULL.  After an
+ * exec with /dev/ntmem kept open, the thread group has two: the one of its
+ * live address space wins.
+ */
 struct ntmem_mm *ntmem_mm_find(pid_t tgid)
 {
 	struct ntmem_mm *nm, *found = NULL;
 
 	mutex_lock(&ntmem_mms_lock);
 	list_for_each_entry(nm, &ntmem_mms, node) {
-		if (pid_nr(nm->owner) == tgid &&
-		    kref_get_unless_zero(&nm->kref)) {
-			found = nm;
+		if (pid_nr(nm->owner) != tgid || !kref_read(&nm->kref))
+			continue;
+		found = nm;
+		if (atomic_read(&nm->mm->mm_users))
 			break;
-		}
 	}
+	/* unlinking takes ntmem_mms_lock: @found is still there */
+	if (found && !kref_get_unless_zero(&found->kref))
+		found = NULL;
 	mutex_unlock(&ntmem_mms_lock);
 	return found;
 }

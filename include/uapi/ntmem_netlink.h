@@ -33,6 +33,24 @@
  *                 limit.  EVENT (enum ntmem_event), PID, COMM, REQUESTED
  *                 (the bytes the commit asked for), COMMITTED and LIMIT
  *                 (of the limit that was hit).
+ *
+ * Clarifications (the module's behaviour):
+ *  - PIDs are thread-group ids in the requester's pid namespace; a process
+ *    outside it is neither listed nor found.  COMM is the command name of
+ *    the process that created the context ("" once it has exited).
+ *  - GET_PROCESS dump takes an optional NTMEM_A_PID: only that process.
+ *    Without one, PID is required (EINVAL); no context for it: ENOENT.
+ *  - GET_REGIONS: no such process: ESRCH; a process without ntmem
+ *    reservations gives an empty dump.  The access check is ptrace's
+ *    PTRACE_MODE_READ_FSCREDS rule (same process, or same uid/gid, or
+ *    CAP_SYS_PTRACE; dumpable), without the LSM hook, which modules cannot
+ *    call.  The pid is resolved and checked when the dump starts: these
+ *    errors come as NLMSG_ERROR; kernels before 6.2 cannot attach an
+ *    extended-ack message to them.
+ *  - An unknown command fails with EOPNOTSUPP (from the genetlink core).
+ *  - EVENT goes to listeners in every network namespace, with the PID as
+ *    the initial pid namespace numbers it.  Events are rate-limited (a
+ *    burst of 32 a second); one that cannot be sent is dropped.
  */
 #ifndef _UAPI_LINUX_NTMEM_NETLINK_H
 #define _UAPI_LINUX_NTMEM_NETLINK_H
