@@ -127,8 +127,11 @@ check:
 demo:
 	@$(MAKE) --no-print-directory modules KERNEL=6.1
 	@$(MAKE) --no-print-directory examples
+	@$(MAKE) --no-print-directory -C $(TOP)/tools/ntmemctl \
+		O=$(BUILD)/examples STATIC=1
 	$(VM)/run --kernel 6.1 --add $(BUILD)/examples -- \
-		sh -c './reservation-demo && echo && ./sparse-table'
+		sh -c './reservation-demo && echo && ./sparse-table && echo && \
+		       echo "$$ ntmemctl stats" && ./ntmemctl stats'
 
 bench:
 	@$(MAKE) --no-print-directory modules KERNEL=6.1
@@ -218,12 +221,14 @@ clean:
 help:
 	@echo 'ntmem $(VERSION) targets:'
 	@echo '  all (default)   module for the running kernel (if its headers exist),'
-	@echo '                  lib, examples'
+	@echo '                  lib, examples, ntmemctl (needs libnl-genl-3-dev)'
 	@echo '  selftests, bench-build   the test and benchmark programs for the VM'
 	@echo '  modules         KERNEL=6.1|6.12|debug: build/$$KERNEL/ntmem.ko for the test VM'
-	@echo '  check           selftests in the VM on KERNELS="$(KERNELS)", checkpatch, w1'
+	@echo '  check           selftests in the VM on KERNELS="$(KERNELS)", checkpatch,'
+	@echo '                  w1, man-lint'
+	@echo '  man-lint        groff warnings over the manual pages'
 	@echo '  w1              W=1 builds against 6.1 and 6.12, failing on any warning'
 	@echo '  checkpatch      checkpatch --strict on kmod/ and the uapi header'
-	@echo '  demo, bench     run examples/reservation-demo or the benchmark in the VM'
+	@echo '  demo, bench     run the examples and ntmemctl, or the benchmark, in the VM'
 	@echo '  install, uninstall, dkms-install, dkms-uninstall   (as root; DESTDIR, PREFIX)'
 	@echo '  clean'

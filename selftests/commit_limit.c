@@ -24,19 +24,6 @@
 #define LIMIT_PARAM	"/sys/module/ntmem/parameters/commit_limit_mb"
 #define CGROUP		"/sys/fs/cgroup/ntmem-selftest"
 
-static long read_long_file(const char *path)
-{
-	char buf[64] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? strtol(buf, NULL, 10) : -1;
-}
-
 static int write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);

@@ -283,19 +283,6 @@ static void get_regions(struct nl *nl, int pid, struct result *res)
 	request(nl, NTMEM_CMD_GET_REGIONS, true, a, res);
 }
 
-static long read_long(const char *path)
-{
-	char buf[64] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? strtol(buf, NULL, 10) : -1;
-}
-
 /* --- the fixture --------------------------------------------------------- */
 
 FIXTURE(nl) {
@@ -311,7 +298,7 @@ FIXTURE_SETUP(nl)
 	self->fd = ntmem_open();
 	ASSERT_LE(0, self->fd);
 	self->saved_limit = ntmem_counter("commit_limit_pages");
-	self->saved_param = read_long(LIMIT_PARAM);
+	self->saved_param = read_long_file(LIMIT_PARAM);
 	ASSERT_LT(0, self->saved_limit);
 	ASSERT_EQ(0, nlc_open(&self->nl))
 		TH_LOG("family %s not found", NTMEM_GENL_NAME);

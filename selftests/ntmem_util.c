@@ -271,14 +271,12 @@ long rss_kb(void)
 	return proc_status_kb("VmRSS");
 }
 
-long ntmem_counter(const char *name)
+long read_long_file(const char *path)
 {
-	char path[128], buf[64];
+	char buf[64];
 	ssize_t n;
-	int fd;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	snprintf(path, sizeof(path), "/sys/class/misc/ntmem/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -287,6 +285,14 @@ long ntmem_counter(const char *name)
 		return -1;
 	buf[n] = '\0';
 	return strtol(buf, NULL, 10);
+}
+
+long ntmem_counter(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/class/misc/ntmem/%s", name);
+	return read_long_file(path);
 }
 
 int ntmem_counters_read(struct ntmem_counters *c)

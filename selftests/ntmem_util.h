@@ -54,6 +54,8 @@ char *ntmem_reserve_adjacent_pair(int fd);
 /* Features from VERSION, 0 if the call fails. */
 uint64_t ntmem_features(int fd);
 
+/* The number a file (sysfs, a module parameter) starts with; -1 if unreadable. */
+long read_long_file(const char *path);
 /* Module-wide counters in /sys/class/misc/ntmem/ (-1 if unreadable). */
 long ntmem_counter(const char *name);
 struct ntmem_counters {

@@ -29,18 +29,11 @@ struct region_list {
 static int map_reply(struct nlattr **tb, void *arg)
 {
 	struct region_list *l = arg;
-	struct region *r;
+	struct region *r = array_next((void **)&l->r, &l->n, &l->cap,
+				      sizeof(*r));
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 256;
-		struct region *nr = realloc(l->r, cap * sizeof(*nr));
-
-		if (!nr)
-			return -ENOMEM;
-		l->r = nr;
-		l->cap = cap;
-	}
-	r = &l->r[l->n++];
+	if (!r)
+		return -ENOMEM;
 	r->base = attr_u64(tb, NTMEM_A_REGION_BASE);
 	r->size = attr_u64(tb, NTMEM_A_REGION_SIZE);
 	r->alloc_base = attr_u64(tb, NTMEM_A_ALLOC_BASE);

@@ -18,6 +18,10 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+/* array.c: a new (uninitialised) slot at the end of *items (n of cap
+ * used, each @size bytes), grown as needed; NULL if out of memory. */
+void *array_next(void **items, size_t *n, size_t *cap, size_t size);
+
 /* Exit statuses: 0 success, 1 an error, 2 bad usage. */
 #define EXIT_USAGE	2
 

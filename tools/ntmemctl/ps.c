@@ -23,18 +23,11 @@ struct proc_list {
 static int ps_reply(struct nlattr **tb, void *arg)
 {
 	struct proc_list *l = arg;
-	struct proc *p;
+	struct proc *p = array_next((void **)&l->p, &l->n, &l->cap,
+				    sizeof(*p));
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct proc *np = realloc(l->p, cap * sizeof(*np));
-
-		if (!np)
-			return -ENOMEM;
-		l->p = np;
-		l->cap = cap;
-	}
-	p = &l->p[l->n++];
+	if (!p)
+		return -ENOMEM;
 	p->pid = attr_u32(tb, NTMEM_A_PID);
 	snprintf(p->comm, sizeof(p->comm), "%s", attr_str(tb, NTMEM_A_COMM));
 	p->reservations = attr_u64(tb, NTMEM_A_RESERVATIONS);
