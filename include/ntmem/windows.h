@@ -77,7 +77,7 @@ typedef DWORD		*LPDWORD;
 #define AT_ROUND_TO_PAGE		0x40000000
 #define WRITE_WATCH_FLAG_RESET		0x00000001
 
-/* ---- page protections ----------------------------------------------------- */
+/* ---- page protections --------------------------------------------------- */
 
 #define PAGE_NOACCESS			0x001
 #define PAGE_READONLY			0x002
@@ -93,7 +93,7 @@ typedef DWORD		*LPDWORD;
 #define PAGE_TARGETS_INVALID		0x40000000
 #define PAGE_TARGETS_NO_UPDATE		0x40000000
 
-/* ---- last-error codes ----------------------------------------------------- */
+/* ---- last-error codes --------------------------------------------------- */
 
 #define ERROR_SUCCESS			0
 #define ERROR_ACCESS_DENIED		5
@@ -113,7 +113,17 @@ typedef DWORD		*LPDWORD;
 #define ERROR_PAGEFILE_QUOTA		1454
 #define ERROR_COMMITMENT_LIMIT		1455
 
-/* ---- exceptions raised by memory accesses (a SIGSEGV on Linux) ------------ */
+/* ---- heap flags --------------------------------------------------------- */
+
+#define HEAP_NO_SERIALIZE		0x00000001
+#define HEAP_GROWABLE			0x00000002
+#define HEAP_GENERATE_EXCEPTIONS	0x00000004
+#define HEAP_ZERO_MEMORY		0x00000008
+#define HEAP_REALLOC_IN_PLACE_ONLY	0x00000010
+#define HEAP_CREATE_ENABLE_EXECUTE	0x00040000
+#define STATUS_NO_MEMORY		((DWORD)0xC0000017)
+
+/* ---- exceptions raised by memory accesses (a SIGSEGV on Linux) ---------- */
 
 #define STATUS_ACCESS_VIOLATION		((DWORD)0xC0000005)
 #define STATUS_GUARD_PAGE_VIOLATION	((DWORD)0x80000001)
@@ -124,7 +134,7 @@ typedef DWORD		*LPDWORD;
 #define EXCEPTION_WRITE_FAULT		1
 #define EXCEPTION_EXECUTE_FAULT		8
 
-/* ---- system information --------------------------------------------------- */
+/* ---- system information ------------------------------------------------- */
 
 #define PROCESSOR_ARCHITECTURE_AMD64	9
 #define PROCESSOR_AMD_X86_64		8664
@@ -167,7 +177,7 @@ typedef struct _SYSTEM_INFO {
 	WORD wProcessorRevision;
 } SYSTEM_INFO, *LPSYSTEM_INFO;
 
-/* ---- functions ------------------------------------------------------------ */
+/* ---- functions ---------------------------------------------------------- */
 
 LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
 		    DWORD flProtect);
@@ -234,6 +244,23 @@ UINT ResetWriteWatch(LPVOID lpBaseAddress, SIZE_T dwRegionSize);
  */
 BOOL NtmemIsGuardPageViolation(const siginfo_t *si);
 #endif
+
+/*
+ * Heaps: segments reserved through ntmem and committed on demand; blocks
+ * 16-byte aligned.  HeapFree and HeapValidate detect a pointer that is not
+ * a live block of the heap (a double free, a foreign or interior pointer)
+ * and fail with ERROR_INVALID_PARAMETER instead of corrupting the heap.
+ */
+HANDLE GetProcessHeap(void);
+HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
+		  SIZE_T dwMaximumSize);
+BOOL HeapDestroy(HANDLE hHeap);
+LPVOID HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes);
+LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem,
+		   SIZE_T dwBytes);
+BOOL HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem);
+SIZE_T HeapSize(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem);
+BOOL HeapValidate(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem);
 
 void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 SIZE_T GetLargePageMinimum(void);

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Heap blocks larger than a slab: each is its own ntmem reservation,
+ * committed whole, kept in a sorted array so that a pointer can be checked
+ * without reading memory that might not be there.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap.h"
+
+#define PAGE	((size_t)NTMEM__PAGE)
+
+/* Index of the large block starting at @base, or where it would go. */
+static size_t large_search(const struct heap *h, const char *base)
+{
+	size_t lo = 0, hi = h->nlarges;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (h->larges[mid].base < base)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void *ntmem__heap_large_alloc(struct heap *h, size_t total)
+{
+	size_t len = (total + PAGE - 1) & ~(PAGE - 1), i;
+	char *base;
+
+	if (len < total || (h->max && h->committed + len > h->max))
+		return NULL;
+	if (h->nlarges == h->caplarges) {
+		size_t cap = h->caplarges ? 2 * h->caplarges : 8;
+		struct large *n = realloc(h->larges, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		h->larges = n;
+		h->caplarges = cap;
+	}
+	base = ntmem__heap_os_reserve(len, true, h->protect);
+	if (!base)
+		return NULL;
+	i = large_search(h, base);
+	memmove(&h->larges[i + 1], &h->larges[i],
+		(h->nlarges - i) * sizeof(h->larges[0]));
+	h->larges[i].base = base;
+	h->larges[i].len = len;
+	h->nlarges++;
+	h->committed += len;
+	return base;
+}
+
+struct heap_block *ntmem__heap_large_find(struct heap *h, const void *p,
+					  size_t *index)
+{
+	const char *b = (const char *)p - HEAP_HDR;
+	size_t i = large_search(h, b);
+
+	if (i == h->nlarges || h->larges[i].base != b)
+		return NULL;
+	*index = i;
+	return (struct heap_block *)b;
+}
+
+size_t ntmem__heap_large_capacity(struct heap *h, size_t index)
+{
+	return h->larges[index].len - HEAP_HDR;
+}
+
+void ntmem__heap_large_free(struct heap *h, size_t index)
+{
+	ntmem__heap_os_release(h->larges[index].base);
+	h->committed -= h->larges[index].len;
+	memmove(&h->larges[index], &h->larges[index + 1],
+		(h->nlarges - index - 1) * sizeof(h->larges[0]));
+	h->nlarges--;
+}
+
+void ntmem__heap_larges_destroy(struct heap *h)
+{
+	while (h->nlarges)
+		ntmem__heap_large_free(h, h->nlarges - 1);
+	free(h->larges);
+	h->larges = NULL;
+	h->caplarges = 0;
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The default midl_user_allocate / midl_user_free (spec 5.2): the process
+ * heap.
+ *
+ * MIDL makes every RPC program supply this pair, so a program's own must
+ * replace these without a linker error (rpc.h tells how it works).  That
+ * is why they are alone in this file -- libntmem.a pulls this member in
+ * only for a program that calls them without defining them -- and weak,
+ * and why nothing else in libntmem calls them.
+ */
+#include <ntmem/rpc.h>
+#include <ntmem/windows.h>
+
+/* The process heap, or NULL (no /dev/ntmem, no memory).  A failure is
+ * reported by the NULL block alone, so the last error stays as it was. */
+static HANDLE process_heap(void)
+{
+	DWORD le = GetLastError();
+	HANDLE heap = GetProcessHeap();
+
+	if (!heap)
+		SetLastError(le);
+	return heap;
+}
+
+__attribute__((weak)) void *MIDL_user_allocate(size_t cBytes)
+{
+	HANDLE heap = process_heap();
+
+	if (!heap)
+		return NULL;
+	/* The heap's blocks are 16-byte aligned, 0 bytes is a distinct
+	 * block, and without HEAP_GENERATE_EXCEPTIONS a request it cannot
+	 * meet returns NULL, raising nothing and leaving the last error. */
+	return HeapAlloc(heap, 0, cBytes);
+}
+
+__attribute__((weak)) void MIDL_user_free(void *p)
+{
+	HANDLE heap;
+
+	if (!p)
+		return;
+	heap = process_heap();
+	if (heap)
+		HeapFree(heap, 0, p);
+}
