@@ -30,7 +30,7 @@ UDEVRULESDIR ?= /etc/udev/rules.d
 sub = $(if $(wildcard $(TOP)/$(1)/Makefile),$(MAKE) -C $(TOP)/$(1) $(2),@echo "$(1): no $(1)/Makefile, skipped")
 
 .PHONY: all host-module lib selftests bench-build examples ntmemctl modules \
-	kmod-build w1 checkpatch check demo bench install install-module \
+	kmod-build w1 checkpatch check demo bench bench-alloc install install-module \
 	install-udev install-headers install-lib install-ntmemctl uninstall \
 	dkms-install dkms-uninstall man-lint clean help
 
@@ -138,6 +138,16 @@ bench:
 	@$(MAKE) --no-print-directory bench-build
 	$(VM)/run --kernel 6.1 --icount --add $(BUILD)/bench -- ./ntmem-bench
 
+# Allocators: two vCPUs (two-thread rows), so no --icount: ratios only.
+bench-alloc:
+	@$(MAKE) --no-print-directory modules KERNEL=6.1
+	@$(MAKE) --no-print-directory lib
+	@$(VM)/fetch host
+	@$(MAKE) --no-print-directory -C $(TOP)/bench alloc O=$(BUILD)/bench
+	$(VM)/run --kernel 6.1 --add $(BUILD)/bench/alloc -- \
+		env GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536 \
+		./ld-linux-x86-64.so.2 --library-path . ./alloc-bench
+
 # ---- installing on a real host (as root) ----------------------------------
 # The module goes to /lib/modules/$(KVER)/updates, the ABI header to
 # $(INCLUDEDIR)/ntmem/uapi/ntmem.h (so `#include <ntmem/uapi/ntmem.h>`),
@@ -230,5 +240,6 @@ help:
 	@echo '  w1              W=1 builds against 6.1 and 6.12, failing on any warning'
 	@echo '  checkpatch      checkpatch --strict on kmod/ and the uapi header'
 	@echo '  demo, bench     run the examples and ntmemctl, or the benchmark, in the VM'
+	@echo '  bench-alloc     HeapAlloc, midl_user_allocate, RpcSs against glibc, jemalloc, mimalloc'
 	@echo '  install, uninstall, dkms-install, dkms-uninstall   (as root; DESTDIR, PREFIX)'
 	@echo '  clean'

@@ -28,7 +28,7 @@
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct heap **heaps;		/* every live heap, for fork */
 static size_t nheaps, capheaps;
-static struct heap *process_heap;	/* under heaps_lock */
+static struct heap *process_heap;	/* written under heaps_lock */
 
 static void heaps_atfork_child(void)
 {
@@ -153,19 +153,16 @@ HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
 
 HANDLE GetProcessHeap(void)
 {
-	struct heap *h;
+	struct heap *h = __atomic_load_n(&process_heap, __ATOMIC_ACQUIRE);
 
-	pthread_mutex_lock(&heaps_lock);
-	h = process_heap;
-	pthread_mutex_unlock(&heaps_lock);
-	if (h)
+	if (h)			/* every call but the first */
 		return h;
 	h = HeapCreate(0, 0, 0);
 	if (!h)
 		return NULL;
 	pthread_mutex_lock(&heaps_lock);
 	if (!process_heap) {
-		process_heap = h;
+		__atomic_store_n(&process_heap, h, __ATOMIC_RELEASE);
 		h = NULL;
 	}
 	pthread_mutex_unlock(&heaps_lock);

@@ -32,6 +32,7 @@
 #define SLABS_PER_SEGMENT	(SEGMENT_SIZE / SLAB_SIZE)
 #define HEAP_NCLASSES		48
 #define HEAP_MAX_SMALL		SLAB_SIZE	/* header included */
+#define HEAP_MAX_IDLE		16	/* emptied slabs kept as they are */
 
 struct heap_block {			/* HEAP_HDR bytes */
 	uint64_t size;			/* requested size */
@@ -51,6 +52,7 @@ struct slab {
 	uint32_t carved;		/* blocks carved out so far */
 	uint32_t capacity;		/* blocks the slab can hold */
 	bool committed;
+	bool idle;			/* unused, committed, not reset */
 };
 
 #define SLAB_UNUSED	UINT32_MAX
@@ -73,6 +75,7 @@ struct heap {
 	uint32_t protect;		/* PAGE_READWRITE or _EXECUTE_READWRITE */
 	size_t max;			/* 0, or the fixed size of the heap */
 	size_t committed;		/* bytes committed for blocks */
+	size_t idle;			/* slabs unused but not reset */
 	pthread_mutex_t lock;
 	struct slab *partial[HEAP_NCLASSES];	/* slabs with free blocks */
 	struct segment **segs;		/* sorted by base */

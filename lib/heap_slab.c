@@ -4,9 +4,10 @@
  * through ntmem; each of its 64 KiB slabs is committed the first time it
  * is used and then holds blocks of one size class, carved in order and
  * recycled through a free list threaded through the free blocks.  A slab
- * that empties while its class has other room is MEM_RESET (its memory
- * may go back to the system) and can serve any class; a segment whose
- * slabs are all unused is released, unless it is the heap's last.
+ * that empties while its class has other room can serve any class; the
+ * first HEAP_MAX_IDLE such slabs are kept as they are, for churn, and the
+ * rest are MEM_RESET (their memory may go back to the system).  A segment
+ * whose slabs are all unused is released, unless it is the heap's last.
  *
  * Size classes, header included: 32 to 256 bytes in steps of 16, then
  * four per power of two up to 64 KiB (at most 25% slack).
@@ -112,9 +113,12 @@ static void segment_release(struct heap *h, struct segment *seg)
 {
 	size_t i;
 
-	for (i = 0; i < SLABS_PER_SEGMENT; i++)
+	for (i = 0; i < SLABS_PER_SEGMENT; i++) {
 		if (seg->slabs[i].committed)
 			h->committed -= SLAB_SIZE;
+		if (seg->slabs[i].idle)
+			h->idle--;
+	}
 	for (i = 0; i < h->nsegs && h->segs[i] != seg; i++)
 		;
 	memmove(&h->segs[i], &h->segs[i + 1],
@@ -157,6 +161,10 @@ static struct slab *slab_take(struct heap *h, uint32_t class)
 			return NULL;
 		s->committed = true;
 		h->committed += SLAB_SIZE;
+	}
+	if (s->idle) {
+		s->idle = false;
+		h->idle--;
 	}
 	s->class = class;
 	s->free = NULL;
@@ -222,7 +230,7 @@ struct heap_block *ntmem__heap_slab_find(struct heap *h, const void *p,
 	return (struct heap_block *)b;
 }
 
-/* Retire an empty slab: its memory may be dropped, any class may take it. */
+/* Retire an empty slab: any class may take it; past a few, reset it. */
 static void slab_retire(struct heap *h, struct slab *s)
 {
 	struct segment *seg = s->seg;
@@ -230,7 +238,12 @@ static void slab_retire(struct heap *h, struct slab *s)
 	partial_del(h, s);
 	s->class = SLAB_UNUSED;
 	s->free = NULL;
-	ntmem__heap_os_reset(slab_base(s), SLAB_SIZE);
+	if (h->idle < HEAP_MAX_IDLE) {
+		s->idle = true;
+		h->idle++;
+	} else {
+		ntmem__heap_os_reset(slab_base(s), SLAB_SIZE);
+	}
 	if (--seg->nused == 0 && h->nsegs > 1)
 		segment_release(h, seg);
 }
