@@ -57,6 +57,12 @@ RPC_STATUS RpcSmClientFree(void *pNodeToFree)
 
 	if (!pNodeToFree)
 		return RPC_S_OK;
+	if (!client_free && RpcSmGetThreadHandle(NULL)) {
+		/* RpcSsFree would raise for a block that is not the
+		 * environment's; RpcSmClientFree cannot fail (spec 5.4) */
+		RpcSmFree(pNodeToFree);
+		return RPC_S_OK;
+	}
 	effective_pair(&a, &f);
 	f(pNodeToFree);
 	return RPC_S_OK;

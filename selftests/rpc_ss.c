@@ -410,6 +410,9 @@ TEST(client_pair_default_in_environment)
 	p = sm_alloc_ok(_metadata, 40);
 	ASSERT_EQ(RPC_S_OK, RpcSmClientFree(p));
 	ASSERT_EQ(RPC_S_INVALID_ARG, RpcSmFree(p));	/* already freed */
+	/* RpcSmClientFree cannot fail: no raise for what is not a block */
+	ASSERT_EQ(RPC_S_OK, RpcSmClientFree(p));
+	ASSERT_EQ(RPC_S_OK, RpcSmClientFree(&oa));
 	ASSERT_EQ(RPC_S_OK, RpcSmSwapClientAllocFree(my_alloc, my_free,
 						     &oa, &of));
 	ASSERT_TRUE(oa == RpcSsAllocate);

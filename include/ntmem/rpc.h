@@ -117,8 +117,11 @@ void MIDL_user_free(void *p);
  * Failures: RPC_S_OUT_OF_MEMORY when memory runs out; RPC_S_INVALID_ARG
  * for RpcSmAllocate/RpcSmFree without an environment, RpcSmFree of a
  * pointer that is not a live block of the environment (foreign, interior,
- * already freed), a dead or bogus thread handle, a NULL routine or
- * pointer argument.  A failing call changes nothing.
+ * already freed), a dead or bogus thread handle, a NULL routine, or a
+ * NULL pointer where a result must be stored (RpcSmAllocate's and
+ * RpcSmGetThreadHandle's status pointer may be NULL).  RpcSmClientFree
+ * never fails: inside an environment, a pointer that is not one of its
+ * blocks is left alone.  A failing call changes nothing.
  */
 void *RpcSmAllocate(size_t Size, RPC_STATUS *pStatus);
 RPC_STATUS RpcSmClientFree(void *pNodeToFree);
