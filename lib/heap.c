@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The Heap API: HeapCreate, HeapDestroy, HeapAlloc, HeapReAlloc, HeapFree,
- * HeapSize, HeapValidate and GetProcessHeap, over the segments and large
+ * HeapSize, HeapValidate, HeapCompact and GetProcessHeap, over the segments and large
  * blocks of heap_slab.c and heap_large.c (heap.h has the layout).
  *
  * As on Windows, HeapAlloc and HeapReAlloc do not set the last error when
@@ -29,6 +29,7 @@ static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct heap **heaps;		/* every live heap, for fork */
 static size_t nheaps, capheaps;
 static struct heap *process_heap;	/* written under heaps_lock */
+static uint64_t last_heap_id;
 
 static void heaps_atfork_child(void)
 {
@@ -70,6 +71,21 @@ static int heaps_add(struct heap *h)
 	return err;
 }
 
+struct heap *ntmem__heap_lock_id(uint64_t id)
+{
+	struct heap *h = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&heaps_lock);
+	for (i = 0; i < nheaps && !h; i++)
+		if (heaps[i]->id == id)
+			h = heaps[i];
+	if (h)
+		pthread_mutex_lock(&h->lock);
+	pthread_mutex_unlock(&heaps_lock);
+	return h;
+}
+
 static void heaps_del(struct heap *h)
 {
 	size_t i;
@@ -93,7 +109,7 @@ static struct heap *heap_of(HANDLE handle)
 
 static bool serialized(const struct heap *h, DWORD flags)
 {
-	return !((h->flags | flags) & HEAP_NO_SERIALIZE);
+	return heap_serialized(h) && !(flags & HEAP_NO_SERIALIZE);
 }
 
 static void heap_lock(struct heap *h, DWORD flags)
@@ -106,6 +122,18 @@ static void heap_unlock(struct heap *h, DWORD flags)
 {
 	if (serialized(h, flags))
 		pthread_mutex_unlock(&h->lock);
+}
+
+/* Adaptive: the lock is held for short batches, and a thread that spins a
+ * little instead of sleeping in the kernel at once gets it back sooner. */
+static void heap_lock_init(pthread_mutex_t *lock)
+{
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 }
 
 static void out_of_memory(const struct heap *h, DWORD flags)
@@ -141,7 +169,8 @@ HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
 	if (getrandom(&h->secret, sizeof(h->secret), GRND_NONBLOCK) !=
 	    sizeof(h->secret))
 		h->secret = (uint32_t)(uintptr_t)h ^ 0x9e3779b9u;
-	pthread_mutex_init(&h->lock, NULL);
+	heap_lock_init(&h->lock);
+	h->id = __atomic_add_fetch(&last_heap_id, 1, __ATOMIC_RELAXED);
 	h->magic = HEAP_MAGIC;
 	if (heaps_add(h)) {
 		free(h);
@@ -171,6 +200,20 @@ HANDLE GetProcessHeap(void)
 	return process_heap;
 }
 
+struct heap *ntmem__heap_process(void)
+{
+	struct heap *h = __atomic_load_n(&process_heap, __ATOMIC_ACQUIRE);
+	DWORD le;
+
+	if (h)
+		return h;
+	le = GetLastError();
+	h = GetProcessHeap();
+	if (!h)
+		SetLastError(le);
+	return h;
+}
+
 BOOL HeapDestroy(HANDLE hHeap)
 {
 	struct heap *h = heap_of(hHeap);
@@ -181,6 +224,11 @@ BOOL HeapDestroy(HANDLE hHeap)
 	}
 	heaps_del(h);
 	h->magic = 0;
+	ntmem__heap_cache_flush(h);	/* drops this thread's blocks of it */
+	/* wait for a thread handing its cache back (it found h before
+	 * heaps_del and holds the lock) */
+	pthread_mutex_lock(&h->lock);
+	pthread_mutex_unlock(&h->lock);
 	ntmem__heap_slabs_destroy(h);
 	ntmem__heap_larges_destroy(h);
 	pthread_mutex_destroy(&h->lock);
@@ -188,38 +236,49 @@ BOOL HeapDestroy(HANDLE hHeap)
 	return TRUE;
 }
 
-/* A block for @n bytes with its header filled in; NULL if out of memory. */
-static void *block_alloc(struct heap *h, SIZE_T n)
+/* Fill in the header of block @b for @n bytes; the pointer to hand out. */
+static void *block_use(struct heap *h, struct heap_block *b, SIZE_T n)
 {
-	size_t total = n + HEAP_HDR;
-	struct heap_block *b;
-
-	if (n > MAX_REQUEST)
-		return NULL;
-	if (total < 32)
-		total = 32;		/* the smallest class */
-	if (total <= HEAP_MAX_SMALL)
-		b = ntmem__heap_slab_alloc(h, ntmem__heap_size_class(total));
-	else
-		b = ntmem__heap_large_alloc(h, total);
-	if (!b)
-		return NULL;
 	b->size = n;
 	b->cookie = heap_cookie(h, b);
 	b->state = BLOCK_USED;
 	return (char *)b + HEAP_HDR;
 }
 
+/* A block for @n bytes, its header filled in; NULL if out of memory. */
+static void *block_alloc(struct heap *h, DWORD flags, SIZE_T n)
+{
+	size_t total = n + HEAP_HDR;
+	void *b;
+
+	if (n > MAX_REQUEST)
+		return NULL;
+	if (total < 32)
+		total = 32;		/* the smallest class */
+	if (total <= HEAP_MAX_SMALL && heap_serialized(h)) {
+		b = heap_cache_alloc(h, heap_size_class(total));
+	} else {
+		heap_lock(h, flags);
+		if (total <= HEAP_MAX_SMALL)
+			b = ntmem__heap_slab_alloc(h, heap_size_class(total));
+		else
+			b = ntmem__heap_large_alloc(h, total);
+		heap_unlock(h, flags);
+	}
+	return b ? block_use(h, b, n) : NULL;
+}
+
 LPVOID HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes)
 {
 	struct heap *h = heap_of(hHeap);
-	void *p;
 
-	if (!h)
-		return NULL;
-	heap_lock(h, dwFlags);
-	p = block_alloc(h, dwBytes);
-	heap_unlock(h, dwFlags);
+	return h ? ntmem__heap_alloc(h, dwFlags, dwBytes) : NULL;
+}
+
+void *ntmem__heap_alloc(struct heap *h, DWORD dwFlags, SIZE_T dwBytes)
+{
+	void *p = block_alloc(h, dwFlags, dwBytes);
+
 	if (!p) {
 		out_of_memory(h, dwFlags);
 		return NULL;
@@ -229,114 +288,138 @@ LPVOID HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes)
 	return p;
 }
 
-/* Where @p's block lives: a slab (*slab set) or a large block (*large). */
-struct found {
+static bool block_live(const struct heap *h, const struct heap_block *b)
+{
+	return b && b->cookie == heap_cookie(h, b) && b->state == BLOCK_USED;
+}
+
+/* @p's header if it is a live block in one of @h's slabs; takes no lock. */
+static struct heap_block *slab_block(struct heap *h, const void *p,
+				     struct slab **s)
+{
 	struct heap_block *b;
-	struct slab *slab;
-	size_t large;
-};
 
-/* @p is a live block of @h; caller holds the lock. */
-static bool block_find(struct heap *h, const void *p, struct found *f)
-{
-	f->slab = NULL;
-	if (!p || (uintptr_t)p % HEAP_ALIGN)
-		return false;
-	f->b = ntmem__heap_slab_find(h, p, &f->slab);
-	if (!f->b)
-		f->b = ntmem__heap_large_find(h, p, &f->large);
-	return f->b && f->b->cookie == heap_cookie(h, f->b) &&
-	       f->b->state == BLOCK_USED;
+	if ((uintptr_t)p % HEAP_ALIGN)
+		return NULL;
+	b = heap_slab_find(h, p, s);
+	return block_live(h, b) ? b : NULL;
 }
 
-static size_t block_capacity(struct heap *h, const struct found *f)
+/* @p's header if it is a live large block of @h (whose lock the caller
+ * holds), and its capacity in *cap. */
+static struct heap_block *large_block(struct heap *h, const void *p,
+				      size_t *cap)
 {
-	return f->slab ? ntmem__heap_class_size(f->slab->class) - HEAP_HDR :
-			 ntmem__heap_large_capacity(h, f->large);
+	struct heap_block *b = (struct heap_block *)((char *)p - HEAP_HDR);
+	size_t len = ntmem__heap_large_len(h, b);
+
+	if (!len || !block_live(h, b))
+		return NULL;
+	*cap = len - HEAP_HDR;
+	return b;
 }
 
-static void block_free(struct heap *h, struct found *f)
+static void slab_block_free(struct heap *h, DWORD flags, struct slab *s,
+			    struct heap_block *b)
 {
-	if (f->slab)
-		ntmem__heap_slab_free(h, f->slab, f->b);
-	else
-		ntmem__heap_large_free(h, f->large);
+	if (heap_serialized(h)) {
+		heap_cache_free(h, s->class, b);
+		return;
+	}
+	heap_lock(h, flags);
+	ntmem__heap_slab_free(h, s, b);
+	heap_unlock(h, flags);
 }
 
 BOOL HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem)
 {
 	struct heap *h = heap_of(hHeap);
-	struct found f;
-	bool ok;
 
 	if (!h) {
 		ntmem__fail(ERROR_INVALID_HANDLE);
 		return FALSE;
 	}
+	return ntmem__heap_free(h, dwFlags, lpMem);
+}
+
+bool ntmem__heap_free(struct heap *h, DWORD dwFlags, void *lpMem)
+{
+	struct heap_block *b;
+	struct slab *s;
+	size_t cap;
+
 	if (!lpMem)
 		return TRUE;
+	b = slab_block(h, lpMem, &s);
+	if (b) {
+		slab_block_free(h, dwFlags, s, b);
+		return TRUE;
+	}
 	heap_lock(h, dwFlags);
-	ok = block_find(h, lpMem, &f);
-	if (ok)
-		block_free(h, &f);
+	b = (uintptr_t)lpMem % HEAP_ALIGN ? NULL : large_block(h, lpMem, &cap);
+	if (b)
+		ntmem__heap_large_free(h, b);
 	heap_unlock(h, dwFlags);
-	if (!ok)
+	if (!b)
 		ntmem__fail(ERROR_INVALID_PARAMETER);
-	return ok;
+	return b != NULL;
+}
+
+/* @p's live block in @h, and what it can hold; NULL if it is none. */
+static struct heap_block *block_find(struct heap *h, DWORD flags,
+				     const void *p, size_t *cap)
+{
+	struct heap_block *b;
+	struct slab *s;
+
+	if (!p || (uintptr_t)p % HEAP_ALIGN)
+		return NULL;
+	b = slab_block(h, p, &s);
+	if (b) {
+		*cap = s->size - HEAP_HDR;
+		return b;
+	}
+	heap_lock(h, flags);
+	b = large_block(h, p, cap);
+	heap_unlock(h, flags);
+	return b;
 }
 
 SIZE_T HeapSize(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem)
 {
 	struct heap *h = heap_of(hHeap);
-	SIZE_T size = (SIZE_T)-1;
-	struct found f;
+	struct heap_block *b;
+	size_t cap;
 
-	if (!h)
-		return size;
-	heap_lock(h, dwFlags);
-	if (block_find(h, lpMem, &f))
-		size = f.b->size;
-	heap_unlock(h, dwFlags);
-	return size;
-}
-
-/* Resize in place if the block has room; caller holds the lock. */
-static bool resize_in_place(struct heap *h, struct found *f, SIZE_T n)
-{
-	if (n > block_capacity(h, f))
-		return false;
-	f->b->size = n;
-	return true;
+	b = h ? block_find(h, dwFlags, lpMem, &cap) : NULL;
+	return b ? b->size : (SIZE_T)-1;
 }
 
 LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem, SIZE_T dwBytes)
 {
 	struct heap *h = heap_of(hHeap);
-	SIZE_T old = 0;
-	struct found f;
+	struct heap_block *b;
+	SIZE_T old;
+	size_t cap;
 	void *p = NULL;
-	bool valid;
 
 	if (!h)
 		return NULL;
-	heap_lock(h, dwFlags);
-	valid = block_find(h, lpMem, &f);
-	if (valid) {
-		old = f.b->size;
-		if (resize_in_place(h, &f, dwBytes)) {
-			p = lpMem;
-		} else if (!(dwFlags & HEAP_REALLOC_IN_PLACE_ONLY)) {
-			p = block_alloc(h, dwBytes);
-			if (p) {
-				memcpy(p, lpMem, old);
-				block_free(h, &f);
-			}
-		}
-	}
-	heap_unlock(h, dwFlags);
-	if (!valid) {
+	b = block_find(h, dwFlags, lpMem, &cap);
+	if (!b) {
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 		return NULL;
+	}
+	old = b->size;
+	if (dwBytes <= cap) {
+		b->size = dwBytes;
+		p = lpMem;
+	} else if (!(dwFlags & HEAP_REALLOC_IN_PLACE_ONLY)) {
+		p = block_alloc(h, dwFlags, dwBytes);
+		if (p) {
+			memcpy(p, lpMem, old);
+			HeapFree(h, dwFlags, lpMem);
+		}
 	}
 	if (!p) {
 		out_of_memory(h, dwFlags);
@@ -350,13 +433,35 @@ LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem, SIZE_T dwBytes)
 BOOL HeapValidate(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem)
 {
 	struct heap *h = heap_of(hHeap);
-	struct found f;
+	size_t cap;
 	bool ok;
 
 	if (!h)
 		return FALSE;
+	if (lpMem)
+		return block_find(h, dwFlags, lpMem, &cap) != NULL;
 	heap_lock(h, dwFlags);
-	ok = lpMem ? block_find(h, lpMem, &f) : ntmem__heap_slabs_validate(h);
+	ok = ntmem__heap_slabs_validate(h);
 	heap_unlock(h, dwFlags);
 	return ok;
+}
+
+SIZE_T HeapCompact(HANDLE hHeap, DWORD dwFlags)
+{
+	struct heap *h = heap_of(hHeap);
+	SIZE_T largest;
+
+	if (!h) {		/* as Windows: 0 and the last error */
+		ntmem__fail(ERROR_INVALID_HANDLE);
+		return 0;
+	}
+	if (heap_serialized(h))
+		ntmem__heap_cache_flush(h);
+	heap_lock(h, dwFlags);
+	ntmem__heap_slabs_trim(h);
+	largest = ntmem__heap_slabs_largest_free(h);
+	heap_unlock(h, dwFlags);
+	if (!largest)
+		SetLastError(ERROR_SUCCESS);	/* no room at all, not a failure */
+	return largest;
 }

@@ -12,14 +12,14 @@
 #define PAGE	((size_t)NTMEM__PAGE)
 
 /* Index of the large block starting at @base, or where it would go. */
-static size_t large_search(const struct heap *h, const char *base)
+static size_t large_search(const struct heap *h, const void *base)
 {
 	size_t lo = 0, hi = h->nlarges;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (h->larges[mid].base < base)
+		if ((const void *)h->larges[mid].base < base)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -56,36 +56,32 @@ void *ntmem__heap_large_alloc(struct heap *h, size_t total)
 	return base;
 }
 
-struct heap_block *ntmem__heap_large_find(struct heap *h, const void *p,
-					  size_t *index)
+size_t ntmem__heap_large_len(struct heap *h, const void *base)
 {
-	const char *b = (const char *)p - HEAP_HDR;
-	size_t i = large_search(h, b);
+	size_t i = large_search(h, base);
 
-	if (i == h->nlarges || h->larges[i].base != b)
-		return NULL;
-	*index = i;
-	return (struct heap_block *)b;
+	return i < h->nlarges && h->larges[i].base == base ?
+	       h->larges[i].len : 0;
 }
 
-size_t ntmem__heap_large_capacity(struct heap *h, size_t index)
+static void large_free_at(struct heap *h, size_t i)
 {
-	return h->larges[index].len - HEAP_HDR;
-}
-
-void ntmem__heap_large_free(struct heap *h, size_t index)
-{
-	ntmem__heap_os_release(h->larges[index].base);
-	h->committed -= h->larges[index].len;
-	memmove(&h->larges[index], &h->larges[index + 1],
-		(h->nlarges - index - 1) * sizeof(h->larges[0]));
+	ntmem__heap_os_release(h->larges[i].base);
+	h->committed -= h->larges[i].len;
+	memmove(&h->larges[i], &h->larges[i + 1],
+		(h->nlarges - i - 1) * sizeof(h->larges[0]));
 	h->nlarges--;
+}
+
+void ntmem__heap_large_free(struct heap *h, void *base)
+{
+	large_free_at(h, large_search(h, base));
 }
 
 void ntmem__heap_larges_destroy(struct heap *h)
 {
 	while (h->nlarges)
-		ntmem__heap_large_free(h, h->nlarges - 1);
+		large_free_at(h, h->nlarges - 1);
 	free(h->larges);
 	h->larges = NULL;
 	h->caplarges = 0;

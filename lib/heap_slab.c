@@ -4,16 +4,21 @@
  * through ntmem; each of its 64 KiB slabs is committed the first time it
  * is used and then holds blocks of one size class, carved in order and
  * recycled through a free list threaded through the free blocks.  A slab
- * that empties while its class has other room can serve any class; the
- * first HEAP_MAX_IDLE such slabs are kept as they are, for churn, and the
- * rest are MEM_RESET (their memory may go back to the system).  A segment
- * whose slabs are all unused is released, unless it is the heap's last.
+ * that empties while its class has other room can serve any class.  It is
+ * kept as it is for a while, for churn, and MEM_RESET (its memory may go
+ * back to the system) once it has been idle for HEAP_RESET_DELAY_MS or
+ * when more than HEAP_MAX_IDLE slabs are idle.  A segment whose slabs are
+ * all unused is released, unless it is the heap's last.
+ *
+ * A released segment's bookkeeping is kept for reuse until HeapDestroy:
+ * the heap map may still lead a lock-free reader to it.
  *
  * Size classes, header included: 32 to 256 bytes in steps of 16, then
  * four per power of two up to 64 KiB (at most 25% slack).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "heap.h"
 
@@ -30,204 +35,240 @@ size_t ntmem__heap_class_size(uint32_t class)
 	return (1UL << msb) + (k % 4 + 1) * (1UL << (msb - 2));
 }
 
-/* The smallest class holding @total bytes (17 .. HEAP_MAX_SMALL). */
-uint32_t ntmem__heap_size_class(size_t total)
-{
-	size_t t = total - 1;
-	uint32_t msb;
-
-	if (total <= 256)
-		return (total + 15) / 16 - 2;
-	msb = 63 - __builtin_clzl(t);
-	return SMALL_STEPS + (msb - 8) * 4 + ((t >> (msb - 2)) & 3);
-}
-
 static char *slab_base(const struct slab *s)
 {
 	return s->seg->base + (s - s->seg->slabs) * SLAB_SIZE;
 }
 
-static void partial_add(struct heap *h, struct slab *s)
+static void list_add(struct slab **head, struct slab *s)
 {
 	s->prev = NULL;
-	s->next = h->partial[s->class];
+	s->next = *head;
 	if (s->next)
 		s->next->prev = s;
-	h->partial[s->class] = s;
+	*head = s;
 }
 
-static void partial_del(struct heap *h, struct slab *s)
+static void list_del(struct slab **head, struct slab *s)
 {
 	if (s->prev)
 		s->prev->next = s->next;
 	else
-		h->partial[s->class] = s->next;
+		*head = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
 	s->next = s->prev = NULL;
 }
 
-/* Keep h->segs sorted by base, so that a pointer finds its segment fast. */
-static int segment_insert(struct heap *h, struct segment *seg)
+static uint64_t now_ms(void)
 {
-	size_t i;
+	struct timespec t;
 
-	if (h->nsegs == h->capsegs) {
-		size_t cap = h->capsegs ? 2 * h->capsegs : 8;
-		struct segment **n = realloc(h->segs, cap * sizeof(*n));
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
-		if (!n)
-			return -1;
-		h->segs = n;
-		h->capsegs = cap;
-	}
-	for (i = h->nsegs; i > 0 && h->segs[i - 1]->base > seg->base; i--)
-		h->segs[i] = h->segs[i - 1];
-	h->segs[i] = seg;
-	h->nsegs++;
-	return 0;
+static struct slab_list *unused_list(struct heap *h, struct slab *s)
+{
+	return s->reset ? &h->resets : &h->idle;
+}
+
+/* At the head: the newest idle slab is the first taken, the oldest reset. */
+static void unused_add(struct heap *h, struct slab *s)
+{
+	struct slab_list *l = unused_list(h, s);
+
+	list_add(&l->head, s);
+	if (!l->tail)
+		l->tail = s;
+	l->n++;
+}
+
+static void unused_del(struct heap *h, struct slab *s)
+{
+	struct slab_list *l = unused_list(h, s);
+
+	if (l->tail == s)
+		l->tail = s->prev;
+	list_del(&l->head, s);
+	l->n--;
+}
+
+static void slab_reset(struct heap *h, struct slab *s)
+{
+	unused_del(h, s);
+	ntmem__heap_os_reset(slab_base(s), SLAB_SIZE);
+	s->reset = true;
+	unused_add(h, s);
+}
+
+/* Reset the slabs that have been idle long, or too many of them. */
+static void idle_purge(struct heap *h)
+{
+	uint64_t now = now_ms();
+	struct slab *s;
+
+	while ((s = h->idle.tail) &&
+	       (h->idle.n > HEAP_MAX_IDLE ||
+		now - s->idle_since >= HEAP_RESET_DELAY_MS))
+		slab_reset(h, s);
 }
 
 static struct segment *segment_new(struct heap *h)
 {
-	struct segment *seg = calloc(1, sizeof(*seg));
+	struct segment *seg = h->spare_segs;
 	size_t i;
 
+	if (seg)
+		h->spare_segs = seg->next;
+	else
+		seg = malloc(sizeof(*seg));
 	if (!seg)
 		return NULL;
-	seg->base = ntmem__heap_os_reserve(SEGMENT_SIZE, false, h->protect);
-	if (!seg->base || segment_insert(h, seg)) {
-		if (seg->base)
-			ntmem__heap_os_release(seg->base);
-		free(seg);
-		return NULL;
-	}
+	memset(seg, 0, sizeof(*seg));
 	for (i = 0; i < SLABS_PER_SEGMENT; i++) {
 		seg->slabs[i].seg = seg;
+		seg->slabs[i].heap = h;
 		seg->slabs[i].class = SLAB_UNUSED;
 	}
+	seg->base = ntmem__heap_os_reserve(SEGMENT_SIZE, false, h->protect);
+	if (!seg->base || ntmem__heap_map_segment(seg, true)) {
+		if (seg->base)
+			ntmem__heap_os_release(seg->base);
+		seg->next = h->spare_segs;
+		h->spare_segs = seg;
+		return NULL;
+	}
+	seg->next = h->segs;
+	h->segs = seg;
+	h->nsegs++;
 	return seg;
 }
 
 static void segment_release(struct heap *h, struct segment *seg)
 {
+	struct segment **pp;
 	size_t i;
 
 	for (i = 0; i < SLABS_PER_SEGMENT; i++) {
-		if (seg->slabs[i].committed)
+		struct slab *s = &seg->slabs[i];
+
+		if (s->committed)
 			h->committed -= SLAB_SIZE;
-		if (seg->slabs[i].idle)
-			h->idle--;
+		if (s->committed && s->class == SLAB_UNUSED)
+			unused_del(h, s);
+		__atomic_store_n(&s->heap, NULL, __ATOMIC_RELAXED);
 	}
-	for (i = 0; i < h->nsegs && h->segs[i] != seg; i++)
+	for (pp = &h->segs; *pp != seg; pp = &(*pp)->next)
 		;
-	memmove(&h->segs[i], &h->segs[i + 1],
-		(h->nsegs - i - 1) * sizeof(h->segs[0]));
+	*pp = seg->next;
 	h->nsegs--;
+	ntmem__heap_map_segment(seg, false);
 	ntmem__heap_os_release(seg->base);
-	free(seg);
+	seg->next = h->spare_segs;
+	h->spare_segs = seg;
 }
 
-/* An unused slab, committed, taken by @class; NULL if none can be had. */
-static struct slab *slab_take(struct heap *h, uint32_t class)
+/* An unused slab that was never committed, in a new segment if need be. */
+static struct slab *slab_fresh(struct heap *h)
 {
 	struct segment *seg;
-	struct slab *s = NULL;
-	size_t i, j;
+	size_t i;
 
-	for (i = h->nsegs; i-- > 0 && !s;) {
-		seg = h->segs[i];
-		if (seg->nused == SLABS_PER_SEGMENT)
-			continue;
-		/* committed slabs first: no system call to reuse them */
-		for (j = 0; j < SLABS_PER_SEGMENT; j++)
-			if (seg->slabs[j].class == SLAB_UNUSED &&
-			    (!s || seg->slabs[j].committed)) {
-				s = &seg->slabs[j];
-				if (s->committed)
-					break;
-			}
-	}
-	if (!s) {
-		seg = segment_new(h);
-		if (!seg)
-			return NULL;
-		s = &seg->slabs[0];
-	}
-	if (!s->committed) {
-		if (h->max && h->committed + SLAB_SIZE > h->max)
-			return NULL;
-		if (ntmem__heap_os_commit(slab_base(s), SLAB_SIZE, h->protect))
+	for (seg = h->segs; seg; seg = seg->next)
+		for (i = 0; seg->ncommitted < SLABS_PER_SEGMENT &&
+			    i < SLABS_PER_SEGMENT; i++)
+			if (!seg->slabs[i].committed)
+				return &seg->slabs[i];
+	seg = segment_new(h);
+	return seg ? &seg->slabs[0] : NULL;
+}
+
+/* An unused slab, committed, taken by @class; NULL if none can be had.
+ * Committed ones first: reusing them needs no system call. */
+static struct slab *slab_take(struct heap *h, uint32_t class)
+{
+	struct slab *s = h->idle.head ? h->idle.head : h->resets.head;
+	uint32_t size = ntmem__heap_class_size(class);
+
+	if (s) {
+		unused_del(h, s);
+	} else {
+		s = slab_fresh(h);
+		if (!s || (h->max && h->committed + SLAB_SIZE > h->max) ||
+		    ntmem__heap_os_commit(slab_base(s), SLAB_SIZE, h->protect))
 			return NULL;
 		s->committed = true;
+		s->seg->ncommitted++;
 		h->committed += SLAB_SIZE;
 	}
-	if (s->idle) {
-		s->idle = false;
-		h->idle--;
-	}
-	s->class = class;
+	s->reset = false;
 	s->free = NULL;
 	s->used = 0;
-	s->carved = 0;
-	s->capacity = SLAB_SIZE / ntmem__heap_class_size(class);
+	s->capacity = SLAB_SIZE / size;
+	/* ceil(2^48 / size): exact quotients for offsets below 2^16 */
+	s->recip = ((1ULL << RECIP_SHIFT) + size - 1) / size;
+	__atomic_store_n(&s->carved, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->class, class, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->size, size, __ATOMIC_RELAXED);
 	s->seg->nused++;
-	partial_add(h, s);
+	list_add(&h->partial[class], s);
 	return s;
+}
+
+/* A block of @s, which has room; header not filled in. */
+static void *slab_pop(struct heap *h, struct slab *s)
+{
+	char *b = s->free;
+
+	if (b) {
+		s->free = block_next(b);
+	} else {
+		struct heap_block *fresh;
+
+		b = slab_base(s) + (size_t)s->carved * s->size;
+		fresh = (struct heap_block *)b;
+		fresh->cookie = heap_cookie(h, b);	/* for HeapValidate */
+		fresh->state = BLOCK_FREE;
+		__atomic_store_n(&s->carved, s->carved + 1, __ATOMIC_RELAXED);
+	}
+	if (++s->used == s->capacity)
+		list_del(&h->partial[s->class], s);
+	return b;
 }
 
 /* A block of @class, its header not yet filled in; NULL if out of memory. */
 void *ntmem__heap_slab_alloc(struct heap *h, uint32_t class)
 {
 	struct slab *s = h->partial[class];
-	char *b;
 
 	if (!s) {
 		s = slab_take(h, class);
 		if (!s)
 			return NULL;
 	}
-	if (s->free) {
-		b = s->free;
-		memcpy(&s->free, b + HEAP_HDR, sizeof(s->free));
-	} else {
-		b = slab_base(s) + (size_t)s->carved++ * ntmem__heap_class_size(class);
-	}
-	if (++s->used == s->capacity)
-		partial_del(h, s);
-	return b;
+	return slab_pop(h, s);
 }
 
-struct heap_block *ntmem__heap_slab_find(struct heap *h, const void *p,
-					 struct slab **slab)
+unsigned int ntmem__heap_slab_alloc_batch(struct heap *h, uint32_t class,
+					  unsigned int n, void **first)
 {
-	const char *b = (const char *)p - HEAP_HDR;
-	size_t lo = 0, hi = h->nsegs, size, off;
-	struct segment *seg;
-	struct slab *s;
+	unsigned int got = 0;
+	void *list = NULL;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
+	while (got < n) {
+		struct slab *s = h->partial[class];
+		void *b;
 
-		if (b < h->segs[mid]->base)
-			hi = mid;
-		else
-			lo = mid + 1;
+		if (!s && (got || !(s = slab_take(h, class))))
+			break;		/* a batch never takes a 2nd slab */
+		b = slab_pop(h, s);
+		block_set_next(b, list);
+		list = b;
+		got++;
 	}
-	if (!lo)
-		return NULL;
-	seg = h->segs[lo - 1];
-	if (b >= seg->base + SEGMENT_SIZE)
-		return NULL;
-	s = &seg->slabs[(b - seg->base) / SLAB_SIZE];
-	if (s->class == SLAB_UNUSED)
-		return NULL;
-	size = ntmem__heap_class_size(s->class);
-	off = b - slab_base(s);
-	if (off % size || off / size >= s->carved)
-		return NULL;
-	*slab = s;
-	return (struct heap_block *)b;
+	*first = list;
+	return got;
 }
 
 /* Retire an empty slab: any class may take it; past a few, reset it. */
@@ -235,59 +276,80 @@ static void slab_retire(struct heap *h, struct slab *s)
 {
 	struct segment *seg = s->seg;
 
-	partial_del(h, s);
-	s->class = SLAB_UNUSED;
+	list_del(&h->partial[s->class], s);
+	__atomic_store_n(&s->class, SLAB_UNUSED, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->size, 0, __ATOMIC_RELAXED);
 	s->free = NULL;
-	if (h->idle < HEAP_MAX_IDLE) {
-		s->idle = true;
-		h->idle++;
-	} else {
-		ntmem__heap_os_reset(slab_base(s), SLAB_SIZE);
-	}
+	s->idle_since = now_ms();
+	unused_add(h, s);
+	idle_purge(h);
 	if (--seg->nused == 0 && h->nsegs > 1)
 		segment_release(h, seg);
 }
 
 void ntmem__heap_slab_free(struct heap *h, struct slab *s, struct heap_block *b)
 {
-	char *p = (char *)b;
-
 	b->state = BLOCK_FREE;
-	memcpy(p + HEAP_HDR, &s->free, sizeof(s->free));
-	s->free = p;
+	block_set_next(b, s->free);
+	s->free = b;
 	if (s->used-- == s->capacity)
-		partial_add(h, s);
+		list_add(&h->partial[s->class], s);
 	/* keep one slab of the class ready: alloc/free pairs cost nothing */
 	if (!s->used && (s->next || s->prev))
 		slab_retire(h, s);
 }
 
-void ntmem__heap_slabs_destroy(struct heap *h)
+void ntmem__heap_slabs_trim(struct heap *h)
 {
-	while (h->nsegs)
-		segment_release(h, h->segs[h->nsegs - 1]);
-	free(h->segs);
-	h->segs = NULL;
-	h->capsegs = 0;
+	struct slab *s;
+
+	while ((s = h->idle.tail))
+		slab_reset(h, s);
 }
 
-/* Every block of every slab has a sound header; free lists add up. */
+size_t ntmem__heap_slabs_largest_free(struct heap *h)
+{
+	uint32_t c;
+
+	if (h->idle.head || h->resets.head)
+		return SLAB_SIZE - HEAP_HDR;
+	for (c = HEAP_NCLASSES; c-- > 0;)
+		if (h->partial[c])
+			return ntmem__heap_class_size(c) - HEAP_HDR;
+	return 0;
+}
+
+void ntmem__heap_slabs_destroy(struct heap *h)
+{
+	struct segment *seg;
+
+	while (h->segs)
+		segment_release(h, h->segs);
+	while ((seg = h->spare_segs)) {
+		h->spare_segs = seg->next;
+		free(seg);
+	}
+}
+
+/* Every block of every slab has a sound header, and no more are in use
+ * than the slab handed out (the rest are in thread caches). */
 bool ntmem__heap_slabs_validate(struct heap *h)
 {
-	size_t i, j, k;
+	struct segment *seg;
+	size_t j, k;
 
-	for (i = 0; i < h->nsegs; i++) {
+	for (seg = h->segs; seg; seg = seg->next) {
 		for (j = 0; j < SLABS_PER_SEGMENT; j++) {
-			struct slab *s = &h->segs[i]->slabs[j];
-			uint32_t used = 0;
-			size_t size;
+			struct slab *s = &seg->slabs[j];
+			char *base = slab_base(s), *end;
+			uint32_t used = 0, nfree = 0;
+			char *f;
 
 			if (s->class == SLAB_UNUSED)
 				continue;
-			size = ntmem__heap_class_size(s->class);
 			for (k = 0; k < s->carved; k++) {
-				struct heap_block *b = (void *)(slab_base(s) +
-								k * size);
+				struct heap_block *b = (void *)(base +
+								k * s->size);
 
 				if (b->cookie != heap_cookie(h, b) ||
 				    (b->state != BLOCK_USED &&
@@ -295,7 +357,14 @@ bool ntmem__heap_slabs_validate(struct heap *h)
 					return false;
 				used += b->state == BLOCK_USED;
 			}
-			if (used != s->used)
+			end = base + (size_t)s->carved * s->size;
+			for (f = s->free; f && nfree <= s->carved;
+			     f = block_next(f), nfree++)
+				if (f < base || f >= end ||
+				    (size_t)(f - base) % s->size ||
+				    ((struct heap_block *)f)->state != BLOCK_FREE)
+					return false;
+			if (used > s->used || nfree != s->carved - s->used)
 				return false;
 		}
 	}

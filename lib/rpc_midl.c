@@ -10,39 +10,28 @@
  * and why nothing else in libntmem calls them.
  */
 #include <ntmem/rpc.h>
-#include <ntmem/windows.h>
 
-/* The process heap, or NULL (no /dev/ntmem, no memory).  A failure is
- * reported by the NULL block alone, so the last error stays as it was. */
-static HANDLE process_heap(void)
-{
-	DWORD le = GetLastError();
-	HANDLE heap = GetProcessHeap();
-
-	if (!heap)
-		SetLastError(le);
-	return heap;
-}
+#include "heap.h"
 
 __attribute__((weak)) void *MIDL_user_allocate(size_t cBytes)
 {
-	HANDLE heap = process_heap();
+	struct heap *heap = ntmem__heap_process();
 
 	if (!heap)
 		return NULL;
 	/* The heap's blocks are 16-byte aligned, 0 bytes is a distinct
 	 * block, and without HEAP_GENERATE_EXCEPTIONS a request it cannot
 	 * meet returns NULL, raising nothing and leaving the last error. */
-	return HeapAlloc(heap, 0, cBytes);
+	return ntmem__heap_alloc(heap, 0, cBytes);
 }
 
 __attribute__((weak)) void MIDL_user_free(void *p)
 {
-	HANDLE heap;
+	struct heap *heap;
 
 	if (!p)
 		return;
-	heap = process_heap();
+	heap = ntmem__heap_process();
 	if (heap)
-		HeapFree(heap, 0, p);
+		ntmem__heap_free(heap, 0, p);
 }

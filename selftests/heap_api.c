@@ -17,6 +17,8 @@
 #include "win32_util.h"
 #include <ntmem/rpc.h>
 
+#define SLAB_BYTES	0x10000	/* the heap's slab: what HeapCompact can offer */
+
 /* A heap that must be created. */
 static HANDLE heap_ok(struct __test_metadata *_metadata, DWORD flags,
 		      SIZE_T max)
@@ -149,6 +151,43 @@ TEST(realloc_in_place_and_moving)
 	ASSERT_EQ(TRUE, HeapDestroy(h));
 }
 
+#define SLAB_PAGES	16	/* 64 KiB */
+#define MAX_IDLE_SLABS	64	/* emptied slabs the heap keeps unreset */
+#define RESET_DELAY_MS	100	/* ... for this long at most */
+
+/* Blocks of 1000 bytes, allocated and freed by a thread of their own: its
+ * cache of free blocks goes back to the heap when it exits. */
+struct fill {
+	HANDLE heap;
+	int n;
+	long most;		/* committed pages at the peak */
+};
+
+static void *fill_and_free(void *arg)
+{
+	static void *p[12000];
+	struct fill *f = arg;
+	int i;
+
+	for (i = 0; i < f->n; i++) {
+		p[i] = HeapAlloc(f->heap, 0, 1000);
+		if (!p[i])
+			return NULL;
+		memset(p[i], 1, 1000);
+	}
+	f->most = ntmem_counter("committed_pages");
+	for (i = 0; i < f->n; i++)
+		if (!HeapFree(f->heap, 0, p[i]))
+			return NULL;
+	return f;
+}
+
+static long unreset_pages(long c0, long reset0)
+{
+	return (ntmem_counter("committed_pages") - c0) -
+	       (ntmem_counter("reset_pages") - reset0);
+}
+
 /* One small block commits one 64 KiB slab, not its 4 MiB segment. */
 TEST(committed_on_demand_and_returned)
 {
@@ -156,46 +195,84 @@ TEST(committed_on_demand_and_returned)
 	long r0 = ntmem_counter("reservations");
 	long reset0 = ntmem_counter("reset_pages");
 	HANDLE h = heap_ok(_metadata, 0, 0);
-	enum { N = 12000 };
-	static void *p[N];
+	struct fill three_segments = { h, 12000, 0 }, two_slabs = { h, 100, 0 };
 	MEMORY_BASIC_INFORMATION m;
+	void *p, *big, *ret;
+	pthread_t t;
 
 	ASSERT_EQ(c0, ntmem_counter("committed_pages"));
-	p[0] = HeapAlloc(h, 0, 1);
-	ASSERT_EQ(c0 + 16, ntmem_counter("committed_pages"));
-	vq_ok(_metadata, p[0], &m);
+	p = HeapAlloc(h, 0, 1);
+	ASSERT_EQ(c0 + SLAB_PAGES, ntmem_counter("committed_pages"));
+	vq_ok(_metadata, p, &m);
 	ASSERT_EQ(MEM_COMMIT, m.State);
 	ASSERT_EQ(MEM_PRIVATE, m.Type);
 
 	/* 12000 blocks of 1000 bytes span three segments */
-	for (int i = 1; i < N; i++) {
-		p[i] = HeapAlloc(h, 0, 1000);
-		ASSERT_NE(NULL, p[i]);
-		memset(p[i], 1, 1000);
-	}
-	ASSERT_LT(c0 + 2 * 1024, ntmem_counter("committed_pages"));
-	ASSERT_LE(r0 + 3, ntmem_counter("reservations"));
-	for (int i = 1; i < N; i++)
-		ASSERT_EQ(TRUE, HeapFree(h, 0, p[i]));
+	ASSERT_EQ(0, pthread_create(&t, NULL, fill_and_free, &three_segments));
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	ASSERT_NE(NULL, ret);
+	ASSERT_LT(c0 + 2 * 1024, three_segments.most);
 	/*
-	 * Emptied segments are released; in the two still in use (p[0]'s and
+	 * Emptied segments are released; in the two still in use (p's and
 	 * the one slab kept ready for 1000-byte blocks) every other slab was
-	 * MEM_RESET (its memory may go back to the system), but for the 16
+	 * MEM_RESET (its memory may go back to the system), but for those
 	 * kept idle for churn.
 	 */
 	ASSERT_EQ(r0 + 2, ntmem_counter("reservations"));
 	ASSERT_GE(c0 + 2 * 1024, ntmem_counter("committed_pages"));
-	ASSERT_GE((2 + 16) * 16, (ntmem_counter("committed_pages") - c0) -
-				 (ntmem_counter("reset_pages") - reset0));
+	ASSERT_GE((2 + MAX_IDLE_SLABS) * SLAB_PAGES,
+		  unreset_pages(c0, reset0));
 	ASSERT_EQ(TRUE, HeapValidate(h, 0, NULL));
 
-	p[1] = HeapAlloc(h, 0, 1 << 20);	/* a large block: its own */
+	/* Slabs idle for long are reset when the next one empties (two
+	 * slabs' worth: the idle ones are reused first, newest first). */
+	usleep(2 * RESET_DELAY_MS * 1000);
+	ASSERT_EQ(0, pthread_create(&t, NULL, fill_and_free, &two_slabs));
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	ASSERT_NE(NULL, ret);
+	ASSERT_GE((2 + 2) * SLAB_PAGES, unreset_pages(c0, reset0));
+
+	/* HeapCompact gives the idle slabs back too */
+	ASSERT_EQ(SLAB_BYTES - 16, HeapCompact(h, 0));
+	ASSERT_GE(2 * SLAB_PAGES, unreset_pages(c0, reset0));
+
+	big = HeapAlloc(h, 0, 1 << 20);	/* a large block: its own */
 	ASSERT_EQ(r0 + 3, ntmem_counter("reservations"));
-	ASSERT_EQ(TRUE, HeapFree(h, 0, p[1]));
+	ASSERT_EQ(TRUE, HeapFree(h, 0, big));
 	ASSERT_EQ(r0 + 2, ntmem_counter("reservations"));
 	ASSERT_EQ(TRUE, HeapDestroy(h));
 	ASSERT_EQ(c0, ntmem_counter("committed_pages"));
 	ASSERT_EQ(r0, ntmem_counter("reservations"));
+}
+
+/* Blocks a thread freed wait in its cache: still caught when freed twice,
+ * counted by HeapValidate, and handed back by HeapCompact. */
+TEST(thread_cache)
+{
+	HANDLE h = heap_ok(_metadata, 0, 0);
+	enum { N = 64 };
+	void *p[N];
+	int i;
+
+	for (i = 0; i < N; i++) {
+		p[i] = HeapAlloc(h, 0, 48);
+		ASSERT_NE(NULL, p[i]);
+	}
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(TRUE, HeapFree(h, 0, p[i]));
+	for (i = 0; i < N; i++) {
+		ASSERT_FAILS(ERROR_INVALID_PARAMETER, HeapFree(h, 0, p[i]));
+		ASSERT_EQ(FALSE, HeapValidate(h, 0, p[i]));
+		ASSERT_EQ((SIZE_T)-1, HeapSize(h, 0, p[i]));
+	}
+	ASSERT_EQ(TRUE, HeapValidate(h, 0, NULL));
+	/* the most recently freed block comes back first */
+	ASSERT_EQ(p[N - 1], HeapAlloc(h, 0, 40));
+	ASSERT_NE(0, HeapCompact(h, 0));
+	ASSERT_EQ(TRUE, HeapValidate(h, 0, NULL));
+	ASSERT_EQ(TRUE, HeapFree(h, 0, p[N - 1]));
+	ASSERT_FAILS(ERROR_INVALID_HANDLE, HeapCompact(NULL, 0));
+	ASSERT_EQ(TRUE, HeapDestroy(h));
 }
 
 /* A heap with a maximum size: allocations stop there, with no last error. */

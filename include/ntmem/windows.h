@@ -250,6 +250,8 @@ BOOL NtmemIsGuardPageViolation(const siginfo_t *si);
  * 16-byte aligned.  HeapFree and HeapValidate detect a pointer that is not
  * a live block of the heap (a double free, a foreign or interior pointer)
  * and fail with ERROR_INVALID_PARAMETER instead of corrupting the heap.
+ * Each thread caches a few free blocks of a serialized heap; HeapCompact
+ * hands the calling thread's back and lets the system take idle slabs.
  */
 HANDLE GetProcessHeap(void);
 HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
@@ -261,6 +263,7 @@ LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem,
 BOOL HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem);
 SIZE_T HeapSize(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem);
 BOOL HeapValidate(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem);
+SIZE_T HeapCompact(HANDLE hHeap, DWORD dwFlags);
 
 void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 SIZE_T GetLargePageMinimum(void);

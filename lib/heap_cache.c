@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-thread heap caches.  A thread keeps, for each of the last few
+ * serialized heaps it used, a short list of free blocks per size class:
+ * HeapAlloc pops one and HeapFree pushes one without a lock (the inline
+ * fast paths in heap.h).  An empty list is refilled, and a full one
+ * halved, in one batch under the heap lock (here), so the lock is taken
+ * once per many calls.
+ *
+ * Caches are keyed by heap id, which is never reused: a cache of a heap
+ * that was destroyed, or that a fork left in the parent, is dropped
+ * without touching its blocks (their memory is gone).  A thread's caches
+ * go back to their heaps when it exits, when a heap is evicted for
+ * another, and on HeapCompact.  Blocks in a cache are BLOCK_FREE, so a
+ * double free is still caught, and count as used in their slab.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap.h"
+
+#define CACHE_BIN_BYTES	(128 * 1024)	/* per class, at most */
+#define CACHE_BIN_MAX	32		/* blocks per class, at most */
+
+__thread struct heap_thread_cache *ntmem__heap_tcache
+	__attribute__((tls_model("initial-exec")));
+uint8_t ntmem__heap_bin_max[HEAP_NCLASSES];
+static pthread_key_t tcache_key;
+static pthread_once_t tcache_once = PTHREAD_ONCE_INIT;
+
+/* Return all but @keep of @bin's blocks to @h, whose lock is held. */
+static void bin_return(struct heap *h, struct heap_cache_bin *bin,
+		       uint32_t keep)
+{
+	void **link = &bin->head;
+	void *b;
+	uint32_t i;
+
+	for (i = 0; i < keep && *link; i++)
+		link = (void **)((char *)*link + HEAP_HDR);
+	b = *link;
+	*link = NULL;
+	bin->n = i;
+	while (b) {
+		void *next = block_next(b);
+
+		ntmem__heap_slab_free(h, heap_map_get(b), b);
+		b = next;
+	}
+}
+
+/* Give @c's blocks back to its heap if that is alive; empty @c. */
+static void cache_return(struct heap_cache *c)
+{
+	struct heap *h = c->id ? ntmem__heap_lock_id(c->id) : NULL;
+	uint32_t i;
+
+	for (i = 0; i < HEAP_NCLASSES; i++) {
+		if (h && c->bins[i].head)
+			bin_return(h, &c->bins[i], 0);
+		c->bins[i].head = NULL;
+		c->bins[i].n = 0;
+	}
+	if (h)
+		pthread_mutex_unlock(&h->lock);
+	c->id = 0;
+}
+
+static void thread_exit(void *arg)
+{
+	struct heap_thread_cache *t = arg;
+	size_t i;
+
+	for (i = 0; i < HEAP_CACHE_HEAPS; i++)
+		cache_return(&t->heaps[i]);
+	ntmem__heap_tcache = NULL;
+	free(t);
+}
+
+static void tcache_init(void)
+{
+	uint32_t c;
+
+	for (c = 0; c < HEAP_NCLASSES; c++) {
+		size_t n = CACHE_BIN_BYTES / ntmem__heap_class_size(c);
+
+		ntmem__heap_bin_max[c] = n < 2 ? 2 :
+					 n > CACHE_BIN_MAX ? CACHE_BIN_MAX : n;
+	}
+	pthread_key_create(&tcache_key, thread_exit);
+}
+
+struct heap_cache *ntmem__heap_cache_slow(struct heap *h)
+{
+	struct heap_thread_cache *t = ntmem__heap_tcache;
+	struct heap_cache *c;
+	size_t i;
+
+	pthread_once(&tcache_once, tcache_init);
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t || pthread_setspecific(tcache_key, t)) {
+			free(t);
+			return NULL;
+		}
+		ntmem__heap_tcache = t;
+	}
+	for (i = 0; i < HEAP_CACHE_HEAPS; i++)
+		if (t->heaps[i].id == h->id || !t->heaps[i].id)
+			break;
+	if (i == HEAP_CACHE_HEAPS) {
+		i = t->evict++ % HEAP_CACHE_HEAPS;
+		cache_return(&t->heaps[i]);
+	}
+	c = &t->heaps[i];
+	c->id = h->id;
+	return c;
+}
+
+void *ntmem__heap_cache_refill(struct heap *h, struct heap_cache *c,
+			       uint32_t class)
+{
+	struct heap_cache_bin *bin;
+	void *b;
+
+	pthread_mutex_lock(&h->lock);
+	if (!c) {
+		b = ntmem__heap_slab_alloc(h, class);
+		pthread_mutex_unlock(&h->lock);
+		return b;
+	}
+	bin = &c->bins[class];
+	bin->n = ntmem__heap_slab_alloc_batch(h, class,
+					      ntmem__heap_bin_max[class] / 2,
+					      &bin->head);
+	pthread_mutex_unlock(&h->lock);
+	b = bin->head;
+	if (b) {
+		bin->head = block_next(b);
+		bin->n--;
+	}
+	return b;
+}
+
+void ntmem__heap_cache_spill(struct heap *h, struct heap_cache_bin *bin,
+			     uint32_t class)
+{
+	pthread_mutex_lock(&h->lock);
+	bin_return(h, bin, ntmem__heap_bin_max[class] / 2);
+	pthread_mutex_unlock(&h->lock);
+}
+
+void ntmem__heap_cache_flush(struct heap *h)
+{
+	struct heap_thread_cache *t = ntmem__heap_tcache;
+	size_t i;
+
+	for (i = 0; t && i < HEAP_CACHE_HEAPS; i++)
+		if (t->heaps[i].id == h->id)
+			cache_return(&t->heaps[i]);
+}
