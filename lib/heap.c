@@ -112,16 +112,17 @@ static bool serialized(const struct heap *h, DWORD flags)
 	return heap_serialized(h) && !(flags & HEAP_NO_SERIALIZE);
 }
 
-static void heap_lock(struct heap *h, DWORD flags)
+/* Take @lock of @h (its own or a shard's) unless the call is unserialized. */
+static void heap_lock(struct heap *h, DWORD flags, pthread_mutex_t *lock)
 {
 	if (serialized(h, flags))
-		pthread_mutex_lock(&h->lock);
+		pthread_mutex_lock(lock);
 }
 
-static void heap_unlock(struct heap *h, DWORD flags)
+static void heap_unlock(struct heap *h, DWORD flags, pthread_mutex_t *lock)
 {
 	if (serialized(h, flags))
-		pthread_mutex_unlock(&h->lock);
+		pthread_mutex_unlock(lock);
 }
 
 /* Adaptive: the lock is held for short batches, and a thread that spins a
@@ -147,6 +148,7 @@ HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
 {
 	struct heap *h;
 	int fd = ntmem__fd();
+	size_t i;
 
 	if (fd < 0) {
 		ntmem__fail(ntmem__error_from_errno(fd, ERROR_NOT_SUPPORTED));
@@ -157,7 +159,9 @@ HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 		return NULL;
 	}
-	h = calloc(1, sizeof(*h));
+	h = aligned_alloc(_Alignof(struct heap), sizeof(*h));	/* shards */
+	if (h)
+		memset(h, 0, sizeof(*h));
 	if (!h) {
 		ntmem__fail(ERROR_NOT_ENOUGH_MEMORY);
 		return NULL;
@@ -170,6 +174,10 @@ HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
 	    sizeof(h->secret))
 		h->secret = (uint32_t)(uintptr_t)h ^ 0x9e3779b9u;
 	heap_lock_init(&h->lock);
+	for (i = 0; i < HEAP_SHARDS; i++) {
+		h->shards[i].heap = h;
+		heap_lock_init(&h->shards[i].lock);
+	}
 	h->id = __atomic_add_fetch(&last_heap_id, 1, __ATOMIC_RELAXED);
 	h->magic = HEAP_MAGIC;
 	if (heaps_add(h)) {
@@ -217,6 +225,7 @@ struct heap *ntmem__heap_process(void)
 BOOL HeapDestroy(HANDLE hHeap)
 {
 	struct heap *h = heap_of(hHeap);
+	size_t i;
 
 	if (!h || h == process_heap) {
 		ntmem__fail(ERROR_INVALID_PARAMETER);
@@ -229,7 +238,10 @@ BOOL HeapDestroy(HANDLE hHeap)
 	 * heaps_del and holds the lock) */
 	pthread_mutex_lock(&h->lock);
 	pthread_mutex_unlock(&h->lock);
-	ntmem__heap_slabs_destroy(h);
+	for (i = 0; i < HEAP_SHARDS; i++) {
+		ntmem__heap_slabs_destroy(&h->shards[i]);
+		pthread_mutex_destroy(&h->shards[i].lock);
+	}
 	ntmem__heap_larges_destroy(h);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
@@ -257,13 +269,13 @@ static void *block_alloc(struct heap *h, DWORD flags, SIZE_T n)
 		total = 32;		/* the smallest class */
 	if (total <= HEAP_MAX_SMALL && heap_serialized(h)) {
 		b = heap_cache_alloc(h, heap_size_class(total));
+	} else if (total <= HEAP_MAX_SMALL) {	/* an unserialized heap */
+		b = ntmem__heap_slab_alloc(&h->shards[0],
+					   heap_size_class(total));
 	} else {
-		heap_lock(h, flags);
-		if (total <= HEAP_MAX_SMALL)
-			b = ntmem__heap_slab_alloc(h, heap_size_class(total));
-		else
-			b = ntmem__heap_large_alloc(h, total);
-		heap_unlock(h, flags);
+		heap_lock(h, flags, &h->lock);
+		b = ntmem__heap_large_alloc(h, total);
+		heap_unlock(h, flags, &h->lock);
 	}
 	return b ? block_use(h, b, n) : NULL;
 }
@@ -319,16 +331,13 @@ static struct heap_block *large_block(struct heap *h, const void *p,
 	return b;
 }
 
-static void slab_block_free(struct heap *h, DWORD flags, struct slab *s,
+static void slab_block_free(struct heap *h, struct slab *s,
 			    struct heap_block *b)
 {
-	if (heap_serialized(h)) {
+	if (heap_serialized(h))
 		heap_cache_free(h, s->class, b);
-		return;
-	}
-	heap_lock(h, flags);
-	ntmem__heap_slab_free(h, s, b);
-	heap_unlock(h, flags);
+	else
+		ntmem__heap_slab_free(s, b);
 }
 
 BOOL HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem)
@@ -352,14 +361,14 @@ bool ntmem__heap_free(struct heap *h, DWORD dwFlags, void *lpMem)
 		return TRUE;
 	b = slab_block(h, lpMem, &s);
 	if (b) {
-		slab_block_free(h, dwFlags, s, b);
+		slab_block_free(h, s, b);
 		return TRUE;
 	}
-	heap_lock(h, dwFlags);
+	heap_lock(h, dwFlags, &h->lock);
 	b = (uintptr_t)lpMem % HEAP_ALIGN ? NULL : large_block(h, lpMem, &cap);
 	if (b)
 		ntmem__heap_large_free(h, b);
-	heap_unlock(h, dwFlags);
+	heap_unlock(h, dwFlags, &h->lock);
 	if (!b)
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 	return b != NULL;
@@ -379,9 +388,9 @@ static struct heap_block *block_find(struct heap *h, DWORD flags,
 		*cap = s->size - HEAP_HDR;
 		return b;
 	}
-	heap_lock(h, flags);
+	heap_lock(h, flags, &h->lock);
 	b = large_block(h, p, cap);
-	heap_unlock(h, flags);
+	heap_unlock(h, flags, &h->lock);
 	return b;
 }
 
@@ -433,23 +442,26 @@ LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem, SIZE_T dwBytes)
 BOOL HeapValidate(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem)
 {
 	struct heap *h = heap_of(hHeap);
-	size_t cap;
+	size_t cap, i;
 	bool ok;
 
 	if (!h)
 		return FALSE;
 	if (lpMem)
 		return block_find(h, dwFlags, lpMem, &cap) != NULL;
-	heap_lock(h, dwFlags);
-	ok = ntmem__heap_slabs_validate(h);
-	heap_unlock(h, dwFlags);
+	for (i = 0, ok = true; i < HEAP_SHARDS && ok; i++) {
+		heap_lock(h, dwFlags, &h->shards[i].lock);
+		ok = ntmem__heap_slabs_validate(&h->shards[i]);
+		heap_unlock(h, dwFlags, &h->shards[i].lock);
+	}
 	return ok;
 }
 
 SIZE_T HeapCompact(HANDLE hHeap, DWORD dwFlags)
 {
 	struct heap *h = heap_of(hHeap);
-	SIZE_T largest;
+	SIZE_T largest = 0;
+	size_t i;
 
 	if (!h) {		/* as Windows: 0 and the last error */
 		ntmem__fail(ERROR_INVALID_HANDLE);
@@ -457,10 +469,17 @@ SIZE_T HeapCompact(HANDLE hHeap, DWORD dwFlags)
 	}
 	if (heap_serialized(h))
 		ntmem__heap_cache_flush(h);
-	heap_lock(h, dwFlags);
-	ntmem__heap_slabs_trim(h);
-	largest = ntmem__heap_slabs_largest_free(h);
-	heap_unlock(h, dwFlags);
+	for (i = 0; i < HEAP_SHARDS; i++) {
+		struct heap_shard *sh = &h->shards[i];
+		size_t room;
+
+		heap_lock(h, dwFlags, &sh->lock);
+		ntmem__heap_slabs_trim(sh);
+		room = ntmem__heap_slabs_largest_free(sh);
+		heap_unlock(h, dwFlags, &sh->lock);
+		if (room > largest)
+			largest = room;
+	}
 	if (!largest)
 		SetLastError(ERROR_SUCCESS);	/* no room at all, not a failure */
 	return largest;

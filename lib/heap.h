@@ -19,12 +19,19 @@
  * (heap_cache.c): most HeapAlloc and HeapFree calls take no lock.  Blocks
  * in a cache are BLOCK_FREE but still counted in their slab's ->used.
  *
- * Locking: heap->lock (a mutex) protects the heap's slabs, segments and
- * large blocks, unless the heap was created with HEAP_NO_SERIALIZE or
- * the call passes it.  A block's header belongs to whoever holds the
- * block: the caller while it is in use, the thread cache that holds it,
- * or heap->lock once it is back in its slab.  heaps_lock (heap.c) nests
- * outside heap->lock.
+ * A heap's slabs are split among HEAP_SHARDS shards, each with its own
+ * lock and segments; a thread's cache takes blocks from one shard (threads
+ * are spread over them) and gives each block back to its own slab's.
+ *
+ * Locking: heap->lock protects the large blocks and a shard's lock its
+ * slabs and segments.  A heap created with HEAP_NO_SERIALIZE takes no
+ * lock, has no thread caches and uses only its first shard; the flag on
+ * a single call skips heap->lock (the thread cache needs no lock, and
+ * takes a shard's for a batch all the same).
+ * heap->committed is atomic.  A block's header belongs to whoever holds
+ * the block: the caller while it is in use, the thread cache that holds
+ * it, or its shard's lock once it is back in its slab.  Lock order:
+ * heaps_lock (heap.c), then heap->lock, then a shard's lock.
  */
 #ifndef NTMEM_LIB_HEAP_H
 #define NTMEM_LIB_HEAP_H
@@ -82,14 +89,15 @@ struct slab {
 	uint32_t capacity;		/* blocks the slab can hold */
 	bool committed;
 	bool reset;			/* unused and MEM_RESET */
-	uint64_t idle_since;		/* ms, while on heap->idle */
+	uint64_t idle_since;		/* ms, while on shard->idle */
 };
 
 #define SLAB_UNUSED	UINT32_MAX
 
 struct segment {
 	char *base;			/* SEGMENT_SIZE bytes, 64 KiB aligned */
-	struct segment *next;		/* in heap->segs, or a spare */
+	struct heap_shard *shard;
+	struct segment *next;		/* in shard->segs, or a spare */
 	uint32_t nused;			/* slabs holding blocks */
 	uint32_t ncommitted;		/* slabs committed */
 	struct slab slabs[SLABS_PER_SEGMENT];
@@ -106,6 +114,20 @@ struct slab_list {
 	size_t n;
 };
 
+/* A share of a heap's slabs, with its own lock (heap.h's top comment). */
+struct heap_shard {
+	pthread_mutex_t lock;
+	struct heap *heap;
+	struct slab *partial[HEAP_NCLASSES];	/* slabs with free blocks */
+	struct slab_list idle;		/* unused, committed, not reset */
+	struct slab_list resets;	/* unused, committed, MEM_RESET */
+	struct segment *segs;		/* every segment */
+	size_t nsegs;
+	struct segment *spare_segs;	/* released; kept for lock-free readers */
+} __attribute__((aligned(64)));
+
+#define HEAP_SHARDS	4
+
 struct heap {
 	uint64_t magic;			/* HEAP_MAGIC while alive */
 	uint64_t id;			/* never reused: thread caches key */
@@ -113,16 +135,12 @@ struct heap {
 	uint32_t secret;		/* mixed into block cookies */
 	uint32_t protect;		/* PAGE_READWRITE or _EXECUTE_READWRITE */
 	size_t max;			/* 0, or the fixed size of the heap */
-	size_t committed;		/* bytes committed for blocks */
-	pthread_mutex_t lock;
-	struct slab *partial[HEAP_NCLASSES];	/* slabs with free blocks */
-	struct slab_list idle;		/* unused, committed, not reset */
-	struct slab_list resets;	/* unused, committed, MEM_RESET */
-	struct segment *segs;		/* every segment */
-	size_t nsegs;
-	struct segment *spare_segs;	/* released; kept for lock-free readers */
+	size_t committed;		/* bytes committed for blocks (atomic) */
+	uint64_t purge_at;		/* ms: next look at every shard's idle */
+	pthread_mutex_t lock;		/* the large blocks */
 	struct large *larges;		/* sorted by base */
 	size_t nlarges, caplarges;
+	struct heap_shard shards[HEAP_SHARDS];
 };
 
 #define HEAP_MAGIC	0x4e544d454d484550ull	/* "NTMEMHEP" */
@@ -139,6 +157,25 @@ static inline bool heap_serialized(const struct heap *h)
 	return !(h->flags & HEAP_NO_SERIALIZE);
 }
 
+/* Count @len more bytes committed; false if that would pass h->max. */
+static inline bool heap_charge(struct heap *h, size_t len)
+{
+	size_t old = __atomic_load_n(&h->committed, __ATOMIC_RELAXED);
+
+	do {
+		if (h->max && (old + len < old || old + len > h->max))
+			return false;
+	} while (!__atomic_compare_exchange_n(&h->committed, &old, old + len,
+					      true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+static inline void heap_uncharge(struct heap *h, size_t len)
+{
+	__atomic_sub_fetch(&h->committed, len, __ATOMIC_RELAXED);
+}
+
 /* heap_slab.c: size classes */
 size_t ntmem__heap_class_size(uint32_t class);
 /* The smallest class holding @total bytes (17 .. HEAP_MAX_SMALL). */
@@ -153,19 +190,24 @@ static inline uint32_t heap_size_class(size_t total)
 	return 15 + (msb - 8) * 4 + ((t >> (msb - 2)) & 3);
 }
 
-/* heap_slab.c: slabs; the caller holds heap->lock. */
-void *ntmem__heap_slab_alloc(struct heap *h, uint32_t class);
+/* heap_slab.c: slabs; the caller holds the shard's lock. */
+void *ntmem__heap_slab_alloc(struct heap_shard *sh, uint32_t class);
 /* Up to @n blocks of @class, chained through block_next; how many. */
-unsigned int ntmem__heap_slab_alloc_batch(struct heap *h, uint32_t class,
-					  unsigned int n, void **first);
-void ntmem__heap_slab_free(struct heap *h, struct slab *s,
-			   struct heap_block *b);
-void ntmem__heap_slabs_destroy(struct heap *h);
-bool ntmem__heap_slabs_validate(struct heap *h);
+unsigned int ntmem__heap_slab_alloc_batch(struct heap_shard *sh,
+					  uint32_t class, unsigned int n,
+					  void **first);
+/* Caller holds the lock of @s's shard (s->seg->shard). */
+void ntmem__heap_slab_free(struct slab *s, struct heap_block *b);
+void ntmem__heap_slabs_destroy(struct heap_shard *sh);
+bool ntmem__heap_slabs_validate(struct heap_shard *sh);
 /* Give back what idle slabs hold: reset them all. */
-void ntmem__heap_slabs_trim(struct heap *h);
+void ntmem__heap_slabs_trim(struct heap_shard *sh);
 /* The largest block a committed slab could give without a commit. */
-size_t ntmem__heap_slabs_largest_free(struct heap *h);
+size_t ntmem__heap_slabs_largest_free(struct heap_shard *sh);
+/* No lock held: reset slabs idle for long in every shard, not only in
+ * those still in use (at most every HEAP_RESET_DELAY_MS, busy shards
+ * skipped). */
+void ntmem__heap_slabs_purge(struct heap *h);
 
 /* heap_map.c: 64 KiB granule of address space to slab, lock-free reads. */
 #define HEAP_MAP_ADDR_BITS	47
@@ -231,12 +273,14 @@ struct heap_cache_bin {
 
 struct heap_cache {
 	uint64_t id;			/* the heap's, or 0 if the slot is free */
+	struct heap_shard *shard;	/* where the bins are refilled from */
 	struct heap_cache_bin bins[HEAP_NCLASSES];
 };
 
 struct heap_thread_cache {
 	struct heap_cache heaps[HEAP_CACHE_HEAPS];
 	unsigned int evict;		/* next slot to give up */
+	unsigned int index;		/* the thread's shard in every heap */
 };
 
 /* One pointer of static TLS: no __tls_get_addr on the fast path. */
@@ -295,9 +339,11 @@ static inline void heap_cache_free(struct heap *h, uint32_t class,
 
 	b->state = BLOCK_FREE;
 	if (__builtin_expect(!c, 0)) {
-		pthread_mutex_lock(&h->lock);
-		ntmem__heap_slab_free(h, heap_map_get(b), b);
-		pthread_mutex_unlock(&h->lock);
+		struct slab *s = heap_map_get(b);
+
+		pthread_mutex_lock(&s->seg->shard->lock);
+		ntmem__heap_slab_free(s, b);
+		pthread_mutex_unlock(&s->seg->shard->lock);
 		return;
 	}
 	bin = &c->bins[class];

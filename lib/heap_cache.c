@@ -3,9 +3,9 @@
  * Per-thread heap caches.  A thread keeps, for each of the last few
  * serialized heaps it used, a short list of free blocks per size class:
  * HeapAlloc pops one and HeapFree pushes one without a lock (the inline
- * fast paths in heap.h).  An empty list is refilled, and a full one
- * halved, in one batch under the heap lock (here), so the lock is taken
- * once per many calls.
+ * fast paths in heap.h).  An empty list is refilled from the thread's
+ * shard, and a full one halved, in one batch under a shard lock (here),
+ * so a lock is taken once per many calls.
  *
  * Caches are keyed by heap id, which is never reused: a cache of a heap
  * that was destroyed, or that a fork left in the parent, is dropped
@@ -26,12 +26,28 @@ __thread struct heap_thread_cache *ntmem__heap_tcache
 	__attribute__((tls_model("initial-exec")));
 uint8_t ntmem__heap_bin_max[HEAP_NCLASSES];
 static pthread_key_t tcache_key;
+static unsigned int shard_users[HEAP_SHARDS];	/* live threads on each */
+
+/* The shard index with the fewest live threads: a thread that comes after
+ * another has gone takes over its warm slabs. */
+static unsigned int shard_pick(void)
+{
+	unsigned int i, best = 0;
+
+	for (i = 1; i < HEAP_SHARDS; i++)
+		if (__atomic_load_n(&shard_users[i], __ATOMIC_RELAXED) <
+		    __atomic_load_n(&shard_users[best], __ATOMIC_RELAXED))
+			best = i;
+	__atomic_add_fetch(&shard_users[best], 1, __ATOMIC_RELAXED);
+	return best;
+}
 static pthread_once_t tcache_once = PTHREAD_ONCE_INIT;
 
-/* Return all but @keep of @bin's blocks to @h, whose lock is held. */
-static void bin_return(struct heap *h, struct heap_cache_bin *bin,
-		       uint32_t keep)
+/* Return all but @keep of @bin's blocks to their slabs, each under its
+ * shard's lock (taken anew only when the shard changes). */
+static void bin_return(struct heap_cache_bin *bin, uint32_t keep)
 {
+	struct heap_shard *locked = NULL;
 	void **link = &bin->head;
 	void *b;
 	uint32_t i;
@@ -43,10 +59,19 @@ static void bin_return(struct heap *h, struct heap_cache_bin *bin,
 	bin->n = i;
 	while (b) {
 		void *next = block_next(b);
+		struct slab *s = heap_map_get(b);
 
-		ntmem__heap_slab_free(h, heap_map_get(b), b);
+		if (s->seg->shard != locked) {
+			if (locked)
+				pthread_mutex_unlock(&locked->lock);
+			locked = s->seg->shard;
+			pthread_mutex_lock(&locked->lock);
+		}
+		ntmem__heap_slab_free(s, b);
 		b = next;
 	}
+	if (locked)
+		pthread_mutex_unlock(&locked->lock);
 }
 
 /* Give @c's blocks back to its heap if that is alive; empty @c. */
@@ -57,7 +82,7 @@ static void cache_return(struct heap_cache *c)
 
 	for (i = 0; i < HEAP_NCLASSES; i++) {
 		if (h && c->bins[i].head)
-			bin_return(h, &c->bins[i], 0);
+			bin_return(&c->bins[i], 0);
 		c->bins[i].head = NULL;
 		c->bins[i].n = 0;
 	}
@@ -73,6 +98,7 @@ static void thread_exit(void *arg)
 
 	for (i = 0; i < HEAP_CACHE_HEAPS; i++)
 		cache_return(&t->heaps[i]);
+	__atomic_sub_fetch(&shard_users[t->index], 1, __ATOMIC_RELAXED);
 	ntmem__heap_tcache = NULL;
 	free(t);
 }
@@ -103,6 +129,7 @@ struct heap_cache *ntmem__heap_cache_slow(struct heap *h)
 			free(t);
 			return NULL;
 		}
+		t->index = shard_pick();
 		ntmem__heap_tcache = t;
 	}
 	for (i = 0; i < HEAP_CACHE_HEAPS; i++)
@@ -114,26 +141,29 @@ struct heap_cache *ntmem__heap_cache_slow(struct heap *h)
 	}
 	c = &t->heaps[i];
 	c->id = h->id;
+	c->shard = &h->shards[t->index];
 	return c;
 }
 
 void *ntmem__heap_cache_refill(struct heap *h, struct heap_cache *c,
 			       uint32_t class)
 {
+	struct heap_shard *sh = c ? c->shard : &h->shards[0];
 	struct heap_cache_bin *bin;
 	void *b;
 
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&sh->lock);
 	if (!c) {
-		b = ntmem__heap_slab_alloc(h, class);
-		pthread_mutex_unlock(&h->lock);
+		b = ntmem__heap_slab_alloc(sh, class);
+		pthread_mutex_unlock(&sh->lock);
 		return b;
 	}
 	bin = &c->bins[class];
-	bin->n = ntmem__heap_slab_alloc_batch(h, class,
+	bin->n = ntmem__heap_slab_alloc_batch(sh, class,
 					      ntmem__heap_bin_max[class] / 2,
 					      &bin->head);
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_unlock(&sh->lock);
+	ntmem__heap_slabs_purge(h);
 	b = bin->head;
 	if (b) {
 		bin->head = block_next(b);
@@ -145,9 +175,8 @@ void *ntmem__heap_cache_refill(struct heap *h, struct heap_cache *c,
 void ntmem__heap_cache_spill(struct heap *h, struct heap_cache_bin *bin,
 			     uint32_t class)
 {
-	pthread_mutex_lock(&h->lock);
-	bin_return(h, bin, ntmem__heap_bin_max[class] / 2);
-	pthread_mutex_unlock(&h->lock);
+	bin_return(bin, ntmem__heap_bin_max[class] / 2);
+	ntmem__heap_slabs_purge(h);
 }
 
 void ntmem__heap_cache_flush(struct heap *h)

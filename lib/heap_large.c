@@ -32,7 +32,7 @@ void *ntmem__heap_large_alloc(struct heap *h, size_t total)
 	size_t len = (total + PAGE - 1) & ~(PAGE - 1), i;
 	char *base;
 
-	if (len < total || (h->max && h->committed + len > h->max))
+	if (len < total)
 		return NULL;
 	if (h->nlarges == h->caplarges) {
 		size_t cap = h->caplarges ? 2 * h->caplarges : 8;
@@ -43,16 +43,19 @@ void *ntmem__heap_large_alloc(struct heap *h, size_t total)
 		h->larges = n;
 		h->caplarges = cap;
 	}
-	base = ntmem__heap_os_reserve(len, true, h->protect);
-	if (!base)
+	if (!heap_charge(h, len))
 		return NULL;
+	base = ntmem__heap_os_reserve(len, true, h->protect);
+	if (!base) {
+		heap_uncharge(h, len);
+		return NULL;
+	}
 	i = large_search(h, base);
 	memmove(&h->larges[i + 1], &h->larges[i],
 		(h->nlarges - i) * sizeof(h->larges[0]));
 	h->larges[i].base = base;
 	h->larges[i].len = len;
 	h->nlarges++;
-	h->committed += len;
 	return base;
 }
 
@@ -67,7 +70,7 @@ size_t ntmem__heap_large_len(struct heap *h, const void *base)
 static void large_free_at(struct heap *h, size_t i)
 {
 	ntmem__heap_os_release(h->larges[i].base);
-	h->committed -= h->larges[i].len;
+	heap_uncharge(h, h->larges[i].len);
 	memmove(&h->larges[i], &h->larges[i + 1],
 		(h->nlarges - i - 1) * sizeof(h->larges[0]));
 	h->nlarges--;

@@ -10,6 +10,10 @@
  * when more than HEAP_MAX_IDLE slabs are idle.  A segment whose slabs are
  * all unused is released, unless it is the heap's last.
  *
+ * A heap has a few shards, each with its own lock, segments and slabs, so
+ * that threads on different shards do not wait for each other; the
+ * functions here work on one shard, whose lock the caller holds.
+ *
  * A released segment's bookkeeping is kept for reuse until HeapDestroy:
  * the heap map may still lead a lock-free reader to it.
  *
@@ -68,15 +72,15 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static struct slab_list *unused_list(struct heap *h, struct slab *s)
+static struct slab_list *unused_list(struct heap_shard *sh, struct slab *s)
 {
-	return s->reset ? &h->resets : &h->idle;
+	return s->reset ? &sh->resets : &sh->idle;
 }
 
 /* At the head: the newest idle slab is the first taken, the oldest reset. */
-static void unused_add(struct heap *h, struct slab *s)
+static void unused_add(struct heap_shard *sh, struct slab *s)
 {
-	struct slab_list *l = unused_list(h, s);
+	struct slab_list *l = unused_list(sh, s);
 
 	list_add(&l->head, s);
 	if (!l->tail)
@@ -84,9 +88,9 @@ static void unused_add(struct heap *h, struct slab *s)
 	l->n++;
 }
 
-static void unused_del(struct heap *h, struct slab *s)
+static void unused_del(struct heap_shard *sh, struct slab *s)
 {
-	struct slab_list *l = unused_list(h, s);
+	struct slab_list *l = unused_list(sh, s);
 
 	if (l->tail == s)
 		l->tail = s->prev;
@@ -94,58 +98,81 @@ static void unused_del(struct heap *h, struct slab *s)
 	l->n--;
 }
 
-static void slab_reset(struct heap *h, struct slab *s)
+static void slab_reset(struct heap_shard *sh, struct slab *s)
 {
-	unused_del(h, s);
+	unused_del(sh, s);
 	ntmem__heap_os_reset(slab_base(s), SLAB_SIZE);
 	s->reset = true;
-	unused_add(h, s);
+	unused_add(sh, s);
 }
 
 /* Reset the slabs that have been idle long, or too many of them. */
-static void idle_purge(struct heap *h)
+static void idle_purge(struct heap_shard *sh)
 {
 	uint64_t now = now_ms();
 	struct slab *s;
 
-	while ((s = h->idle.tail) &&
-	       (h->idle.n > HEAP_MAX_IDLE ||
+	while ((s = sh->idle.tail) &&
+	       (sh->idle.n > HEAP_MAX_IDLE ||
 		now - s->idle_since >= HEAP_RESET_DELAY_MS))
-		slab_reset(h, s);
+		slab_reset(sh, s);
 }
 
-static struct segment *segment_new(struct heap *h)
+void ntmem__heap_slabs_purge(struct heap *h)
 {
-	struct segment *seg = h->spare_segs;
+	uint64_t now = now_ms();
+	uint64_t at = __atomic_load_n(&h->purge_at, __ATOMIC_RELAXED);
+	size_t i;
+
+	if (now < at ||
+	    !__atomic_compare_exchange_n(&h->purge_at, &at,
+					 now + HEAP_RESET_DELAY_MS, false,
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;			/* not yet, or another thread does it */
+	for (i = 0; i < HEAP_SHARDS; i++) {
+		struct heap_shard *sh = &h->shards[i];
+
+		if (!pthread_mutex_trylock(&sh->lock)) {
+			idle_purge(sh);
+			pthread_mutex_unlock(&sh->lock);
+		}
+	}
+}
+
+static struct segment *segment_new(struct heap_shard *sh)
+{
+	struct segment *seg = sh->spare_segs;
 	size_t i;
 
 	if (seg)
-		h->spare_segs = seg->next;
+		sh->spare_segs = seg->next;
 	else
 		seg = malloc(sizeof(*seg));
 	if (!seg)
 		return NULL;
 	memset(seg, 0, sizeof(*seg));
+	seg->shard = sh;
 	for (i = 0; i < SLABS_PER_SEGMENT; i++) {
 		seg->slabs[i].seg = seg;
-		seg->slabs[i].heap = h;
+		seg->slabs[i].heap = sh->heap;
 		seg->slabs[i].class = SLAB_UNUSED;
 	}
-	seg->base = ntmem__heap_os_reserve(SEGMENT_SIZE, false, h->protect);
+	seg->base = ntmem__heap_os_reserve(SEGMENT_SIZE, false,
+					   sh->heap->protect);
 	if (!seg->base || ntmem__heap_map_segment(seg, true)) {
 		if (seg->base)
 			ntmem__heap_os_release(seg->base);
-		seg->next = h->spare_segs;
-		h->spare_segs = seg;
+		seg->next = sh->spare_segs;
+		sh->spare_segs = seg;
 		return NULL;
 	}
-	seg->next = h->segs;
-	h->segs = seg;
-	h->nsegs++;
+	seg->next = sh->segs;
+	sh->segs = seg;
+	sh->nsegs++;
 	return seg;
 }
 
-static void segment_release(struct heap *h, struct segment *seg)
+static void segment_release(struct heap_shard *sh, struct segment *seg)
 {
 	struct segment **pp;
 	size_t i;
@@ -154,53 +181,56 @@ static void segment_release(struct heap *h, struct segment *seg)
 		struct slab *s = &seg->slabs[i];
 
 		if (s->committed)
-			h->committed -= SLAB_SIZE;
+			heap_uncharge(sh->heap, SLAB_SIZE);
 		if (s->committed && s->class == SLAB_UNUSED)
-			unused_del(h, s);
+			unused_del(sh, s);
 		__atomic_store_n(&s->heap, NULL, __ATOMIC_RELAXED);
 	}
-	for (pp = &h->segs; *pp != seg; pp = &(*pp)->next)
+	for (pp = &sh->segs; *pp != seg; pp = &(*pp)->next)
 		;
 	*pp = seg->next;
-	h->nsegs--;
+	sh->nsegs--;
 	ntmem__heap_map_segment(seg, false);
 	ntmem__heap_os_release(seg->base);
-	seg->next = h->spare_segs;
-	h->spare_segs = seg;
+	seg->next = sh->spare_segs;
+	sh->spare_segs = seg;
 }
 
 /* An unused slab that was never committed, in a new segment if need be. */
-static struct slab *slab_fresh(struct heap *h)
+static struct slab *slab_fresh(struct heap_shard *sh)
 {
 	struct segment *seg;
 	size_t i;
 
-	for (seg = h->segs; seg; seg = seg->next)
+	for (seg = sh->segs; seg; seg = seg->next)
 		for (i = 0; seg->ncommitted < SLABS_PER_SEGMENT &&
 			    i < SLABS_PER_SEGMENT; i++)
 			if (!seg->slabs[i].committed)
 				return &seg->slabs[i];
-	seg = segment_new(h);
+	seg = segment_new(sh);
 	return seg ? &seg->slabs[0] : NULL;
 }
 
 /* An unused slab, committed, taken by @class; NULL if none can be had.
  * Committed ones first: reusing them needs no system call. */
-static struct slab *slab_take(struct heap *h, uint32_t class)
+static struct slab *slab_take(struct heap_shard *sh, uint32_t class)
 {
-	struct slab *s = h->idle.head ? h->idle.head : h->resets.head;
+	struct slab *s = sh->idle.head ? sh->idle.head : sh->resets.head;
 	uint32_t size = ntmem__heap_class_size(class);
 
 	if (s) {
-		unused_del(h, s);
+		unused_del(sh, s);
 	} else {
-		s = slab_fresh(h);
-		if (!s || (h->max && h->committed + SLAB_SIZE > h->max) ||
-		    ntmem__heap_os_commit(slab_base(s), SLAB_SIZE, h->protect))
+		s = slab_fresh(sh);
+		if (!s || !heap_charge(sh->heap, SLAB_SIZE))
 			return NULL;
+		if (ntmem__heap_os_commit(slab_base(s), SLAB_SIZE,
+					  sh->heap->protect)) {
+			heap_uncharge(sh->heap, SLAB_SIZE);
+			return NULL;
+		}
 		s->committed = true;
 		s->seg->ncommitted++;
-		h->committed += SLAB_SIZE;
 	}
 	s->reset = false;
 	s->free = NULL;
@@ -212,12 +242,12 @@ static struct slab *slab_take(struct heap *h, uint32_t class)
 	__atomic_store_n(&s->class, class, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->size, size, __ATOMIC_RELAXED);
 	s->seg->nused++;
-	list_add(&h->partial[class], s);
+	list_add(&sh->partial[class], s);
 	return s;
 }
 
 /* A block of @s, which has room; header not filled in. */
-static void *slab_pop(struct heap *h, struct slab *s)
+static void *slab_pop(struct heap_shard *sh, struct slab *s)
 {
 	char *b = s->free;
 
@@ -228,41 +258,42 @@ static void *slab_pop(struct heap *h, struct slab *s)
 
 		b = slab_base(s) + (size_t)s->carved * s->size;
 		fresh = (struct heap_block *)b;
-		fresh->cookie = heap_cookie(h, b);	/* for HeapValidate */
+		fresh->cookie = heap_cookie(sh->heap, b);	/* for HeapValidate */
 		fresh->state = BLOCK_FREE;
 		__atomic_store_n(&s->carved, s->carved + 1, __ATOMIC_RELAXED);
 	}
 	if (++s->used == s->capacity)
-		list_del(&h->partial[s->class], s);
+		list_del(&sh->partial[s->class], s);
 	return b;
 }
 
 /* A block of @class, its header not yet filled in; NULL if out of memory. */
-void *ntmem__heap_slab_alloc(struct heap *h, uint32_t class)
+void *ntmem__heap_slab_alloc(struct heap_shard *sh, uint32_t class)
 {
-	struct slab *s = h->partial[class];
+	struct slab *s = sh->partial[class];
 
 	if (!s) {
-		s = slab_take(h, class);
+		s = slab_take(sh, class);
 		if (!s)
 			return NULL;
 	}
-	return slab_pop(h, s);
+	return slab_pop(sh, s);
 }
 
-unsigned int ntmem__heap_slab_alloc_batch(struct heap *h, uint32_t class,
-					  unsigned int n, void **first)
+unsigned int ntmem__heap_slab_alloc_batch(struct heap_shard *sh,
+					  uint32_t class, unsigned int n,
+					  void **first)
 {
 	unsigned int got = 0;
 	void *list = NULL;
 
 	while (got < n) {
-		struct slab *s = h->partial[class];
+		struct slab *s = sh->partial[class];
 		void *b;
 
-		if (!s && (got || !(s = slab_take(h, class))))
+		if (!s && (got || !(s = slab_take(sh, class))))
 			break;		/* a batch never takes a 2nd slab */
-		b = slab_pop(h, s);
+		b = slab_pop(sh, s);
 		block_set_next(b, list);
 		list = b;
 		got++;
@@ -272,73 +303,75 @@ unsigned int ntmem__heap_slab_alloc_batch(struct heap *h, uint32_t class,
 }
 
 /* Retire an empty slab: any class may take it; past a few, reset it. */
-static void slab_retire(struct heap *h, struct slab *s)
+static void slab_retire(struct heap_shard *sh, struct slab *s)
 {
 	struct segment *seg = s->seg;
 
-	list_del(&h->partial[s->class], s);
+	list_del(&sh->partial[s->class], s);
 	__atomic_store_n(&s->class, SLAB_UNUSED, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->size, 0, __ATOMIC_RELAXED);
 	s->free = NULL;
 	s->idle_since = now_ms();
-	unused_add(h, s);
-	idle_purge(h);
-	if (--seg->nused == 0 && h->nsegs > 1)
-		segment_release(h, seg);
+	unused_add(sh, s);
+	idle_purge(sh);
+	if (--seg->nused == 0 && sh->nsegs > 1)
+		segment_release(sh, seg);
 }
 
-void ntmem__heap_slab_free(struct heap *h, struct slab *s, struct heap_block *b)
+void ntmem__heap_slab_free(struct slab *s, struct heap_block *b)
 {
+	struct heap_shard *sh = s->seg->shard;
+
 	b->state = BLOCK_FREE;
 	block_set_next(b, s->free);
 	s->free = b;
 	if (s->used-- == s->capacity)
-		list_add(&h->partial[s->class], s);
+		list_add(&sh->partial[s->class], s);
 	/* keep one slab of the class ready: alloc/free pairs cost nothing */
 	if (!s->used && (s->next || s->prev))
-		slab_retire(h, s);
+		slab_retire(sh, s);
 }
 
-void ntmem__heap_slabs_trim(struct heap *h)
+void ntmem__heap_slabs_trim(struct heap_shard *sh)
 {
 	struct slab *s;
 
-	while ((s = h->idle.tail))
-		slab_reset(h, s);
+	while ((s = sh->idle.tail))
+		slab_reset(sh, s);
 }
 
-size_t ntmem__heap_slabs_largest_free(struct heap *h)
+size_t ntmem__heap_slabs_largest_free(struct heap_shard *sh)
 {
 	uint32_t c;
 
-	if (h->idle.head || h->resets.head)
+	if (sh->idle.head || sh->resets.head)
 		return SLAB_SIZE - HEAP_HDR;
 	for (c = HEAP_NCLASSES; c-- > 0;)
-		if (h->partial[c])
+		if (sh->partial[c])
 			return ntmem__heap_class_size(c) - HEAP_HDR;
 	return 0;
 }
 
-void ntmem__heap_slabs_destroy(struct heap *h)
+void ntmem__heap_slabs_destroy(struct heap_shard *sh)
 {
 	struct segment *seg;
 
-	while (h->segs)
-		segment_release(h, h->segs);
-	while ((seg = h->spare_segs)) {
-		h->spare_segs = seg->next;
+	while (sh->segs)
+		segment_release(sh, sh->segs);
+	while ((seg = sh->spare_segs)) {
+		sh->spare_segs = seg->next;
 		free(seg);
 	}
 }
 
 /* Every block of every slab has a sound header, and no more are in use
  * than the slab handed out (the rest are in thread caches). */
-bool ntmem__heap_slabs_validate(struct heap *h)
+bool ntmem__heap_slabs_validate(struct heap_shard *sh)
 {
 	struct segment *seg;
 	size_t j, k;
 
-	for (seg = h->segs; seg; seg = seg->next) {
+	for (seg = sh->segs; seg; seg = seg->next) {
 		for (j = 0; j < SLABS_PER_SEGMENT; j++) {
 			struct slab *s = &seg->slabs[j];
 			char *base = slab_base(s), *end;
@@ -351,7 +384,7 @@ bool ntmem__heap_slabs_validate(struct heap *h)
 				struct heap_block *b = (void *)(base +
 								k * s->size);
 
-				if (b->cookie != heap_cookie(h, b) ||
+				if (b->cookie != heap_cookie(sh->heap, b) ||
 				    (b->state != BLOCK_USED &&
 				     b->state != BLOCK_FREE))
 					return false;
