@@ -15,7 +15,8 @@
  * with 1 and 2 threads (each its own working set, one shared heap), and the
  * RpcSs package: one RpcSmDisableAllocate freeing a million blocks against
  * a million RpcSmFree.  Prints ns per operation (alloc+free) and the ratio
- * to glibc malloc, the median of 5 repetitions after 1 warm-up.
+ * to glibc malloc, the median of 5 repetitions after 1 warm-up; the
+ * allocators take turns within each repetition.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -180,38 +181,58 @@ static int run_case(void *arg, uint64_t *ns, uint64_t *ops)
 	return 0;
 }
 
-static void allocator_table(void)
+#define NALLOC	(sizeof(allocators) / sizeof(allocators[0]))
+
+/* One table: every allocator once to warm up, then REPS rounds in which
+ * each runs once in turn, so that a slow phase of the host (TCG, other
+ * load) falls on all of them alike; the median of each. */
+static void allocator_table_one(bool mixed, int threads)
 {
-	static const char *const names[] = { "pairs", "mixed" };
+	double v[NALLOC][REPS], base = 0;
+	bool failed[NALLOC] = { false };
+	size_t i;
 
-	for (int mixed = 0; mixed < 2; mixed++) {
-		for (int threads = 1; threads <= 2; threads++) {
-			double base = 0;
+	for (int r = -1; r < REPS; r++) {
+		for (i = 0; i < NALLOC; i++) {
+			struct case_ctx c = { &allocators[i], mixed, threads };
+			uint64_t ns, ops;
 
-			printf("\n%s, %d thread%s (ns per alloc+free; ratio to glibc malloc)\n",
-			       names[mixed], threads, threads > 1 ? "s" : "");
-			for (size_t i = 0; i < sizeof(allocators) / sizeof(allocators[0]); i++) {
-				struct case_ctx c = { &allocators[i], mixed,
-						      threads };
-				double ns;
-
-				if (!allocators[i].alloc) {
-					printf("  %-20s (not available)\n",
-					       allocators[i].name);
-					continue;
-				}
-				if (bench_run(run_case, &c, 1, REPS, &ns)) {
-					printf("  %-20s failed\n",
-					       allocators[i].name);
-					continue;
-				}
-				if (!i)
-					base = ns;
-				printf("  %-20s %8.1f  %5.2fx\n",
-				       allocators[i].name, ns, ns / base);
+			if (!allocators[i].alloc || failed[i])
+				continue;
+			if (run_case(&c, &ns, &ops) || !ops) {
+				failed[i] = true;
+				continue;
 			}
+			if (r >= 0)
+				v[i][r] = (double)ns / (double)ops;
 		}
 	}
+	printf("\n%s, %d thread%s (ns per alloc+free; ratio to glibc malloc)\n",
+	       mixed ? "mixed" : "pairs", threads, threads > 1 ? "s" : "");
+	for (i = 0; i < NALLOC; i++) {
+		double ns;
+
+		if (!allocators[i].alloc) {
+			printf("  %-20s (not available)\n", allocators[i].name);
+			continue;
+		}
+		if (failed[i]) {
+			printf("  %-20s failed\n", allocators[i].name);
+			continue;
+		}
+		ns = bench_median(v[i], REPS);
+		if (!i)
+			base = ns;
+		printf("  %-20s %8.1f  %5.2fx\n", allocators[i].name, ns,
+		       ns / base);
+	}
+}
+
+static void allocator_table(void)
+{
+	for (int mixed = 0; mixed < 2; mixed++)
+		for (int threads = 1; threads <= 2; threads++)
+			allocator_table_one(mixed, threads);
 }
 
 static void *blocks[MILLION];

@@ -252,8 +252,7 @@ BOOL HeapDestroy(HANDLE hHeap)
 static void *block_use(struct heap *h, struct heap_block *b, SIZE_T n)
 {
 	b->size = n;
-	b->cookie = heap_cookie(h, b);
-	b->state = BLOCK_USED;
+	b->tag = heap_tag(h, b, BLOCK_USED);
 	return (char *)b + HEAP_HDR;
 }
 
@@ -302,7 +301,7 @@ void *ntmem__heap_alloc(struct heap *h, DWORD dwFlags, SIZE_T dwBytes)
 
 static bool block_live(const struct heap *h, const struct heap_block *b)
 {
-	return b && b->cookie == heap_cookie(h, b) && b->state == BLOCK_USED;
+	return b && b->tag == heap_tag(h, b, BLOCK_USED);
 }
 
 /* @p's header if it is a live block in one of @h's slabs; takes no lock. */

@@ -36,6 +36,7 @@
 #ifndef NTMEM_LIB_HEAP_H
 #define NTMEM_LIB_HEAP_H
 
+#include <endian.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,10 +56,18 @@
 
 struct heap_block {			/* HEAP_HDR bytes */
 	uint64_t size;			/* requested size */
-	uint32_t cookie;		/* heap_cookie(heap, block) */
-	uint32_t state;			/* BLOCK_USED or BLOCK_FREE */
+	union {
+		struct {
+			uint32_t cookie;	/* heap_cookie(heap, block) */
+			uint32_t state;		/* BLOCK_USED or BLOCK_FREE */
+		};
+		uint64_t tag;		/* both: one load checks a block */
+	};
 };
 
+#if __BYTE_ORDER != __LITTLE_ENDIAN
+#error "heap_block.tag assumes a little-endian layout"
+#endif
 #define BLOCK_USED	0x55534544u	/* "USED" */
 #define BLOCK_FREE	0x46524545u	/* "FREE" */
 
@@ -150,6 +159,13 @@ static inline uint32_t heap_cookie(const struct heap *h, const void *block)
 	uintptr_t a = (uintptr_t)block;
 
 	return (uint32_t)(a ^ (a >> 32)) ^ h->secret;
+}
+
+/* What a block's tag reads in @state (x86-64 is little-endian). */
+static inline uint64_t heap_tag(const struct heap *h, const void *block,
+				uint32_t state)
+{
+	return (uint64_t)state << 32 | heap_cookie(h, block);
 }
 
 static inline bool heap_serialized(const struct heap *h)

@@ -26,22 +26,31 @@ __thread struct heap_thread_cache *ntmem__heap_tcache
 	__attribute__((tls_model("initial-exec")));
 uint8_t ntmem__heap_bin_max[HEAP_NCLASSES];
 static pthread_key_t tcache_key;
+static pthread_once_t tcache_once = PTHREAD_ONCE_INIT;
 static unsigned int shard_users[HEAP_SHARDS];	/* live threads on each */
 
 /* The shard index with the fewest live threads: a thread that comes after
- * another has gone takes over its warm slabs. */
+ * another has gone takes over its warm slabs.  Claimed with a compare-and-
+ * swap, so that two threads starting together do not both take the same
+ * one (their blocks would then share slabs, and cache lines). */
 static unsigned int shard_pick(void)
 {
-	unsigned int i, best = 0;
+	unsigned int i, best, seen;
 
-	for (i = 1; i < HEAP_SHARDS; i++)
-		if (__atomic_load_n(&shard_users[i], __ATOMIC_RELAXED) <
-		    __atomic_load_n(&shard_users[best], __ATOMIC_RELAXED))
-			best = i;
-	__atomic_add_fetch(&shard_users[best], 1, __ATOMIC_RELAXED);
+	do {
+		best = 0;
+		for (i = 1; i < HEAP_SHARDS; i++)
+			if (__atomic_load_n(&shard_users[i], __ATOMIC_RELAXED) <
+			    __atomic_load_n(&shard_users[best],
+					    __ATOMIC_RELAXED))
+				best = i;
+		seen = __atomic_load_n(&shard_users[best], __ATOMIC_RELAXED);
+	} while (!__atomic_compare_exchange_n(&shard_users[best], &seen,
+					      seen + 1, false,
+					      __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
 	return best;
 }
-static pthread_once_t tcache_once = PTHREAD_ONCE_INIT;
 
 /* Return all but @keep of @bin's blocks to their slabs, each under its
  * shard's lock (taken anew only when the shard changes). */

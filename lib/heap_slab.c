@@ -258,8 +258,8 @@ static void *slab_pop(struct heap_shard *sh, struct slab *s)
 
 		b = slab_base(s) + (size_t)s->carved * s->size;
 		fresh = (struct heap_block *)b;
-		fresh->cookie = heap_cookie(sh->heap, b);	/* for HeapValidate */
-		fresh->state = BLOCK_FREE;
+		/* for HeapValidate */
+		fresh->tag = heap_tag(sh->heap, b, BLOCK_FREE);
 		__atomic_store_n(&s->carved, s->carved + 1, __ATOMIC_RELAXED);
 	}
 	if (++s->used == s->capacity)
