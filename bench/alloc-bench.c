@@ -29,7 +29,7 @@
 
 #include "bench_util.h"
 
-#define PAIRS		200000
+#define PAIRS		1000000
 #define MIXED_STEPS	200000
 #define SLOTS		1024
 #define MILLION		1000000

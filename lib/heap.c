@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The Heap API: HeapCreate, HeapDestroy, HeapAlloc, HeapReAlloc, HeapFree,
- * HeapSize, HeapValidate, HeapCompact and GetProcessHeap, over the segments and large
- * blocks of heap_slab.c and heap_large.c (heap.h has the layout).
+ * HeapSize, HeapValidate, HeapCompact and GetProcessHeap, over the thread
+ * caches, slabs and large blocks of heap_cache.c, heap_slab.c and
+ * heap_large.c (heap.h has the layout).
  *
  * As on Windows, HeapAlloc and HeapReAlloc do not set the last error when
  * they run out of memory (they raise STATUS_NO_MEMORY instead with
@@ -28,7 +29,7 @@
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct heap **heaps;		/* every live heap, for fork */
 static size_t nheaps, capheaps;
-static struct heap *process_heap;	/* written under heaps_lock */
+struct heap *ntmem__heap_process_heap;	/* written under heaps_lock */
 static uint64_t last_heap_id;
 
 static void heaps_atfork_child(void)
@@ -39,7 +40,7 @@ static void heaps_atfork_child(void)
 	for (i = 0; i < nheaps; i++)
 		heaps[i]->magic = 0;	/* its memory is not in this process */
 	nheaps = 0;
-	process_heap = NULL;
+	ntmem__heap_process_heap = NULL;
 }
 
 static void heaps_init(void)
@@ -190,7 +191,8 @@ HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
 
 HANDLE GetProcessHeap(void)
 {
-	struct heap *h = __atomic_load_n(&process_heap, __ATOMIC_ACQUIRE);
+	struct heap *h = __atomic_load_n(&ntmem__heap_process_heap,
+					 __ATOMIC_ACQUIRE);
 
 	if (h)			/* every call but the first */
 		return h;
@@ -198,25 +200,21 @@ HANDLE GetProcessHeap(void)
 	if (!h)
 		return NULL;
 	pthread_mutex_lock(&heaps_lock);
-	if (!process_heap) {
-		__atomic_store_n(&process_heap, h, __ATOMIC_RELEASE);
+	if (!ntmem__heap_process_heap) {
+		__atomic_store_n(&ntmem__heap_process_heap, h, __ATOMIC_RELEASE);
 		h = NULL;
 	}
 	pthread_mutex_unlock(&heaps_lock);
 	if (h)				/* another thread was first */
 		HeapDestroy(h);
-	return process_heap;
+	return ntmem__heap_process_heap;
 }
 
-struct heap *ntmem__heap_process(void)
+struct heap *ntmem__heap_process_slow(void)
 {
-	struct heap *h = __atomic_load_n(&process_heap, __ATOMIC_ACQUIRE);
-	DWORD le;
+	DWORD le = GetLastError();
+	struct heap *h = GetProcessHeap();
 
-	if (h)
-		return h;
-	le = GetLastError();
-	h = GetProcessHeap();
 	if (!h)
 		SetLastError(le);
 	return h;
@@ -227,7 +225,7 @@ BOOL HeapDestroy(HANDLE hHeap)
 	struct heap *h = heap_of(hHeap);
 	size_t i;
 
-	if (!h || h == process_heap) {
+	if (!h || h == ntmem__heap_process_heap) {
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 		return FALSE;
 	}
@@ -248,8 +246,12 @@ BOOL HeapDestroy(HANDLE hHeap)
 	return TRUE;
 }
 
+/* The fast paths of HeapAlloc and HeapFree: inlined whole, with no call
+ * before a thread-cache hit. */
+#define HOT	static inline __attribute__((always_inline))
+
 /* Fill in the header of block @b for @n bytes; the pointer to hand out. */
-static void *block_use(struct heap *h, struct heap_block *b, SIZE_T n)
+HOT void *block_use(struct heap *h, struct heap_block *b, SIZE_T n)
 {
 	b->size = n;
 	b->tag = heap_tag(h, b, BLOCK_USED);
@@ -257,7 +259,7 @@ static void *block_use(struct heap *h, struct heap_block *b, SIZE_T n)
 }
 
 /* A block for @n bytes, its header filled in; NULL if out of memory. */
-static void *block_alloc(struct heap *h, DWORD flags, SIZE_T n)
+HOT void *block_alloc(struct heap *h, DWORD flags, SIZE_T n)
 {
 	size_t total = n + HEAP_HDR;
 	void *b;
@@ -279,14 +281,7 @@ static void *block_alloc(struct heap *h, DWORD flags, SIZE_T n)
 	return b ? block_use(h, b, n) : NULL;
 }
 
-LPVOID HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes)
-{
-	struct heap *h = heap_of(hHeap);
-
-	return h ? ntmem__heap_alloc(h, dwFlags, dwBytes) : NULL;
-}
-
-void *ntmem__heap_alloc(struct heap *h, DWORD dwFlags, SIZE_T dwBytes)
+HOT void *heap_alloc(struct heap *h, DWORD dwFlags, SIZE_T dwBytes)
 {
 	void *p = block_alloc(h, dwFlags, dwBytes);
 
@@ -299,14 +294,26 @@ void *ntmem__heap_alloc(struct heap *h, DWORD dwFlags, SIZE_T dwBytes)
 	return p;
 }
 
-static bool block_live(const struct heap *h, const struct heap_block *b)
+LPVOID HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes)
+{
+	struct heap *h = heap_of(hHeap);
+
+	return h ? heap_alloc(h, dwFlags, dwBytes) : NULL;
+}
+
+void *ntmem__heap_alloc(struct heap *h, DWORD dwFlags, SIZE_T dwBytes)
+{
+	return heap_alloc(h, dwFlags, dwBytes);
+}
+
+HOT bool block_live(const struct heap *h, const struct heap_block *b)
 {
 	return b && b->tag == heap_tag(h, b, BLOCK_USED);
 }
 
 /* @p's header if it is a live block in one of @h's slabs; takes no lock. */
-static struct heap_block *slab_block(struct heap *h, const void *p,
-				     struct slab **s)
+HOT struct heap_block *slab_block(struct heap *h, const void *p,
+				  struct slab **s)
 {
 	struct heap_block *b;
 
@@ -330,13 +337,44 @@ static struct heap_block *large_block(struct heap *h, const void *p,
 	return b;
 }
 
-static void slab_block_free(struct heap *h, struct slab *s,
-			    struct heap_block *b)
+HOT void slab_block_free(struct heap *h, struct slab *s,
+			 struct heap_block *b)
 {
 	if (heap_serialized(h))
 		heap_cache_free(h, s->class, b);
 	else
 		ntmem__heap_slab_free(s, b);
+}
+
+/* HeapFree of a pointer that is not a live slab block: a large block, or
+ * nothing of this heap. */
+static bool heap_free_large(struct heap *h, DWORD dwFlags, void *lpMem)
+{
+	struct heap_block *b;
+	size_t cap;
+
+	heap_lock(h, dwFlags, &h->lock);
+	b = (uintptr_t)lpMem % HEAP_ALIGN ? NULL : large_block(h, lpMem, &cap);
+	if (b)
+		ntmem__heap_large_free(h, b);
+	heap_unlock(h, dwFlags, &h->lock);
+	if (!b)
+		ntmem__fail(ERROR_INVALID_PARAMETER);
+	return b != NULL;
+}
+
+HOT bool heap_free(struct heap *h, DWORD dwFlags, void *lpMem)
+{
+	struct heap_block *b;
+	struct slab *s;
+
+	if (!lpMem)
+		return TRUE;
+	b = slab_block(h, lpMem, &s);
+	if (!b)
+		return heap_free_large(h, dwFlags, lpMem);
+	slab_block_free(h, s, b);
+	return TRUE;
 }
 
 BOOL HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem)
@@ -347,30 +385,12 @@ BOOL HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem)
 		ntmem__fail(ERROR_INVALID_HANDLE);
 		return FALSE;
 	}
-	return ntmem__heap_free(h, dwFlags, lpMem);
+	return heap_free(h, dwFlags, lpMem);
 }
 
 bool ntmem__heap_free(struct heap *h, DWORD dwFlags, void *lpMem)
 {
-	struct heap_block *b;
-	struct slab *s;
-	size_t cap;
-
-	if (!lpMem)
-		return TRUE;
-	b = slab_block(h, lpMem, &s);
-	if (b) {
-		slab_block_free(h, s, b);
-		return TRUE;
-	}
-	heap_lock(h, dwFlags, &h->lock);
-	b = (uintptr_t)lpMem % HEAP_ALIGN ? NULL : large_block(h, lpMem, &cap);
-	if (b)
-		ntmem__heap_large_free(h, b);
-	heap_unlock(h, dwFlags, &h->lock);
-	if (!b)
-		ntmem__fail(ERROR_INVALID_PARAMETER);
-	return b != NULL;
+	return heap_free(h, dwFlags, lpMem);
 }
 
 /* @p's live block in @h, and what it can hold; NULL if it is none. */

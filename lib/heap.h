@@ -371,7 +371,16 @@ static inline void heap_cache_free(struct heap *h, uint32_t class,
 
 /* heap.c: the process heap, made if need be, leaving the last error
  * alone; NULL if it cannot be had. */
-struct heap *ntmem__heap_process(void);
+extern struct heap *ntmem__heap_process_heap;
+struct heap *ntmem__heap_process_slow(void);
+
+static inline struct heap *heap_process(void)
+{
+	struct heap *h = __atomic_load_n(&ntmem__heap_process_heap,
+					 __ATOMIC_ACQUIRE);
+
+	return h ? h : ntmem__heap_process_slow();
+}
 /* heap.c: HeapAlloc and HeapFree on a heap known to be live, for the
  * library's own callers (no call through the PLT). */
 void *ntmem__heap_alloc(struct heap *h, DWORD flags, SIZE_T n);

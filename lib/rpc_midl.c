@@ -15,7 +15,7 @@
 
 __attribute__((weak)) void *MIDL_user_allocate(size_t cBytes)
 {
-	struct heap *heap = ntmem__heap_process();
+	struct heap *heap = heap_process();
 
 	if (!heap)
 		return NULL;
@@ -31,7 +31,7 @@ __attribute__((weak)) void MIDL_user_free(void *p)
 
 	if (!p)
 		return;
-	heap = ntmem__heap_process();
+	heap = heap_process();
 	if (heap)
 		ntmem__heap_free(heap, 0, p);
 }
