@@ -262,21 +262,21 @@ HOT void *block_use(struct heap *h, struct heap_block *b, SIZE_T n)
 HOT void *block_alloc(struct heap *h, DWORD flags, SIZE_T n)
 {
 	size_t total = n + HEAP_HDR;
+	uint32_t class;
 	void *b;
 
 	if (n > MAX_REQUEST)
 		return NULL;
-	if (total < 32)
-		total = 32;		/* the smallest class */
-	if (total <= HEAP_MAX_SMALL && heap_serialized(h)) {
-		b = heap_cache_alloc(h, heap_size_class(total));
-	} else if (total <= HEAP_MAX_SMALL) {	/* an unserialized heap */
-		b = ntmem__heap_slab_alloc(&h->shards[0],
-					   heap_size_class(total));
-	} else {
+	if (total > HEAP_MAX_SMALL) {
 		heap_lock(h, flags, &h->lock);
 		b = ntmem__heap_large_alloc(h, total);
 		heap_unlock(h, flags, &h->lock);
+	} else {
+		class = heap_size_class(total < 32 ? 32 : total); /* smallest */
+		if (heap_serialized(h))
+			b = heap_cache_alloc(h, class);
+		else		/* an unserialized heap: its first shard */
+			b = ntmem__heap_slab_alloc(&h->shards[0], class);
 	}
 	return b ? block_use(h, b, n) : NULL;
 }
@@ -324,7 +324,8 @@ HOT struct heap_block *slab_block(struct heap *h, const void *p,
 }
 
 /* @p's header if it is a live large block of @h (whose lock the caller
- * holds), and its capacity in *cap. */
+ * holds), and its capacity in *cap.  A misaligned @p matches no block:
+ * large blocks start on 64 KiB. */
 static struct heap_block *large_block(struct heap *h, const void *p,
 				      size_t *cap)
 {
@@ -354,7 +355,7 @@ static bool heap_free_large(struct heap *h, DWORD dwFlags, void *lpMem)
 	size_t cap;
 
 	heap_lock(h, dwFlags, &h->lock);
-	b = (uintptr_t)lpMem % HEAP_ALIGN ? NULL : large_block(h, lpMem, &cap);
+	b = large_block(h, lpMem, &cap);
 	if (b)
 		ntmem__heap_large_free(h, b);
 	heap_unlock(h, dwFlags, &h->lock);
@@ -400,7 +401,7 @@ static struct heap_block *block_find(struct heap *h, DWORD flags,
 	struct heap_block *b;
 	struct slab *s;
 
-	if (!p || (uintptr_t)p % HEAP_ALIGN)
+	if (!p)
 		return NULL;
 	b = slab_block(h, p, &s);
 	if (b) {

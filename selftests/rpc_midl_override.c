@@ -4,25 +4,11 @@
  * MIDL_user_free links against libntmem.a without a linker error (this
  * binary is that program), and its pair is the one every call reaches.
  */
-#include <stdlib.h>
 #include <ntmem/rpc.h>
 
 #include "kselftest_harness.h"
+#include "midl_counting_pair.h"
 #include "win32_util.h"
-
-static int allocs, frees;
-
-void *MIDL_user_allocate(size_t cBytes)
-{
-	allocs++;
-	return malloc(cBytes + 1);
-}
-
-void MIDL_user_free(void *p)
-{
-	frees++;
-	free(p);
-}
 
 TEST(program_pair_replaces_default)
 {

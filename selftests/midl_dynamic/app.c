@@ -6,7 +6,6 @@
  * both must reach libntmem's default, a block of the process heap.
  * Exits 0 when they do, else the number of the failed check.
  */
-#include <stdlib.h>
 #include <ntmem/rpc.h>
 #include <ntmem/windows.h>
 
@@ -14,19 +13,7 @@ void *stub_alloc(size_t n);
 void stub_free(void *p);
 
 #ifdef OWN_PAIR
-static int allocs, frees;
-
-void *MIDL_user_allocate(size_t cBytes)
-{
-	allocs++;
-	return malloc(cBytes + 1);
-}
-
-void MIDL_user_free(void *p)
-{
-	frees++;
-	free(p);
-}
+#include "../midl_counting_pair.h"
 #endif
 
 /* Whose block @p is: 1 for the process heap's, 0 for another's. */
