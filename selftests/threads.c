@@ -51,10 +51,10 @@ static void bad(struct worker *w, const char *op, int err, uint64_t addr)
 	}
 }
 
-static void check(struct worker *w, const char *op, int ret, uint64_t addr,
+/* Judge the result of a call; an error that no race explains is bad. */
+static void judge(struct worker *w, const char *op, int ret, uint64_t addr,
 		  bool enodata_ok, bool ebusy_ok)
 {
-	w->ops++;
 	if (!ret)
 		return;
 	w->fails++;
@@ -62,6 +62,14 @@ static void check(struct worker *w, const char *op, int ret, uint64_t addr,
 	    (ebusy_ok && ret == -EBUSY))
 		return;
 	bad(w, op, ret, addr);
+}
+
+/* One operation of the run: counted, then judged. */
+static void check(struct worker *w, const char *op, int ret, uint64_t addr,
+		  bool enodata_ok, bool ebusy_ok)
+{
+	w->ops++;
+	judge(w, op, ret, addr, enodata_ok, ebusy_ok);
 }
 
 static void check_query(struct worker *w, uint64_t addr,
@@ -120,9 +128,11 @@ static void one_op(struct worker *w)
 		check(w, "reserve", ret, 0, false, false);
 		if (ret)
 			return;
+		/* a lost race undoes the reserve: part of its operation, so
+		 * that every thread runs exactly OPS_PER_THREAD of them */
 		if (!atomic_compare_exchange_strong(&slots[s], &expect,
 				(uintptr_t)addr | (len / (64 * KiB))))
-			check(w, "release (lost race)",
+			judge(w, "release (lost race)",
 			      ntmem_release(w->fd, addr, 0), (uintptr_t)addr,
 			      false, false);
 		return;
@@ -237,8 +247,8 @@ TEST_F_TIMEOUT(threads, racing_operations, 600)
 			       w[i].bad_errno ? strerror(-w[i].bad_errno) :
 						"inconsistent");
 	}
-	TH_LOG("%ld calls (%ld failed by race), %ld faulting accesses", ops,
-	       fails, faults);
+	TH_LOG("%ld operations (%ld calls failed by race), %ld faulting accesses",
+	       ops, fails, faults);
 	ASSERT_EQ(NTHREADS * OPS_PER_THREAD, ops);
 
 	for (int i = 0; i < NSLOTS; i++) {
