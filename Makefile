@@ -16,9 +16,10 @@ VERSION := $(shell sed -n 's/^\#define NTMEM_VERSION[[:space:]]*"\(.*\)"/\1/p' \
 KVER ?= $(shell uname -r)
 KERNEL_DIR ?= /lib/modules/$(KVER)/build
 
-# A test-VM kernel from the cache: 6.1, 6.12 or debug.
+# A test-VM kernel from the cache: 6.1, 6.12, latest (trixie-backports'
+# newest, 7.3 when written) or debug.
 KERNEL ?= 6.1
-KERNELS ?= 6.1 6.12 debug
+KERNELS ?= 6.1 6.12 latest debug
 W ?=
 
 PREFIX ?= /usr/local
@@ -75,9 +76,9 @@ KMOD_SOURCES = $(filter-out %.mod.c,$(wildcard $(addprefix $(TOP)/kmod/,Kbuild *
 
 # shell: fetch (or build) the cache's kernel $(1)
 fetch = case "$(1)" in \
-	6.1|6.12) $(VM)/fetch $(1) ;; \
+	6.1|6.12|latest) $(VM)/fetch $(1) ;; \
 	debug) $(VM)/build-debug-kernel ;; \
-	*) echo "KERNEL must be 6.1, 6.12 or debug, not '$(1)'" >&2; exit 1 ;; \
+	*) echo "KERNEL must be 6.1, 6.12, latest or debug, not '$(1)'" >&2; exit 1 ;; \
 	esac
 
 modules:
@@ -91,14 +92,15 @@ kmod-build:
 	@find $(NTMEM_OUT)/kmod -maxdepth 1 -xtype l -delete
 	@ln -sfr $(KMOD_SOURCES) $(NTMEM_OUT)/kmod/
 	@ln -sfnr $(TOP)/include $(NTMEM_OUT)/include
-	$(MAKE) -C $(CACHE)/$(KERNEL)/build M=$(NTMEM_OUT)/kmod W=$(W) modules
+	+$(VM)/kbuild $(KERNEL) M=$(NTMEM_OUT)/kmod W=$(W) modules
 	@cp $(NTMEM_OUT)/kmod/ntmem.ko $(NTMEM_OUT)/ntmem.ko
 
-# W=1 from scratch against both Debian kernels; any compiler or modpost
+# W=1 from scratch against every Debian kernel; any compiler or modpost
 # warning fails.  (The Debian headers' "compiler differs" notice is not
 # about our code.)
+W1_KERNELS ?= 6.1 6.12 latest
 w1:
-	@fail=0; for k in 6.1 6.12; do \
+	@fail=0; for k in $(W1_KERNELS); do \
 		$(call fetch,$$k) || exit 1; \
 		out=$(BUILD)/$$k/w1; rm -rf $$out; mkdir -p $$out; \
 		$(MAKE) --no-print-directory kmod-build KERNEL=$$k NTMEM_OUT=$$out W=1 \
@@ -233,11 +235,11 @@ help:
 	@echo '  all (default)   module for the running kernel (if its headers exist),'
 	@echo '                  lib, examples, ntmemctl (needs libnl-genl-3-dev)'
 	@echo '  selftests, bench-build   the test and benchmark programs for the VM'
-	@echo '  modules         KERNEL=6.1|6.12|debug: build/$$KERNEL/ntmem.ko for the test VM'
+	@echo '  modules         KERNEL=6.1|6.12|latest|debug: build/$$KERNEL/ntmem.ko for the test VM'
 	@echo '  check           selftests in the VM on KERNELS="$(KERNELS)", checkpatch,'
 	@echo '                  w1, man-lint'
 	@echo '  man-lint        groff warnings over the manual pages'
-	@echo '  w1              W=1 builds against 6.1 and 6.12, failing on any warning'
+	@echo '  w1              W=1 builds against 6.1, 6.12 and latest, failing on any warning'
 	@echo '  checkpatch      checkpatch --strict on kmod/ and the uapi header'
 	@echo '  demo, bench     run the examples and ntmemctl, or the benchmark, in the VM'
 	@echo '  bench-alloc     HeapAlloc, midl_user_allocate, RpcSs against glibc, jemalloc, mimalloc'

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ntmem: the kernel API differences between 6.1 and 6.12 that the module
- * meets, each hidden behind one helper.  The NTMEM_HAVE_* macros come from
- * the API probes in Kbuild.
+ * ntmem: the kernel API differences between 6.1, 6.12 and 7.x that the
+ * module meets, each hidden behind one helper.  The NTMEM_HAVE_* macros
+ * come from the API probes in Kbuild.
  */
 #ifndef NTMEM_COMPAT_H
 #define NTMEM_COMPAT_H
 
 #include <linux/mm.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
+#ifdef NTMEM_HAVE_TASK_EXEC_STATE
+#include <linux/sched/exec_state.h>
+#endif
 
 #ifndef NTMEM_HAVE_VM_FLAGS_SET
 /* 6.3 made vm_flags const and added these; before, drivers wrote it. */
@@ -27,8 +31,11 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 static inline void ntmem_zap(struct vm_area_struct *vma, unsigned long addr,
 			     unsigned long size)
 {
-#ifdef NTMEM_HAVE_ZAP_PAGE_RANGE
+#if defined(NTMEM_HAVE_ZAP_PAGE_RANGE)
 	zap_page_range(vma, addr, size);
+#elif defined(NTMEM_HAVE_ZAP_SPECIAL_VMA_RANGE)
+	/* 7.x exports only this one, for VM_PFNMAP and VM_MIXEDMAP VMAs */
+	zap_special_vma_range(vma, addr, size);
 #else
 	zap_page_range_single(vma, addr, size, NULL);
 #endif
@@ -39,10 +46,34 @@ static inline unsigned long ntmem_mm_unmapped_area(unsigned long addr,
 						   unsigned long len,
 						   unsigned long flags)
 {
-#ifdef NTMEM_HAVE_MM_GET_UNMAPPED_AREA
+#if defined(NTMEM_HAVE_MM_GET_UNMAPPED_AREA)
 	return mm_get_unmapped_area(current->mm, NULL, addr, len, 0, flags);
+#elif defined(NTMEM_HAVE_MM_GET_UNMAPPED_AREA_CURRENT)
+	/* 7.x: always the current mm's, and the mm has no hook any more */
+	return mm_get_unmapped_area(NULL, addr, len, 0, flags);
 #else
 	return current->mm->get_unmapped_area(NULL, addr, len, 0, flags);
+#endif
+}
+
+/*
+ * Whether @task (whose mm is @mm) is dumpable for its owner, as ptrace's
+ * access check asks; if not, *@ns is the user namespace in which the
+ * reader needs CAP_SYS_PTRACE.  7.x keeps both in the task's exec state,
+ * earlier kernels in the mm.  Called under rcu_read_lock() and task_lock().
+ */
+static inline bool ntmem_task_dumpable(struct task_struct *task,
+				       struct mm_struct *mm,
+				       struct user_namespace **ns)
+{
+#ifdef NTMEM_HAVE_TASK_EXEC_STATE
+	struct task_exec_state *es = rcu_dereference(task->exec_state);
+
+	*ns = es->user_ns;
+	return es->dumpable == TASK_DUMPABLE_OWNER;
+#else
+	*ns = mm->user_ns;
+	return get_dumpable(mm) == SUID_DUMP_USER;
 #endif
 }
 

@@ -35,6 +35,7 @@
 #include <net/net_namespace.h>
 
 #include "ntmem.h"
+#include "ntmem_compat.h"
 
 /* Index of "events" in ntmem_mcgrps[]. */
 #define NTMEM_MCGRP_EVENTS	0
@@ -117,14 +118,14 @@ static struct ntmem_mm *ntmem_mm_by_vpid(pid_t nr)
 	return global ? ntmem_mm_find(global) : NULL;
 }
 
-/* The command name of @nm's owner in @comm (TASK_COMM_LEN), "" if it exited. */
-static void ntmem_owner_comm(struct ntmem_mm *nm, char *comm)
+/* The command name of @nm's owner in @comm, "" if it exited. */
+static void ntmem_owner_comm(struct ntmem_mm *nm, char (*comm)[TASK_COMM_LEN])
 {
 	struct task_struct *task = get_pid_task(nm->owner, PIDTYPE_TGID);
 
-	comm[0] = '\0';
+	(*comm)[0] = '\0';
 	if (task) {
-		__get_task_comm(comm, TASK_COMM_LEN, task);
+		get_task_comm(*comm, task);
 		put_task_struct(task);
 	}
 }
@@ -140,6 +141,7 @@ static void ntmem_owner_comm(struct ntmem_mm *nm, char *comm)
 static struct mm_struct *ntmem_read_access(struct task_struct *task)
 {
 	const struct cred *cred = current_cred(), *tcred;
+	struct user_namespace *dump_ns;
 	struct mm_struct *mm;
 	bool ok = true;
 
@@ -156,9 +158,9 @@ static struct mm_struct *ntmem_read_access(struct task_struct *task)
 		     gid_eq(cred->fsgid, tcred->gid);
 		if (!ok)
 			ok = ns_capable(tcred->user_ns, CAP_SYS_PTRACE);
+		if (ok && mm && !ntmem_task_dumpable(task, mm, &dump_ns))
+			ok = ns_capable(dump_ns, CAP_SYS_PTRACE);
 		rcu_read_unlock();
-		if (ok && mm && get_dumpable(mm) != SUID_DUMP_USER)
-			ok = ns_capable(mm->user_ns, CAP_SYS_PTRACE);
 	}
 	if (ok && mm)
 		mmgrab(mm);
@@ -273,7 +275,7 @@ static int ntmem_fill_process(struct sk_buff *skb, u32 portid, u32 seq,
 		NL_SET_ERR_MSG(extack, "interrupted");
 		return err;
 	}
-	ntmem_owner_comm(nm, comm);
+	ntmem_owner_comm(nm, &comm);
 	hdr = genlmsg_put(skb, portid, seq, &ntmem_family, flags,
 			  NTMEM_CMD_GET_PROCESS);
 	if (!hdr)
@@ -589,7 +591,7 @@ void ntmem_limit_event(struct ntmem_mm *nm, u32 event, unsigned long pages,
 		return;
 	if (!__ratelimit(&ntmem_event_rs))
 		return;
-	ntmem_owner_comm(nm, comm);
+	ntmem_owner_comm(nm, &comm);
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return;
