@@ -114,7 +114,9 @@ struct ntmem_mm {
  * @write_watch: tracks writes, NTMEM_RESERVE_WRITE_WATCH (invariant)
  * @nr_vmas:   VMAs of @nm->mm pointing here (an mremap copy briefly makes
  *             two); changed under mmap_lock (write)
- * @dead:      set by ->close of the last VMA, under mmap_lock
+ * @dead:      set by ->close of the last VMA, under mmap_lock (write); a
+ *             holder of a reference checks it under mmap_lock before
+ *             touching @state
  * @state:     page index -> xa_mk_value(protection) for each committed page;
  *             no entry means reserved.  Written under mmap_lock (write),
  *             except the guard clear in the fault path (mmap_lock read,
@@ -232,13 +234,15 @@ int ntmem_access(struct vm_area_struct *vma, unsigned long addr, void *buf,
 /* ntmem_guard.c: telling guard-page faults from access violations */
 void ntmem_guard_record(struct ntmem_mm *nm, unsigned long addr);
 bool ntmem_guard_take(struct ntmem_mm *nm, unsigned long addr);
+bool ntmem_guard_defer(struct ntmem_region *r, pgoff_t idx);
+void ntmem_guard_disarm(struct ntmem_region *r, pgoff_t idx);
 
 /* ntmem_watch.c: write watch */
 void ntmem_watch_mark(struct ntmem_region *r, pgoff_t idx);
-unsigned int ntmem_watch_collect(struct ntmem_region *r,
-				 struct vm_area_struct *vma, pgoff_t *first,
-				 pgoff_t last, pgoff_t *out, unsigned int max,
-				 bool reset);
+unsigned int ntmem_watch_collect(struct ntmem_region *r, pgoff_t *first,
+				 pgoff_t last, pgoff_t *out, unsigned int max);
+void ntmem_watch_clean(struct ntmem_region *r, struct vm_area_struct *vma,
+		       const pgoff_t *idx, unsigned int n);
 pgoff_t *ntmem_watch_buffer(unsigned int *len);
 
 /* ntmem_reset.c: dropping reset pages under memory pressure */

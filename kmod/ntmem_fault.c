@@ -17,17 +17,32 @@ static pgoff_t ntmem_fault_idx(struct vm_fault *vmf)
 	return (vmf->address - vmf->vma->vm_start) >> PAGE_SHIFT;
 }
 
+/* Page @idx keeps its protection without the guard.  mmap_lock held. */
+void ntmem_guard_disarm(struct ntmem_region *r, pgoff_t idx)
+{
+	u32 prot = ntmem_page_prot(r, idx);
+
+	if (prot & NTMEM_PAGE_GUARD)
+		mtree_store_range(&r->state, idx, idx,
+				  xa_mk_value(prot & ~NTMEM_PAGE_GUARD),
+				  GFP_KERNEL);
+}
+
 /*
- * A guard fires once: the access fails, the page loses its guard, and the
- * thread's signal handler can learn it was a guard (ntmem_guard.c).
+ * A guard fires once: the access fails and the page loses its guard.  A
+ * user access gets SIGSEGV, and the thread's signal handler can learn it
+ * was a guard; a kernel access (EFAULT) disarms it only when its system
+ * call returns (ntmem_guard.c).
  */
 static vm_fault_t ntmem_guard_fired(struct vm_fault *vmf,
-				    struct ntmem_region *r, pgoff_t idx,
-				    u32 prot)
+				    struct ntmem_region *r, pgoff_t idx)
 {
-	mtree_store_range(&r->state, idx, idx,
-			  xa_mk_value(prot & ~NTMEM_PAGE_GUARD), GFP_KERNEL);
-	ntmem_guard_record(r->nm, vmf->address);
+	if (vmf->flags & FAULT_FLAG_USER) {
+		ntmem_guard_disarm(r, idx);
+		ntmem_guard_record(r->nm, vmf->address);
+	} else if (!ntmem_guard_defer(r, idx)) {
+		ntmem_guard_disarm(r, idx);
+	}
 	return VM_FAULT_SIGSEGV;
 }
 
@@ -47,10 +62,18 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 	if (!prot || (prot & NTMEM_PAGE_BASE_MASK) == NTMEM_PAGE_NOACCESS)
 		return VM_FAULT_SIGSEGV;
 	if (prot & NTMEM_PAGE_GUARD)
-		return ntmem_guard_fired(vmf, r, idx, prot);
+		return ntmem_guard_fired(vmf, r, idx);
 	if (write && !ntmem_prot_writable(prot))
 		return VM_FAULT_SIGSEGV;
 	if ((vmf->flags & FAULT_FLAG_INSTRUCTION) && !ntmem_prot_executable(prot))
+		return VM_FAULT_SIGSEGV;
+
+	/*
+	 * Executable pages are special PTEs, which GUP cannot use: a remote
+	 * access (process_vm_*, ptrace's GUP) fails before anything changes,
+	 * and ptrace then reaches the page through ntmem_access().
+	 */
+	if ((vmf->flags & FAULT_FLAG_REMOTE) && ntmem_prot_executable(prot))
 		return VM_FAULT_SIGSEGV;
 
 	page = ntmem_get_page(r, idx, &fresh);
@@ -104,7 +127,8 @@ vm_fault_t ntmem_pfn_mkwrite(struct vm_fault *vmf)
 	struct ntmem_region *r = vmf->vma->vm_private_data;
 	pgoff_t idx = ntmem_fault_idx(vmf);
 
-	if (!r || !ntmem_prot_writable(ntmem_page_prot(r, idx)))
+	if (!r || (vmf->flags & FAULT_FLAG_REMOTE) ||
+	    !ntmem_prot_writable(ntmem_page_prot(r, idx)))
 		return VM_FAULT_SIGSEGV;
 	ntmem_watch_mark(r, idx);
 	return 0;

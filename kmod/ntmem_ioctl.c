@@ -8,6 +8,7 @@
 #include <linux/build_bug.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/uaccess.h>
 
 #include "ntmem.h"
@@ -230,8 +231,13 @@ static struct ntmem_region *ntmem_watch_find(struct ntmem_mm *nm, u64 addr,
 }
 
 /*
- * Copy the written pages out a chunk at a time: copy_to_user() may fault,
- * which must not happen while mmap_lock is held (for write, with reset).
+ * Report the written pages a chunk at a time.  Each chunk is collected and
+ * copied out under mmap_lock with page faults disabled, and only then (with
+ * reset) made clean, in the same hold: a write cannot slip in between, and
+ * a page is never cleaned unless its address reached the caller's array.
+ * When the copy would fault, the lock is dropped, the array faulted in, and
+ * the chunk taken again; an array that cannot be written fails the call
+ * with EFAULT before anything of that chunk changed.
  */
 static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 {
@@ -239,11 +245,11 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
 	struct vm_area_struct *vma;
 	u64 __user *out;
-	bool reset;
+	bool reset, copied = false, spanned = false;
 	struct ntmem_region *r;
-	pgoff_t first, last, *idx;
-	unsigned int chunk, n, i;
-	u64 stored = 0;
+	pgoff_t first = 0, last = 0, resume, *idx;
+	unsigned int chunk, n = 0, i;
+	u64 stored = 0, *addrs;
 	int err;
 
 	if (usize < 0)
@@ -257,10 +263,11 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 	reset = a.flags & NTMEM_WRITE_WATCH_RESET;
 	out = u64_to_user_ptr(a.pages);
 	idx = ntmem_watch_buffer(&chunk);
-	if (!idx)
-		return -ENOMEM;
-	first = 0;
-	last = 0;
+	addrs = kmalloc_array(chunk, sizeof(*addrs), GFP_KERNEL);
+	if (!idx || !addrs) {
+		err = -ENOMEM;
+		goto out;
+	}
 	while (stored < a.count) {
 		err = reset ? mmap_write_lock_killable(nm->mm) :
 			      mmap_read_lock_killable(nm->mm);
@@ -270,14 +277,21 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 		}
 		r = ntmem_watch_find(nm, a.addr, a.length, &vma);
 		if (r) {
-			if (!stored)
+			if (!spanned)
 				ntmem_page_span(r, a.addr, a.length, &first,
 						&last);
-			n = ntmem_watch_collect(r, vma, &first, last, idx,
-						min_t(u64, chunk, a.count - stored),
-						reset);
+			spanned = true;
+			resume = first;
+			n = ntmem_watch_collect(r, &first, last, idx,
+						min_t(u64, chunk, a.count - stored));
 			for (i = 0; i < n; i++)
-				idx[i] = ntmem_idx_addr(r, idx[i]);
+				addrs[i] = ntmem_idx_addr(r, idx[i]);
+			copied = !copy_to_user_nofault(out + stored, addrs,
+						       n * sizeof(u64));
+			if (!copied)
+				first = resume;
+			else if (reset)
+				ntmem_watch_clean(r, vma, idx, n);
 		}
 		if (reset)
 			mmap_write_unlock(nm->mm);
@@ -287,15 +301,26 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 			err = -ENXIO;
 			break;
 		}
-		if (copy_to_user(out + stored, idx, n * sizeof(u64))) {
-			err = -EFAULT;
-			break;
+		if (!copied) {
+			/* back to the top for the same chunk, array faulted in */
+			if (fault_in_writeable((char __user *)(out + stored),
+					       n * sizeof(u64))) {
+				err = -EFAULT;
+				break;
+			}
+			if (fatal_signal_pending(current)) {
+				err = -EINTR;
+				break;
+			}
+			continue;
 		}
 		stored += n;
 		if (first > last)
 			break;
 		cond_resched();
 	}
+out:
+	kfree(addrs);
 	kfree(idx);
 	if (err)
 		return err;
@@ -331,9 +356,12 @@ static int ntmem_ioc_reset_write_watch(struct ntmem_mm *nm, void __user *uarg)
 	r = ntmem_watch_find(nm, a.addr, a.length, &vma);
 	if (r) {
 		ntmem_page_span(r, a.addr, a.length, &first, &last);
-		while (first <= last)
-			ntmem_watch_collect(r, vma, &first, last, idx, chunk,
-					    true);
+		while (first <= last) {
+			unsigned int n = ntmem_watch_collect(r, &first, last,
+							     idx, chunk);
+
+			ntmem_watch_clean(r, vma, idx, n);
+		}
 	}
 	mmap_write_unlock(nm->mm);
 	kfree(idx);

@@ -42,17 +42,13 @@ static void ntmem_watch_zap(struct ntmem_region *r, struct vm_area_struct *vma,
 
 /*
  * Collect up to @max written pages of [*first, last] into @out, in
- * ascending order, and with @reset make them clean: PTEs first, then the
- * mark, under mmap_lock held for write so that no write slips in between.
- * Advances *first past what was collected.
+ * ascending order, and advance *first past them.  Caller holds mmap_lock.
  */
-unsigned int ntmem_watch_collect(struct ntmem_region *r,
-				 struct vm_area_struct *vma, pgoff_t *first,
-				 pgoff_t last, pgoff_t *out, unsigned int max,
-				 bool reset)
+unsigned int ntmem_watch_collect(struct ntmem_region *r, pgoff_t *first,
+				 pgoff_t last, pgoff_t *out, unsigned int max)
 {
 	unsigned long idx = *first;
-	unsigned int n = 0, i;
+	unsigned int n = 0;
 	void *entry;
 
 	entry = xa_find(&r->pages, &idx, last, NTMEM_MARK_DIRTY);
@@ -60,13 +56,22 @@ unsigned int ntmem_watch_collect(struct ntmem_region *r,
 		out[n++] = idx;
 		entry = xa_find_after(&r->pages, &idx, last, NTMEM_MARK_DIRTY);
 	}
-	if (reset && n) {
-		ntmem_watch_zap(r, vma, out, n);
-		for (i = 0; i < n; i++)
-			xa_clear_mark(&r->pages, out[i], NTMEM_MARK_DIRTY);
-	}
 	*first = n < max ? last + 1 : out[n - 1] + 1;
 	return n;
+}
+
+/*
+ * Make the pages @idx[0..n) (ascending) clean: PTEs first, then the mark,
+ * under mmap_lock held for write so that no write slips in between.
+ */
+void ntmem_watch_clean(struct ntmem_region *r, struct vm_area_struct *vma,
+		       const pgoff_t *idx, unsigned int n)
+{
+	unsigned int i;
+
+	ntmem_watch_zap(r, vma, idx, n);
+	for (i = 0; i < n; i++)
+		xa_clear_mark(&r->pages, idx[i], NTMEM_MARK_DIRTY);
 }
 
 /* The scratch buffer for ntmem_watch_collect() callers. */

@@ -6,7 +6,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/uio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -180,6 +182,71 @@ TEST_F(guard, guard_hit_tells_guard_from_access_violation)
 		ASSERT_EQ(-EINVAL, ntmem_ioctl(self->fd, NTMEM_IOC_GUARD_HIT,
 					       &g));
 	}
+}
+
+/*
+ * A system call that writes into a guard page fails with EFAULT, however
+ * the kernel retries the access, and the guard is gone afterwards; no
+ * SIGSEGV was sent, so NTMEM_IOC_GUARD_HIT knows of no hit either.
+ */
+TEST_F(guard, system_call_into_guard_fails_and_disarms)
+{
+	char *p = self->p, buf[64];
+	struct ntmem_query q;
+	int fds[2], round;
+
+	REQUIRE_GUARD();
+	memset(buf, 'x', sizeof(buf));
+	ASSERT_EQ(0, pipe(fds));
+	ASSERT_EQ(0, ntmem_commit(self->fd, p, 4 * PAGE_SZ, RW_GUARD, 0));
+	for (round = 0; round < 4; round++) {
+		char *page = p + round * PAGE_SZ;
+		/* rounds 2 and 3 start on the page before: a partial copy */
+		char *dst = round < 2 ? page + 100 : page - 8;
+
+		if (round >= 2) {
+			ASSERT_EQ(0, ntmem_protect(self->fd, page - PAGE_SZ,
+						   PAGE_SZ, NTMEM_PAGE_READWRITE,
+						   NULL));
+		}
+		ASSERT_EQ(16, write(fds[1], buf, 16));
+		ASSERT_EQ(-1, read(fds[0], dst, 16)) TH_LOG("round %d", round);
+		ASSERT_EQ(EFAULT, errno);
+		ASSERT_EQ(0, ntmem_query(self->fd, page, &q));
+		ASSERT_EQ(NTMEM_PAGE_READWRITE, q.protect) TH_LOG("round %d", round);
+		ASSERT_EQ(0, guard_hit(self->fd, page + 100));
+		/* the guard is gone: the same call now succeeds */
+		ASSERT_EQ(16, read(fds[0], page + 100, 16));
+		ASSERT_EQ(0, memcmp(page + 100, buf, 16));
+		ASSERT_EQ(0, guard_hit(self->fd, page + 100));
+	}
+	/* a later access violation on a consumed guard page is not a guard */
+	ASSERT_EQ(0, ntmem_protect(self->fd, p, PAGE_SZ, NTMEM_PAGE_NOACCESS,
+				   NULL));
+	ASSERT_SEGV_AT(p + 8, try_read(p + 8));
+	ASSERT_EQ(0, guard_hit(self->fd, p + 8));
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/* GUP into a guard page of one's own (process_vm_writev): the same. */
+TEST_F(guard, gup_into_guard_fails_and_disarms)
+{
+	char *p = self->p, buf[32] = "guarded";
+	struct iovec local = { buf, sizeof(buf) };
+	struct iovec remote = { p + 64, sizeof(buf) };
+	struct ntmem_query q;
+
+	REQUIRE_GUARD();
+	ASSERT_EQ(0, ntmem_commit(self->fd, p, PAGE_SZ, RW_GUARD, 0));
+	ASSERT_EQ(-1, process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, ntmem_query(self->fd, p, &q));
+	ASSERT_EQ(NTMEM_PAGE_READWRITE, q.protect);
+	ASSERT_EQ(0, guard_hit(self->fd, p + 64));
+	ASSERT_EQ((ssize_t)sizeof(buf),
+		  process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
+	ASSERT_EQ(0, strcmp(p + 64, "guarded"));
 }
 
 TEST_HARNESS_MAIN

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -198,6 +200,68 @@ TEST_F(ww, executable_pages_tracked)
 			    NTMEM_WRITE_WATCH_RESET));
 	ASSERT_EQ((uintptr_t)p + 20 * PAGE_SZ, out[0]);
 	p[20 * PAGE_SZ + 2] = 1;
+	ASSERT_EQ(1, get_ww(self->fd, p, WW_PAGES * PAGE_SZ, out, 8, 0));
+}
+
+/*
+ * An output array that cannot take every address fails the call with
+ * EFAULT and resets nothing: every written page is still reported.
+ */
+TEST_F(ww, efault_on_the_array_loses_nothing)
+{
+	const long written = 200;
+	uint64_t *good, *bad;
+	char *buf, *p = self->p;
+	long i;
+
+	SKIP_WITHOUT_WW();
+	for (i = 0; i < written; i++)
+		p[i * PAGE_SZ + 3] = 1;
+	/* 100 entries fit before an inaccessible page */
+	buf = mmap(NULL, 2 * PAGE_SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, mprotect(buf + PAGE_SZ, PAGE_SZ, PROT_NONE));
+	bad = (uint64_t *)(buf + PAGE_SZ) - 100;
+	ASSERT_EQ(-EFAULT, get_ww(self->fd, p, WW_PAGES * PAGE_SZ, bad,
+				  WW_PAGES, NTMEM_WRITE_WATCH_RESET));
+	good = calloc(WW_PAGES, sizeof(*good));
+	ASSERT_NE(NULL, good);
+	ASSERT_EQ(written, get_ww(self->fd, p, WW_PAGES * PAGE_SZ, good,
+				  WW_PAGES, NTMEM_WRITE_WATCH_RESET));
+	for (i = 0; i < written; i++)
+		ASSERT_EQ((uintptr_t)p + i * PAGE_SZ, good[i]);
+	/* an array in read-only memory: the same */
+	for (i = 0; i < written; i++)
+		p[i * PAGE_SZ + 4] = 1;
+	ASSERT_EQ(0, mprotect(buf, PAGE_SZ, PROT_READ));
+	ASSERT_EQ(-EFAULT, get_ww(self->fd, p, WW_PAGES * PAGE_SZ,
+				  (uint64_t *)buf, 64, NTMEM_WRITE_WATCH_RESET));
+	ASSERT_EQ(written, get_ww(self->fd, p, WW_PAGES * PAGE_SZ, good,
+				  WW_PAGES, 0));
+	free(good);
+	munmap(buf, 2 * PAGE_SZ);
+}
+
+/* A write that fails (GUP cannot reach an executable page) marks nothing. */
+TEST_F(ww, failed_write_marks_nothing)
+{
+	char *p = self->p, data[16] = "not written";
+	struct iovec local = { data, sizeof(data) };
+	struct iovec remote = { p + 30 * PAGE_SZ, sizeof(data) };
+	uint64_t out[8];
+
+	SKIP_WITHOUT_WW();
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_EXEC))
+		SKIP(return, "module without per-page execute");
+	ASSERT_EQ(0, ntmem_protect(self->fd, p + 30 * PAGE_SZ, PAGE_SZ,
+				   NTMEM_PAGE_EXECUTE_READWRITE, NULL));
+	ASSERT_EQ(-1, process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, get_ww(self->fd, p, WW_PAGES * PAGE_SZ, out, 8, 0));
+	ASSERT_EQ(-1, check_bytes(p + 30 * PAGE_SZ, 64, 0));
+	/* the program's own write does count */
+	p[30 * PAGE_SZ] = 1;
 	ASSERT_EQ(1, get_ww(self->fd, p, WW_PAGES * PAGE_SZ, out, 8, 0));
 }
 
