@@ -20,8 +20,11 @@
  *   region->pages xa_lock       the xarray's own lock; faults insert pages
  *                               concurrently under mmap_lock (read).
  *   ntmem_reset_lock (spinlock) the list of regions with reset pages.
- *   ntmem_mms_lock (mutex)      the list of ntmem_mm; never held with any of
- *                               the above.
+ *   ntmem_mms_lock (mutex)      the list of ntmem_mm; innermost: taken by
+ *                               the last ntmem_mm_put(), which runs under
+ *                               mmap_lock (->close drops a region's
+ *                               reference) and from the reset shrinker,
+ *                               and nothing is taken while it is held.
  *
  * The reset shrinker takes only ntmem_reset_lock and the xarray lock (a
  * reset page is never mapped, see ntmem_get_page()), so it can run inside
@@ -65,6 +68,7 @@ struct ntmem_guard_slot {
  * @kref:      held by each open file of /dev/ntmem, by the anon file and by
  *             each region
  * @node:      in ntmem_mms (protected by ntmem_mms_lock)
+ * @id:        creation order, never reused (invariant)
  * @mm:        the address space (mmgrab'd; invariant)
  * @nr_files:  open files of /dev/ntmem bound to @mm (ntmem_mms_lock)
  * @map_lock:  serialises RESERVE and RELEASE; protects @file, @pending and
@@ -87,6 +91,7 @@ struct ntmem_guard_slot {
 struct ntmem_mm {
 	struct kref kref;
 	struct list_head node;
+	u64 id;
 	struct mm_struct *mm;
 	unsigned int nr_files;
 	struct mutex map_lock;	/* serialises RESERVE and RELEASE */
@@ -173,7 +178,7 @@ static inline unsigned long ntmem_idx_addr(const struct ntmem_region *r,
 /* ntmem_main.c */
 void ntmem_mm_put(struct ntmem_mm *nm);
 struct ntmem_mm *ntmem_mm_find(pid_t tgid);
-struct ntmem_mm *ntmem_mm_nth(unsigned long n);
+struct ntmem_mm *ntmem_mm_next(u64 after);
 
 /* ntmem_ioctl.c */
 long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -61,7 +61,7 @@ static DEFINE_RATELIMIT_STATE(ntmem_event_rs, HZ, 32);
 /* State of a GET_PROCESS dump, in cb->ctx. */
 struct ntmem_process_dump {
 	struct pid_namespace *ns;	/* the caller's (reference held) */
-	unsigned long next;		/* index for ntmem_mm_nth() */
+	u64 last;			/* id of the last context visited */
 	pid_t pid;			/* NTMEM_A_PID given: only that one */
 };
 
@@ -166,6 +166,26 @@ static struct mm_struct *ntmem_read_access(struct task_struct *task)
 		mmgrab(mm);
 	task_unlock(task);
 	return ok ? mm : ERR_PTR(-EPERM);
+}
+
+/*
+ * May the caller see @nm's owner, as GET_REGIONS decides?  A context whose
+ * owner has exited shows nothing.
+ */
+static bool ntmem_may_read(struct ntmem_mm *nm)
+{
+	struct task_struct *task = get_pid_task(nm->owner, PIDTYPE_TGID);
+	struct mm_struct *mm;
+
+	if (!task)
+		return false;
+	mm = ntmem_read_access(task);
+	put_task_struct(task);
+	if (IS_ERR(mm))
+		return false;
+	if (mm)
+		mmdrop(mm);
+	return true;
 }
 
 /* --- GET_STATS ----------------------------------------------------------- */
@@ -318,6 +338,12 @@ static int ntmem_get_process_doit(struct sk_buff *skb, struct genl_info *info)
 				    "no ntmem context for this pid");
 		return -ENOENT;
 	}
+	if (!ntmem_may_read(nm)) {
+		ntmem_mm_put(nm);
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "not allowed to read this process");
+		return -EPERM;
+	}
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg) {
 		ntmem_mm_put(nm);
@@ -348,7 +374,7 @@ static int ntmem_get_process_start(struct netlink_callback *cb)
 	if (err)
 		return err;
 	ctx->pid = tb[NTMEM_A_PID] ? nla_get_u32(tb[NTMEM_A_PID]) : 0;
-	ctx->next = 0;
+	ctx->last = 0;
 	ctx->ns = get_pid_ns(task_active_pid_ns(current));
 	return 0;
 }
@@ -360,20 +386,22 @@ static int ntmem_get_process_dumpit(struct sk_buff *skb,
 	struct ntmem_mm *nm;
 	int err = 0;
 
-	for (; (nm = ntmem_mm_nth(ctx->next)); ctx->next++) {
+	while ((nm = ntmem_mm_next(ctx->last))) {
 		pid_t pid = pid_nr_ns(nm->owner, ctx->ns);
 
-		if (pid && (!ctx->pid || ctx->pid == pid))
+		if (pid && (!ctx->pid || ctx->pid == pid) && ntmem_may_read(nm))
 			err = ntmem_fill_process(skb,
 						 NETLINK_CB(cb->skb).portid,
 						 cb->nlh->nlmsg_seq,
 						 NLM_F_MULTI, nm, pid,
 						 cb->extack);
+		if (!err)
+			ctx->last = nm->id;
 		ntmem_mm_put(nm);
 		if (err)
 			break;
 	}
-	/* a full skb ends this part; the next one resumes at ctx->next */
+	/* a full skb ends this part; the next one resumes after ctx->last */
 	if (err == -EMSGSIZE && skb->len)
 		return skb->len;
 	return err ? err : skb->len;
@@ -586,7 +614,9 @@ void ntmem_limit_event(struct ntmem_mm *nm, u32 event, unsigned long pages,
 	struct sk_buff *msg;
 	void *hdr;
 
-	/* the listener bitmap is global: this covers every namespace */
+#ifndef GENL_MCAST_CAP_SYS_ADMIN
+	return;
+#endif
 	if (!genl_has_listeners(&ntmem_family, &init_net, NTMEM_MCGRP_EVENTS))
 		return;
 	if (!__ratelimit(&ntmem_event_rs))
@@ -607,7 +637,8 @@ void ntmem_limit_event(struct ntmem_mm *nm, u32 event, unsigned long pages,
 		return;
 	}
 	genlmsg_end(msg, hdr);
-	genlmsg_multicast_allns(&ntmem_family, msg, 0, NTMEM_MCGRP_EVENTS);
+	genlmsg_multicast_netns(&ntmem_family, &init_net, msg, 0,
+				NTMEM_MCGRP_EVENTS, GFP_KERNEL);
 }
 
 /* --- the family ---------------------------------------------------------- */
@@ -643,8 +674,18 @@ static const struct genl_ops ntmem_genl_ops[] = {
 	},
 };
 
+/*
+ * Limit events name processes of every user: only an administrator of the
+ * initial namespaces may listen (they are sent in init_net only).  A kernel
+ * without per-group capabilities offers no events at all.
+ */
 static const struct genl_multicast_group ntmem_mcgrps[] = {
-	[NTMEM_MCGRP_EVENTS] = { .name = NTMEM_GENL_MCGRP_EVENTS },
+	[NTMEM_MCGRP_EVENTS] = {
+		.name	= NTMEM_GENL_MCGRP_EVENTS,
+#ifdef GENL_MCAST_CAP_SYS_ADMIN
+		.flags	= GENL_MCAST_CAP_SYS_ADMIN,
+#endif
+	},
 };
 
 static struct genl_family ntmem_family __ro_after_init = {

@@ -20,8 +20,9 @@
 #include "ntmem.h"
 #include "ntmem_version.h"
 
-static LIST_HEAD(ntmem_mms);
+static LIST_HEAD(ntmem_mms);		/* oldest first: ids ascend */
 static DEFINE_MUTEX(ntmem_mms_lock);
+static u64 ntmem_mms_last_id;		/* ntmem_mms_lock */
 
 static void ntmem_mm_free(struct kref *kref)
 {
@@ -71,6 +72,7 @@ static struct ntmem_mm *ntmem_mm_get_current(void)
 	nm->mm = mm;
 	nm->owner = get_pid(task_tgid(current));
 	nm->nr_files = 1;
+	nm->id = ++ntmem_mms_last_id;
 	list_add_tail(&nm->node, &ntmem_mms);
 	atomic_long_inc(&ntmem_stats.contexts);
 	mutex_unlock(&ntmem_mms_lock);
@@ -101,16 +103,19 @@ struct ntmem_mm *ntmem_mm_find(pid_t tgid)
 	return found;
 }
 
-/* The @n-th live context (oldest first), referenced; NULL past the end. */
-struct ntmem_mm *ntmem_mm_nth(unsigned long n)
+/*
+ * The oldest live context whose id is above @after, referenced; NULL past
+ * the end.  Ids never repeat, so a dump resumed from the last id it
+ * reported neither skips nor repeats a context as others come and go.
+ */
+struct ntmem_mm *ntmem_mm_next(u64 after)
 {
 	struct ntmem_mm *nm, *found = NULL;
 
 	mutex_lock(&ntmem_mms_lock);
 	list_for_each_entry(nm, &ntmem_mms, node) {
-		if (n-- == 0) {
-			if (kref_get_unless_zero(&nm->kref))
-				found = nm;
+		if (nm->id > after && kref_get_unless_zero(&nm->kref)) {
+			found = nm;
 			break;
 		}
 	}

@@ -641,14 +641,129 @@ TEST_F_TIMEOUT(nl, regions_dump_12000, 500)
 	free(base);
 }
 
+/*
+ * A process dump comes in parts; contexts that go away between two parts
+ * must not make the dump skip (or repeat) the ones that stay.
+ */
+#define CHURN_CHILDREN	120
+
+/* Receive one part of a GET_PROCESS dump: the pids seen, 1 at its end. */
+static int dump_part(struct nl_sock *sk, int *seen, size_t *n)
+{
+	struct sockaddr_nl who;
+	unsigned char *buf = NULL;
+	struct nlmsghdr *nlh;
+	int len, done = 0;
+
+	len = nl_recv(sk, &who, &buf, NULL);
+	if (len <= 0)
+		return -1;
+	for (nlh = (void *)buf; nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len)) {
+		struct reply r;
+
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			done = 1;
+			break;
+		}
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			done = -1;
+			break;
+		}
+		parse_reply(nlh, &r);
+		seen[(*n)++] = r.u64[NTMEM_A_PID];
+	}
+	free(buf);
+	return done;
+}
+
+TEST_F(nl, process_dump_while_contexts_exit)
+{
+	pid_t kids[CHURN_CHILDREN];
+	int seen[4 * CHURN_CHILDREN], go[2], ready[2], i, j, parts = 0, done;
+	struct nl small = { 0 };
+	struct nl_msg *msg;
+	size_t n = 0;
+	char c;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ready));
+	for (i = 0; i < CHURN_CHILDREN; i++) {
+		kids[i] = fork();
+		ASSERT_LE(0, kids[i]);
+		if (!kids[i]) {
+			int fd = ntmem_open();
+
+			close(go[1]);
+			c = fd >= 0;
+			if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+		ASSERT_EQ(1, c);
+	}
+	/*
+	 * Small parts: the kernel sizes them by the largest receive buffer
+	 * the socket has used, so this one only ever reads with one page
+	 * (the family's id comes from the fixture's socket).
+	 */
+	small.sk = nl_socket_alloc();
+	ASSERT_NE(NULL, small.sk);
+	ASSERT_EQ(0, genl_connect(small.sk));
+	nl_socket_set_msg_buf_size(small.sk, 4096);
+	small.family = self->nl.family;
+	msg = nlmsg_alloc();
+	ASSERT_NE(NULL, msg);
+	genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, small.family, 0,
+		    NLM_F_DUMP, NTMEM_CMD_GET_PROCESS, NTMEM_GENL_VERSION);
+	ASSERT_LE(0, nl_send_auto(small.sk, msg));
+	nlmsg_free(msg);
+	done = dump_part(small.sk, seen, &n);
+	parts++;
+	ASSERT_EQ(0, done) TH_LOG("the dump fit in one part: no test");
+	/* every child seen so far exits, and is reaped, before the next part */
+	for (i = 0; i < CHURN_CHILDREN; i++)
+		for (j = 0; j < (int)n; j++)
+			if (seen[j] == kids[i]) {
+				kill(kids[i], SIGKILL);
+				waitpid(kids[i], NULL, 0);
+				kids[i] = 0;
+			}
+	while (!done) {
+		done = dump_part(small.sk, seen, &n);
+		parts++;
+		ASSERT_LE(0, done);
+		ASSERT_GT(4 * CHURN_CHILDREN, (int)n);
+	}
+	TH_LOG("%d parts, %zu entries", parts, n);
+	/* every child still alive is in the dump exactly once */
+	for (i = 0; i < CHURN_CHILDREN; i++) {
+		int times = 0;
+
+		if (!kids[i])
+			continue;
+		for (j = 0; j < (int)n; j++)
+			times += seen[j] == kids[i];
+		EXPECT_EQ(1, times) TH_LOG("child %d (pid %d)", i, kids[i]);
+	}
+	close(go[1]);
+	for (i = 0; i < CHURN_CHILDREN; i++)
+		if (kids[i])
+			waitpid(kids[i], NULL, 0);
+	nlc_close(&small);
+}
+
 /* --- permissions ---------------------------------------------------------- */
+
+static int listen_events(struct nl *ev);
 
 /* As user nobody: returns 0, or the number of the check that failed. */
 static int as_nobody(pid_t parent)
 {
+	struct nl nl = { 0 }, ev = { 0 };
 	struct result res;
-	struct nl nl = { 0 };
-	int fd;
+	struct reply r;
+	int fd, err;
 	void *p;
 
 	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
@@ -663,6 +778,9 @@ static int as_nobody(pid_t parent)
 	if (res.error != -EPERM)
 		return 5;
 	result_free(&res);
+	/* another user's process: neither its figures nor its name */
+	if (get_process(&nl, parent, &r) != -EPERM)
+		return 8;
 	fd = ntmem_open();
 	p = fd >= 0 ? ntmem_reserve_any(fd, GRAN) : NULL;
 	if (!p)
@@ -673,6 +791,19 @@ static int as_nobody(pid_t parent)
 	    res.replies[0].u64[NTMEM_A_STATE] != NTMEM_STATE_RESERVE)
 		return 7;
 	result_free(&res);
+	/* the process dump lists only what the caller may read: itself */
+	request(&nl, NTMEM_CMD_GET_PROCESS, true, NULL, &res);
+	if (res.error || res.n != 1 ||
+	    res.replies[0].u64[NTMEM_A_PID] != (uint64_t)getpid())
+		return 9;
+	result_free(&res);
+	if (get_process(&nl, getpid(), &r) || r.u64[NTMEM_A_PID] != (uint64_t)getpid())
+		return 10;
+	/* limit events name every user's processes: administrators only */
+	err = listen_events(&ev);
+	nlc_close(&ev);
+	if (!err)
+		return 11;
 	nlc_close(&nl);
 	return 0;
 }
