@@ -225,7 +225,9 @@ int ntmem_lock(struct ntmem_region *r, struct vm_area_struct *vma,
 	       unsigned long addr, unsigned long len);
 int ntmem_unlock(struct ntmem_region *r, unsigned long addr,
 		 unsigned long len);
-int ntmem_unlock_all(struct ntmem_region *r, pgoff_t first, pgoff_t last);
+void ntmem_unlock_all(struct ntmem_region *r, pgoff_t first, pgoff_t last);
+void ntmem_zap_unlocked(struct ntmem_region *r, struct vm_area_struct *vma,
+			pgoff_t first, pgoff_t last);
 bool ntmem_page_locked(struct ntmem_region *r, pgoff_t idx);
 void ntmem_lock_teardown(struct ntmem_region *r);
 

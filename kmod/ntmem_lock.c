@@ -18,6 +18,7 @@
 #include <linux/sched/signal.h>
 
 #include "ntmem.h"
+#include "ntmem_compat.h"
 
 /* Pages of [first, last] that have an entry in @mt. */
 unsigned long ntmem_tree_count(struct maple_tree *mt, pgoff_t first,
@@ -163,21 +164,61 @@ int ntmem_unlock(struct ntmem_region *r, unsigned long addr,
 	return err;
 }
 
-/* DECOMMIT and teardown: the pages of [first, last] lose their locks. */
-int ntmem_unlock_all(struct ntmem_region *r, pgoff_t first, pgoff_t last)
+/*
+ * DECOMMIT, after the pages left the state: they lose their locks too.
+ * The range store can fail only for want of a maple node, which small
+ * GFP_KERNEL allocations are denied only to a dying task (or by fault
+ * injection): retry, and a dying task's locks go with its teardown.
+ */
+void ntmem_unlock_all(struct ntmem_region *r, pgoff_t first, pgoff_t last)
 {
 	unsigned long pages;
-	int err;
 
 	if (!r->nr_locked)
-		return 0;
+		return;
 	pages = ntmem_tree_count(&r->locked, first, last);
 	if (!pages)
-		return 0;
-	err = mtree_store_range(&r->locked, first, last, NULL, GFP_KERNEL);
-	if (!err)
-		ntmem_unpin(r, pages);
-	return err;
+		return;
+	while (mtree_store_range(&r->locked, first, last, NULL, GFP_KERNEL)) {
+		if (fatal_signal_pending(current))
+			return;
+		cond_resched();
+	}
+	ntmem_unpin(r, pages);
+}
+
+/*
+ * Remove the PTEs of the pages of [first, last] that are not locked: a
+ * locked page stays mapped (RESET passes over it).  mmap_lock held for
+ * write, so @r->locked does not change meanwhile.
+ */
+void ntmem_zap_unlocked(struct ntmem_region *r, struct vm_area_struct *vma,
+			pgoff_t first, pgoff_t last)
+{
+	MA_STATE(mas, &r->locked, first, first);
+	pgoff_t next = first, start, end;
+	void *entry;
+
+	while (next <= last) {
+		start = last + 1;
+		end = last;
+		if (r->nr_locked) {
+			rcu_read_lock();
+			mas_set(&mas, next);
+			entry = mas_find(&mas, last);
+			if (entry) {
+				start = max_t(pgoff_t, mas.index, next);
+				end = min_t(pgoff_t, mas.last, last);
+			}
+			rcu_read_unlock();
+		}
+		if (start > next)
+			ntmem_zap(vma, ntmem_idx_addr(r, next),
+				  (start - next) << PAGE_SHIFT);
+		next = end + 1;
+		if (!next)
+			break;
+	}
 }
 
 /* A locked page is never RESET (its contents stay). */

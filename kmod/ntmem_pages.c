@@ -272,13 +272,14 @@ int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 	}
 	if (span.needs_zap)
 		ntmem_zap(vma, addr, len);
-	if (flags & NTMEM_COMMIT_PREFAULT) {
-		err = ntmem_prefault(r, vma, first, last, protect);
-		/* the commit stands; only the prefault fell short */
-		if (err == -EINTR)
-			err = 0;
-	}
-	return err;
+	/*
+	 * Mapping the pages now is a hint, as MAP_POPULATE is to mmap(): the
+	 * commit stands whether or not the prefault got through (no memory,
+	 * a fatal signal), so a failure here must not fail the call.
+	 */
+	if (flags & NTMEM_COMMIT_PREFAULT)
+		ntmem_prefault(r, vma, first, last, protect);
+	return 0;
 }
 
 /* RESERVE with NTMEM_RESERVE_COMMIT: a new region, committed whole. */
@@ -347,13 +348,11 @@ int ntmem_decommit(struct ntmem_region *r, struct vm_area_struct *vma,
 
 	ntmem_page_span(r, addr, len, &first, &last);
 	span = ntmem_scan_span(r, first, last, 0);
-	/* the only steps that can fail come first: nothing else changes */
-	err = ntmem_unlock_all(r, first, last);
-	if (err)
-		return err;
+	/* the only step that can fail comes first: then nothing changed */
 	err = mtree_store_range(&r->state, first, last, NULL, GFP_KERNEL);
 	if (err)
 		return err;
+	ntmem_unlock_all(r, first, last);
 	ntmem_zap(vma, addr, len);
 	ntmem_free_range(r, first, last);
 	ntmem_uncharge(r->nm, span.committed);
@@ -384,32 +383,43 @@ int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
 }
 
 /*
- * Mark the pages of the range reset.  Their PTEs go first (no fault runs
- * meanwhile: mmap_lock is held for write), so a reset page is never mapped
- * and the next access takes it out of reset again.
+ * Mark the pages of the range reset, but locked ones.  Their PTEs go first
+ * (no fault runs meanwhile: mmap_lock is held for write), so a reset page
+ * is never mapped and the next access takes it out of reset again; locked
+ * pages keep theirs.  The xarray lock is dropped every batch.
  */
 void ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 		 unsigned long addr, unsigned long len)
 {
 	XA_STATE(xas, &r->pages, 0);
+	unsigned int batch = 0;
 	pgoff_t first, last;
 	long marked = 0;
 	void *entry;
 
 	ntmem_page_span(r, addr, len, &first, &last);
+	ntmem_zap_unlocked(r, vma, first, last);
 	xas_set(&xas, first);
-	ntmem_zap(vma, addr, len);
 	xas_lock(&xas);
 	xas_for_each(&xas, entry, last) {
-		if (xa_is_value(entry) || xas_get_mark(&xas, NTMEM_MARK_RESET) ||
-		    ntmem_page_locked(r, xas.xa_index))
+		if (!xa_is_value(entry) &&
+		    !xas_get_mark(&xas, NTMEM_MARK_RESET) &&
+		    !ntmem_page_locked(r, xas.xa_index)) {
+			xas_set_mark(&xas, NTMEM_MARK_RESET);
+			marked++;
+		}
+		if (++batch % NTMEM_FREE_BATCH)
 			continue;
-		xas_set_mark(&xas, NTMEM_MARK_RESET);
-		marked++;
-	}
-	xas_unlock(&xas);
-	if (marked)
+		/* the shrinker may drop these once unlocked: count them now */
 		ntmem_reset_track(r, marked);
+		marked = 0;
+		xas_pause(&xas);
+		xas_unlock(&xas);
+		cond_resched();
+		xas_lock(&xas);
+	}
+	ntmem_reset_track(r, marked);
+	xas_unlock(&xas);
 }
 
 int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,

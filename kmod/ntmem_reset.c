@@ -15,8 +15,15 @@
 static LIST_HEAD(ntmem_reset_list);
 static DEFINE_SPINLOCK(ntmem_reset_lock);
 
+/*
+ * @delta more (or fewer) pages of @r are marked reset.  Callers that mark
+ * or unmark under the xarray lock call this before dropping it, so the
+ * count never lags the marks that the shrinker (or a teardown) can see.
+ */
 void ntmem_reset_track(struct ntmem_region *r, long delta)
 {
+	if (!delta)
+		return;
 	spin_lock(&ntmem_reset_lock);
 	r->nr_reset += delta;
 	if (r->nr_reset && list_empty(&r->reset_node))
@@ -59,10 +66,11 @@ static unsigned long ntmem_reset_drop(struct ntmem_region *r,
 		put_page(page);
 		dropped++;
 	}
+	/* before unlocking: a teardown must find the count in step */
+	ntmem_reset_track(r, -dropped);
 	xas_unlock(&xas);
 	if (dropped) {
 		ntmem_resident_add(r, -dropped);
-		ntmem_reset_track(r, -dropped);
 		atomic_long_add(dropped, &ntmem_stats.dropped_pages);
 	}
 	return dropped;

@@ -16,6 +16,7 @@
 
 #include "kselftest_harness.h"
 #include "ntmem_util.h"
+#include "counters_assert.h"
 
 FIXTURE(lifetime) {
 	int fd;
@@ -37,18 +38,6 @@ FIXTURE_TEARDOWN(lifetime)
 	}
 	if (self->fd > 0)
 		close(self->fd);
-}
-
-static void assert_counters_equal(struct __test_metadata *_metadata,
-				  const struct ntmem_counters *a,
-				  const struct ntmem_counters *b)
-{
-	ASSERT_EQ(a->reservations, b->reservations);
-	ASSERT_EQ(a->committed_pages, b->committed_pages);
-	ASSERT_EQ(a->resident_pages, b->resident_pages);
-	ASSERT_EQ(a->reset_pages, b->reset_pages);
-	ASSERT_EQ(a->contexts, b->contexts);
-	ASSERT_EQ(a->locked_pages, b->locked_pages);
 }
 
 #define CHILD_LEN	(64 * MiB)

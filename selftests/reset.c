@@ -10,11 +10,16 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "ntmem_util.h"
+#include "counters_assert.h"
 
 FIXTURE(reset) {
 	int fd;
@@ -240,6 +245,82 @@ TEST_F_TIMEOUT(reset, written_page_is_never_lost, 120)
 	/* A written page is no longer reset, so nothing of it was dropped. */
 	ASSERT_EQ(0, ntmem_reset_undo(self->fd, p, PAGE_SZ));
 	ASSERT_EQ(-EBUSY, ntmem_reset_undo(self->fd, p, len));
+}
+
+/* RESET passes over locked pages: they keep their contents and their PTEs. */
+TEST_F(reset, locked_pages_stay_mapped)
+{
+	char *p;
+
+	REQUIRE_RESET();
+	p = ntmem_reserve_any(self->fd, 64 * KiB);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ntmem_commit(self->fd, p, 8 * PAGE_SZ,
+				  NTMEM_PAGE_READWRITE, 0));
+	fill_pattern(p, 8 * PAGE_SZ, 41);
+	ASSERT_EQ(0, ntmem_lock(self->fd, p + 2 * PAGE_SZ, 3 * PAGE_SZ));
+	ASSERT_EQ(8, pagemap_count_present(p, 8 * PAGE_SZ));
+	ASSERT_EQ(0, ntmem_reset(self->fd, p, 8 * PAGE_SZ));
+	/* pages 2-4 locked: mapped still; the other five lost their PTEs */
+	ASSERT_EQ(3, pagemap_count_present(p, 8 * PAGE_SZ));
+	ASSERT_EQ(3, pagemap_count_present(p + 2 * PAGE_SZ, 3 * PAGE_SZ));
+	ASSERT_EQ(5, ntmem_counter("reset_pages"));
+	ASSERT_EQ(-1, check_pattern(p + 2 * PAGE_SZ, 3 * PAGE_SZ, 41));
+	ASSERT_EQ(0, ntmem_release(self->fd, p, 0));
+	ASSERT_EQ(0, ntmem_counter("reset_pages"));
+}
+
+static atomic_bool stop_shrinking;
+
+/* Runs every shrinker (the reset one included) again and again. */
+static void *shrink_loop(void *arg)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+	(void)arg;
+	while (fd >= 0 && !atomic_load(&stop_shrinking))
+		if (pwrite(fd, "2", 1, 0) != 1)
+			break;
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/*
+ * The shrinker drops reset pages while their reservations are released:
+ * no warning, and every counter back to zero.
+ */
+TEST_F_TIMEOUT(reset, shrinker_races_release, 300)
+{
+	struct ntmem_counters c0, c1;
+	pthread_t t;
+	int i;
+
+	REQUIRE_RESET();
+	if (getuid() != 0)
+		SKIP(return, "drop_caches needs root");
+	ASSERT_EQ(0, ntmem_counters_read(&c0));
+	atomic_store(&stop_shrinking, false);
+	ASSERT_EQ(0, pthread_create(&t, NULL, shrink_loop, NULL));
+	for (i = 0; i < 1500; i++) {
+		char *p = ntmem_reserve_any(self->fd, 64 * KiB);
+
+		ASSERT_NE(NULL, p);
+		ASSERT_EQ(0, ntmem_commit(self->fd, p, 16 * PAGE_SZ,
+					  NTMEM_PAGE_READWRITE,
+					  NTMEM_COMMIT_PREFAULT));
+		ASSERT_EQ(0, ntmem_reset(self->fd, p, 16 * PAGE_SZ));
+		if (i % 2) {
+			ASSERT_EQ(0, ntmem_release(self->fd, p, 0));
+		} else {
+			ASSERT_EQ(0, munmap(p, 64 * KiB));
+		}
+	}
+	atomic_store(&stop_shrinking, true);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(0, ntmem_counters_read(&c1));
+	assert_counters_equal(_metadata, &c0, &c1);
+	TH_LOG("dropped_pages: %ld", ntmem_counter("dropped_pages"));
 }
 
 TEST_HARNESS_MAIN

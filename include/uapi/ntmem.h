@@ -151,8 +151,12 @@ struct ntmem_reserve {
 	__u64 reserved[2];
 };
 
-/* COMMIT flags */
-#define NTMEM_COMMIT_PREFAULT	(1U << 0)	/* allocate and map the pages now */
+/*
+ * COMMIT flags.  NTMEM_COMMIT_PREFAULT: also allocate and map the pages
+ * now, as far as memory allows -- a hint, as MAP_POPULATE is to mmap():
+ * the commit succeeds whether or not it got through.
+ */
+#define NTMEM_COMMIT_PREFAULT	(1U << 0)
 
 /**
  * struct ntmem_range - COMMIT, DECOMMIT, RESET, RESET_UNDO, RELEASE, LOCK,
