@@ -4,7 +4,12 @@
 # userspace parts and the checks.  `make help` lists the targets.
 
 TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
-BUILD := $(TOP)/build
+# O=DIR: every build product under DIR instead of build/.  Each part's own
+# Makefile gets its own O= below DIR.
+BUILD := $(if $(O),$(abspath $(O)),$(TOP)/build)
+# ...and O= goes to no sub-make as is: the kernel's make reads it as its
+# own output directory.
+MAKEOVERRIDES := $(filter-out O=%,$(MAKEOVERRIDES))
 CACHE ?= $(or $(NTMEM_CACHE),$(HOME)/.cache/ntmem)
 VM := $(TOP)/tools/vm
 
@@ -26,14 +31,19 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 INCLUDEDIR ?= $(PREFIX)/include
 UDEVRULESDIR ?= /etc/udev/rules.d
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
 
-# sub SUBDIR [TARGET]: run SUBDIR's Makefile if it exists yet
-sub = $(if $(wildcard $(TOP)/$(1)/Makefile),$(MAKE) -C $(TOP)/$(1) $(2),@echo "$(1): no $(1)/Makefile, skipped")
+# The parts' Makefiles, each with its output directory.  CFLAGS, CPPFLAGS
+# and LDFLAGS (command line or environment) reach them unchanged.
+LIB_O := $(BUILD)/lib
+MAKE_LIB = $(MAKE) -C $(TOP)/lib O=$(LIB_O)
+MAKE_NTMEMCTL = $(MAKE) -C $(TOP)/tools/ntmemctl O=$(BUILD)/tools
 
 .PHONY: all host-module lib selftests bench-build examples ntmemctl modules \
 	kmod-build w1 checkpatch check demo bench bench-alloc install install-module \
-	install-udev install-headers install-lib install-ntmemctl uninstall \
-	dkms-install dkms-uninstall man-lint clean help
+	install-udev install-modules-load install-headers install-lib \
+	install-ntmemctl uninstall dkms-install dkms-uninstall man-lint dist \
+	package-check clean help
 
 # What a host needs; the selftests and the benchmark are built by check and
 # bench, which run them in the VM (they need the cached kernel sources).
@@ -43,26 +53,26 @@ host-module:
 ifeq ($(wildcard $(TOP)/kmod/Kbuild),)
 	@echo "module: skipped, kmod/Kbuild does not exist yet"
 else ifeq ($(wildcard $(KERNEL_DIR)/Makefile),)
-	@echo "module: skipped, no headers for the running kernel $(KVER) ($(KERNEL_DIR)); 'make modules KERNEL=6.1' builds for the test VM"
+	@echo "module: skipped: $(NO_HEADERS); 'make modules KERNEL=6.1' builds for the test VM"
 else
 	$(MAKE) -C $(KERNEL_DIR) M=$(TOP)/kmod modules
 endif
 
 lib:
-	$(call sub,lib)
+	+$(MAKE_LIB)
 selftests bench-build examples: lib
 selftests:
-	$(call sub,selftests)
+	$(MAKE) -C $(TOP)/selftests O=$(BUILD)/selftests LIB_O=$(LIB_O)
 bench-build:
-	$(call sub,bench)
+	$(MAKE) -C $(TOP)/bench O=$(BUILD)/bench LIB_O=$(LIB_O)
 examples:
-	$(call sub,examples)
+	$(MAKE) -C $(TOP)/examples O=$(BUILD)/examples LIB_O=$(LIB_O)
 
 # ntmemctl needs libnl-genl-3's development files (libnl-genl-3-dev).
 HAVE_LIBNL := $(shell pkg-config --exists libnl-genl-3.0 && echo y)
 ntmemctl:
 ifeq ($(HAVE_LIBNL),y)
-	$(MAKE) -C $(TOP)/tools/ntmemctl
+	+$(MAKE_NTMEMCTL)
 else
 	@echo "ntmemctl: skipped, no libnl-genl-3.0 (install libnl-genl-3-dev)"
 endif
@@ -124,89 +134,135 @@ checkpatch:
 # Selftests on each of $(KERNELS), then checkpatch and w1; ends with
 # "selftests: N passed, M failed".
 check:
-	@MAKE="$(MAKE)" KERNELS="$(KERNELS)" $(VM)/check
+	@MAKE="$(MAKE)" KERNELS="$(KERNELS)" NTMEM_BUILD="$(BUILD)" $(VM)/check
 
 demo:
 	@$(MAKE) --no-print-directory modules KERNEL=6.1
 	@$(MAKE) --no-print-directory examples
 	@$(MAKE) --no-print-directory -C $(TOP)/tools/ntmemctl \
 		O=$(BUILD)/examples STATIC=1
-	$(VM)/run --kernel 6.1 --add $(BUILD)/examples -- \
+	$(VM)/run --kernel 6.1 --module $(BUILD)/6.1/ntmem.ko --add $(BUILD)/examples -- \
 		sh -c './reservation-demo && echo && ./sparse-table && echo && \
 		       echo "$$ ntmemctl stats" && ./ntmemctl stats'
 
 bench:
 	@$(MAKE) --no-print-directory modules KERNEL=6.1
 	@$(MAKE) --no-print-directory bench-build
-	$(VM)/run --kernel 6.1 --icount --add $(BUILD)/bench -- ./ntmem-bench
+	$(VM)/run --kernel 6.1 --module $(BUILD)/6.1/ntmem.ko --icount \
+		--add $(BUILD)/bench -- ./ntmem-bench
 
 # Allocators: two vCPUs (two-thread rows), so no --icount: ratios only.
 bench-alloc:
 	@$(MAKE) --no-print-directory modules KERNEL=6.1
 	@$(MAKE) --no-print-directory lib
 	@$(VM)/fetch host
-	@$(MAKE) --no-print-directory -C $(TOP)/bench alloc O=$(BUILD)/bench
-	$(VM)/run --kernel 6.1 --add $(BUILD)/bench/alloc -- \
+	@$(MAKE) --no-print-directory -C $(TOP)/bench alloc O=$(BUILD)/bench LIB_O=$(LIB_O)
+	$(VM)/run --kernel 6.1 --module $(BUILD)/6.1/ntmem.ko --add $(BUILD)/bench/alloc -- \
 		env GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536 \
 		./ld-linux-x86-64.so.2 --library-path . ./alloc-bench
 
 # ---- installing on a real host (as root) ----------------------------------
-# The module goes to /lib/modules/$(KVER)/updates, the ABI header to
-# $(INCLUDEDIR)/ntmem/uapi/ntmem.h (so `#include <ntmem/uapi/ntmem.h>`),
-# the udev rule to $(UDEVRULESDIR).  DESTDIR is honoured throughout.
-install: install-module install-udev install-headers install-lib install-ntmemctl
+# The module goes to /lib/modules/$(KVER)/updates with a modules-load.d
+# entry, the headers to $(INCLUDEDIR)/ntmem (the ABI ones as
+# <ntmem/uapi/ntmem.h> and <ntmem/uapi/ntmem_netlink.h>), the udev rule to
+# $(UDEVRULESDIR).  DESTDIR is honoured throughout.  Without the kernel's
+# headers, install installs everything else and says how to get the module.
+NO_HEADERS = no headers for kernel $(KVER) in $(KERNEL_DIR)
+GET_MODULE = install linux-headers-$(KVER) and run 'make install-module', or install the ntmem-dkms package (or 'make dkms-install'), which builds it for every kernel
+
+install: install-udev install-headers install-lib install-ntmemctl
+ifeq ($(wildcard $(KERNEL_DIR)/Makefile),)
+	@echo "module: not installed: $(NO_HEADERS); $(GET_MODULE)"
+else
+	@$(MAKE) --no-print-directory install-module
+endif
+
+# The kernel signs modules at modules_install (CONFIG_MODULE_SIG_ALL) with
+# a key that only the kernel's own build tree holds.  Without it, install
+# unsigned, skip sign-file (whose SSL error says nothing useful) and say so.
+KCONFIG_VAL = $(shell sed -n 's/^$(1)=//p' $(KERNEL_DIR)/.config 2>/dev/null)
+SIG_KEY = $(patsubst "%",%,$(call KCONFIG_VAL,CONFIG_MODULE_SIG_KEY))
+SIG_KEY_PATH = $(if $(filter /%,$(SIG_KEY)),$(SIG_KEY),$(KERNEL_DIR)/$(SIG_KEY))
+CAN_SIGN = $(and $(filter y,$(call KCONFIG_VAL,CONFIG_MODULE_SIG_ALL)),$(SIG_KEY), \
+	$(or $(filter pkcs11:%,$(SIG_KEY)),$(and $(wildcard $(SIG_KEY_PATH)), \
+	$(wildcard $(KERNEL_DIR)/certs/signing_key.x509))))
 
 install-module:
+ifeq ($(wildcard $(KERNEL_DIR)/Makefile),)
+	@echo "module: cannot install: $(NO_HEADERS); $(GET_MODULE)" >&2; exit 1
+endif
 	$(MAKE) -C $(KERNEL_DIR) M=$(TOP)/kmod modules
 	$(MAKE) -C $(KERNEL_DIR) M=$(TOP)/kmod INSTALL_MOD_PATH=$(DESTDIR) \
-		INSTALL_MOD_DIR=updates modules_install
+		INSTALL_MOD_DIR=updates $(if $(CAN_SIGN),,CONFIG_MODULE_SIG_ALL=) \
+		modules_install
+	$(if $(CAN_SIGN),,@echo "module: installed unsigned: no signing key in $(KERNEL_DIR);" \
+		"a kernel with Secure Boot refuses it: see 'Secure Boot' in README.md")
 	$(if $(DESTDIR),,depmod -a $(KVER))
+	@$(MAKE) --no-print-directory install-modules-load
+
+# Loaded at boot by systemd-modules-load; on demand anyway (/dev/ntmem and
+# the netlink family are module aliases).
+install-modules-load:
+	install -D -m 0644 $(TOP)/packaging/modules-load.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/ntmem.conf
 
 install-udev:
 	install -D -m 0644 $(TOP)/packaging/60-ntmem.rules $(DESTDIR)$(UDEVRULESDIR)/60-ntmem.rules
 	$(if $(DESTDIR),,-udevadm control --reload-rules 2>/dev/null)
 
+UAPI_HEADERS = $(TOP)/include/uapi/ntmem.h $(TOP)/include/uapi/ntmem_netlink.h
 install-headers:
-	install -D -m 0644 $(TOP)/include/uapi/ntmem.h $(DESTDIR)$(INCLUDEDIR)/ntmem/uapi/ntmem.h
+	install -d $(DESTDIR)$(INCLUDEDIR)/ntmem/uapi
+	install -m 0644 $(UAPI_HEADERS) $(DESTDIR)$(INCLUDEDIR)/ntmem/uapi/
 
-# lib/Makefile installs the library itself, if it has an install target.
-LIB_INSTALLS := $(shell grep -s '^install:' $(TOP)/lib/Makefile)
 install-lib:
-ifneq ($(LIB_INSTALLS),)
-	$(MAKE) -C $(TOP)/lib install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
-endif
-	$(call sub,man,install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX))
+	+$(MAKE_LIB) install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	$(MAKE) -C $(TOP)/man install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
 install-ntmemctl:
 ifeq ($(HAVE_LIBNL),y)
-	$(MAKE) -C $(TOP)/tools/ntmemctl install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	+$(MAKE_NTMEMCTL) install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+else
+	@echo "ntmemctl: not installed: no libnl-genl-3.0 (install libnl-genl-3-dev)"
 endif
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/ntmem.ko*
-	$(if $(DESTDIR),,depmod -a $(KVER))
-	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-ntmem.rules
+	$(if $(DESTDIR),,-depmod -a $(KVER))
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-ntmem.rules $(DESTDIR)$(MODULESLOADDIR)/ntmem.conf
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ntmem/uapi
-	-rmdir $(DESTDIR)$(INCLUDEDIR)/ntmem 2>/dev/null
-ifneq ($(LIB_INSTALLS),)
-	$(MAKE) -C $(TOP)/lib uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
-endif
-	$(call sub,man,uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX))
-	$(MAKE) -C $(TOP)/tools/ntmemctl uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	+$(MAKE_LIB) uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	$(MAKE) -C $(TOP)/man uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	+$(MAKE_NTMEMCTL) uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
-# DKMS: sources to /usr/src/ntmem-$(VERSION), then add, build, install.
+# DKMS: sources to /usr/src/ntmem-$(VERSION), the udev rule and the
+# modules-load.d entry, then dkms add, build, install.  dkms-uninstall
+# removes all of it.  The Debian package installs the same files.
 DKMS_SRC = $(DESTDIR)/usr/src/ntmem-$(VERSION)
-dkms-install: install-udev
+dkms-install: install-udev install-modules-load
 	rm -rf $(DKMS_SRC)
-	mkdir -p $(DKMS_SRC)/kmod
+	mkdir -p $(DKMS_SRC)/kmod $(DKMS_SRC)/include
 	cp $(KMOD_SOURCES) $(DKMS_SRC)/kmod/
-	cp -r $(TOP)/include $(DKMS_SRC)/
-	sed 's/@NTMEM_VERSION@/$(VERSION)/' $(TOP)/dkms.conf >$(DKMS_SRC)/dkms.conf
+	cp -r $(TOP)/include/uapi $(DKMS_SRC)/include/
+	sed 's/#MODULE_VERSION#/$(VERSION)/' $(TOP)/dkms.conf >$(DKMS_SRC)/dkms.conf
 	$(if $(DESTDIR),,dkms add ntmem/$(VERSION) && dkms install ntmem/$(VERSION) -k $(KVER))
 
 dkms-uninstall:
-	-dkms remove ntmem/$(VERSION) --all
+	-$(if $(DESTDIR),,dkms remove ntmem/$(VERSION) --all)
 	rm -rf $(DKMS_SRC)
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-ntmem.rules $(DESTDIR)$(MODULESLOADDIR)/ntmem.conf
+	$(if $(DESTDIR),,-udevadm control --reload-rules 2>/dev/null)
+
+# ---- releases and packages --------------------------------------------------
+# ntmem-$(VERSION).tar.xz in $(BUILD)/dist: the tracked files, sorted, owned
+# by root, dated from debian/changelog; the same bytes on every run.
+dist:
+	@$(TOP)/tools/dist $(VERSION) $(BUILD)/dist
+
+# The Debian packages built from that tarball, linted, their contents and
+# hardening checked (installs its build dependencies with apt).
+package-check:
+	@$(TOP)/tools/package-check $(BUILD)/package
 
 # The manual pages (man/man3, man/man7, man/man8) through groff with every
 # warning on; any output fails.  Run from man/ so that the .so links resolve.
@@ -225,10 +281,6 @@ clean:
 	rm -rf $(BUILD)
 	cd $(TOP)/kmod && rm -f *.o *.ko *.mod *.mod.c .*.cmd .*.d modules.order Module.symvers
 	rm -rf $(TOP)/kmod/.tmp_versions
-	-$(call sub,lib,clean)
-	-$(call sub,selftests,clean)
-	-$(call sub,bench,clean)
-	-$(call sub,examples,clean)
 
 help:
 	@echo 'ntmem $(VERSION) targets:'
@@ -244,4 +296,9 @@ help:
 	@echo '  demo, bench     run the examples and ntmemctl, or the benchmark, in the VM'
 	@echo '  bench-alloc     HeapAlloc, midl_user_allocate, RpcSs against glibc, jemalloc, mimalloc'
 	@echo '  install, uninstall, dkms-install, dkms-uninstall   (as root; DESTDIR, PREFIX)'
+	@echo '  install-module  the module alone (fails without the kernel headers)'
+	@echo '  dist            build/dist/ntmem-$(VERSION).tar.xz, reproducible'
+	@echo '  package-check   Debian packages from that tarball: build, lintian, contents'
+	@echo '  O=DIR           build products under DIR instead of build/;'
+	@echo '                  CFLAGS, CPPFLAGS, LDFLAGS reach every binary'
 	@echo '  clean'

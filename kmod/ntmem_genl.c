@@ -24,6 +24,7 @@
  */
 #include <linux/cred.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/ratelimit.h>
@@ -717,3 +718,6 @@ void ntmem_genl_exit(void)
 {
 	genl_unregister_family(&ntmem_family);
 }
+
+/* resolving the family by name loads the module */
+MODULE_ALIAS_GENL_FAMILY(NTMEM_GENL_NAME);

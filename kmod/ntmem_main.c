@@ -170,8 +170,15 @@ static const struct file_operations ntmem_fops = {
 	.llseek		= noop_llseek,
 };
 
+/*
+ * A fixed minor from the range devices.txt reserves for local use, so that
+ * depmod can write a static node for /dev/ntmem (the "devname:" alias) and
+ * opening it loads the module, as with /dev/fuse.  Taken already: dynamic.
+ */
+#define NTMEM_MISC_MINOR	246
+
 static struct miscdevice ntmem_misc = {
-	.minor	= MISC_DYNAMIC_MINOR,
+	.minor	= NTMEM_MISC_MINOR,
 	.name	= "ntmem",
 	.fops	= &ntmem_fops,
 	.groups	= ntmem_stats_groups,
@@ -191,6 +198,12 @@ static int __init ntmem_init(void)
 	if (err)
 		goto out_reset;
 	err = misc_register(&ntmem_misc);
+	if (err == -EBUSY) {
+		pr_notice("misc minor %d is taken: /dev/ntmem gets a dynamic one\n",
+			  NTMEM_MISC_MINOR);
+		ntmem_misc.minor = MISC_DYNAMIC_MINOR;
+		err = misc_register(&ntmem_misc);
+	}
 	if (err)
 		goto out_genl;
 	pr_info("version %s loaded, commit limit %lu MiB\n", NTMEM_VERSION,
@@ -218,3 +231,5 @@ MODULE_DESCRIPTION("Windows NT virtual-memory semantics: reserve, commit, decomm
 MODULE_AUTHOR("The ntmem developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(NTMEM_VERSION);
+MODULE_ALIAS_MISCDEV(NTMEM_MISC_MINOR);
+MODULE_ALIAS("devname:ntmem");

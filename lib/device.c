@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * /dev/ntmem, opened once per process.  The fd is bound to the address
  * space that opened it (another one gets EBADFD), so a forked child must

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Kernel errno to Win32 error: the one translation (include/uapi/ntmem.h
  * lists what each errno means).

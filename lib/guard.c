@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * NtmemIsGuardPageViolation: a guard-page hit and an access violation are
  * both a SIGSEGV at the exact address; the kernel remembers, per thread,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The Heap API: HeapCreate, HeapDestroy, HeapAlloc, HeapReAlloc, HeapFree,
  * HeapSize, HeapValidate, HeapCompact and GetProcessHeap, over the thread

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libntmem heaps (names ntmem__heap_*, kept out of the exports as in
  * internal.h): internals shared by heap.c (the Heap API), heap_cache.c

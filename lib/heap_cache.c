@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Per-thread heap caches.  A thread keeps, for each of the last few
  * serialized heaps it used, a short list of free blocks per size class:

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Heap blocks larger than a slab: each is its own ntmem reservation,
  * committed whole, kept in a sorted array so that a pointer can be checked

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The heap map: for every 64 KiB granule of the user address space, the
  * heap slab that lives there, or NULL.  HeapFree and HeapSize find a

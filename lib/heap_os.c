@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The heap's own ntmem calls: raw ioctls rather than VirtualAlloc, because
  * a failing HeapAlloc leaves the thread's last error alone (Windows' rule).

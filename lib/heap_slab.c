@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Heap segments and slabs.  A segment is 4 MiB of address space reserved
  * through ntmem; each of its 64 KiB slabs is committed the first time it

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libntmem internals shared by its files.  Every name here starts with
  * ntmem__ and stays out of the shared library's exports (libntmem.map).

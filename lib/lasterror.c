@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The thread's last error.  Only failures write it: a successful call
  * leaves whatever the program put there.

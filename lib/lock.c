@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* VirtualLock and VirtualUnlock (spec 4.5): checks, rounding, one ioctl. */
 #include "internal.h"
 

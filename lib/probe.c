@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Is an output buffer writable?  Windows probes output buffers and fails
  * with ERROR_NOACCESS instead of faulting.  The kernel answers for us:

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Process handles: ntmem serves only the calling process, named by the
  * pseudo-handle (HANDLE)-1 (spec 2.4).

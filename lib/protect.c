@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Page protections: which values Windows accepts for private memory. */
 #include "internal.h"
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Rounding of address ranges, in one place (spec 4.1.4): every operation
  * covers each page holding a byte of [addr, addr+size); a new allocation at

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The RpcSs package's allocation arena (rpc_arena.h): blocks are cut in
  * address order from chunks obtained with VirtualAlloc (64 KiB first,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The arena behind the RpcSs package's allocation environments (names
  * ntmem__rpc_arena_*, kept out of the exports as in internal.h): blocks

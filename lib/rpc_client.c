@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The RpcSs package's client allocator pair (spec 5.3, 5.4): what client
  * stubs allocate unmarshalled data with and RpcSmClientFree frees it

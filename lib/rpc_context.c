@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * RpcSmDestroyClientContext and RpcSsDestroyClientContext (spec 5.4):
  * client context handles belong to an RPC run time, which libntmem does

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The default midl_user_allocate / midl_user_free (spec 5.2): the process
  * heap.

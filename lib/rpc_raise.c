@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * RpcRaiseException on Linux (spec 5.6): Linux has no structured
  * exceptions, so a raise goes to the calling thread's handler, which

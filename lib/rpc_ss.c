@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The RpcSs package's allocation environments (spec 5.3, 5.4): arenas that
  * threads attach to, with RpcSm{Enable,Disable}Allocate, RpcSm{Allocate,

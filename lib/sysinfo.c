@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* GetSystemInfo and GetLargePageMinimum (spec 2.3, 4.10). */
 #include <cpuid.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * VirtualAlloc, VirtualFree, VirtualQuery, VirtualProtect and their Ex
  * forms (spec section 4).  Each checks its arguments in Windows' order,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * GetWriteWatch and ResetWriteWatch (spec 4.6): checks in Windows' order,
  * then one ioctl.  The kernel stores page addresses straight into the

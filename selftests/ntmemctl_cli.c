@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -392,6 +393,32 @@ static void region_json(char *buf, size_t len, char *alloc, size_t off,
 		 base, base + size, size, state, protect, a, MiB, resident);
 }
 
+/*
+ * A name in UTF-8 comes out as it is; only the quote and the control
+ * character are escaped, and a byte that is not UTF-8 becomes U+FFFD.
+ */
+TEST_F(ntmemctl, ps_json_passes_utf8_through)
+{
+	static const char want[] = "\"comm\":\"caf\xc3\xa9 \\\"\\u0001\\ufffd\"";
+	char *p = ntmem_reserve_any(self->fd, 2 * MiB);
+	const char *me, *comm;
+	int ret;
+
+	NEED_FAMILY();
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, prctl(PR_SET_NAME, "caf\xc3\xa9 \"\x01\xff"));
+	ret = ctl(&self->c, "ps", "--json");
+	prctl(PR_SET_NAME, "ntmemctl_cli");
+	ASSERT_EQ(0, ret) TH_LOG("%s", self->c.err);
+	ASSERT_TRUE(json_valid(self->c.out)) TH_LOG("not JSON: %s", self->c.out);
+	me = json_find_pid(self->c.out, getpid());
+	ASSERT_NE(NULL, me) TH_LOG("pid %d not in %s", getpid(), self->c.out);
+	comm = strstr(me, "\"comm\":");
+	ASSERT_NE(NULL, comm);
+	ASSERT_EQ(0, strncmp(comm, want, strlen(want)))
+		TH_LOG("%.40s, not %s", comm, want);
+}
+
 TEST_F(ntmemctl, map_json_shows_each_region)
 {
 	const struct {
@@ -601,6 +628,27 @@ TEST_F(ntmemctl, help_and_version)
 		ASSERT_NE(NULL, strstr(self->c.out, cmds[i]));
 		ASSERT_EQ(0, ctl(&self->c, cmds[i], "-h"));
 		ASSERT_STREQ("", self->c.err);
+	}
+}
+
+/* Output that cannot be written is an error, not a silent success. */
+TEST(output_write_error_exits_1)
+{
+	static const char *const cmds[] = {
+		NTMEMCTL " --help", NTMEMCTL " --version", NTMEMCTL " ps --help",
+	};
+	char cmd[128];
+	size_t i;
+	int st;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		snprintf(cmd, sizeof(cmd), "%s >/dev/null", cmds[i]);
+		st = system(cmd);
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("%s", cmd);
+		snprintf(cmd, sizeof(cmd), "%s >/dev/full 2>/dev/null", cmds[i]);
+		st = system(cmd);
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1)
+			TH_LOG("%s: status %#x", cmd, st);
 	}
 }
 

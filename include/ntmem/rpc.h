@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ntmem/rpc.h: the MIDL allocator contract and the RpcSs memory-management
  * package (RpcSm* / RpcSs*) of libntmem -- the rpcndr.h prototypes without

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ntmem/windows.h: the Win32 virtual-memory API of libntmem -- Windows'
  * names, types, values and structure layouts on x86-64 Linux.

@@ -3,8 +3,10 @@
  * ntmemctl: a minimal JSON writer, enough for flat objects and arrays of
  * them, on stdout.  It tracks only whether the current container needs a
  * comma before the next member.  Strings come from the kernel (a task's
- * comm may hold any byte), so every byte that is not printable ASCII is
- * escaped: the output is valid JSON whatever the input.
+ * comm may hold any byte): valid UTF-8 passes through as it is, only what
+ * JSON requires is escaped (quote, backslash, control characters), and a
+ * byte that is not part of valid UTF-8 becomes U+FFFD, so the output is
+ * valid JSON whatever the input.
  */
 #include "ntmemctl.h"
 
@@ -28,18 +30,63 @@ static void json_key(const char *key)
 	}
 }
 
+/*
+ * The length of the valid UTF-8 sequence at @p (1 to 4), or 0: no
+ * overlong forms, no surrogates, nothing above U+10FFFF.
+ */
+static int utf8_len(const unsigned char *p)
+{
+	unsigned int min, cp;
+	int len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		min = 0x80;
+		cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3;
+		min = 0x800;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		min = 0x10000;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 static void json_escaped(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	int len;
 
 	putchar('"');
-	for (; *p; p++) {
+	while (*p) {
+		len = utf8_len(p);
 		if (*p == '"' || *p == '\\')
 			printf("\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
+		else if (*p == '\n')
+			fputs("\\n", stdout);
+		else if (*p == '\t')
+			fputs("\\t", stdout);
+		else if (*p < 0x20)
 			printf("\\u%04x", *p);
+		else if (len == 0)
+			fputs("\\ufffd", stdout);
 		else
-			putchar(*p);
+			fwrite(p, 1, len, stdout);
+		p += len ? len : 1;
 	}
 	putchar('"');
 }

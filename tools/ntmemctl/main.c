@@ -7,6 +7,7 @@
  * -j and -h are accepted before the command as well as after it, so that
  * both "ntmemctl -j ps" and "ntmemctl ps -j" work.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -102,6 +103,18 @@ int cmd_getopt(const struct command *cmd, int argc, char **argv,
 	return optind;
 }
 
+/* Output that could not be written fails the run (ntmemctl ps >/dev/full). */
+static int finish(int ret)
+{
+	int err = fflush(stdout) ? errno : 0;
+
+	if (!err && !ferror(stdout))
+		return ret;
+	fprintf(stderr, "%s: write error: %s\n", progname,
+		err ? strerror(err) : "output lost");
+	return ret ? ret : 1;
+}
+
 static const struct command *find_command(const char *name)
 {
 	size_t i;
@@ -132,12 +145,12 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return finish(0);
 		case 'V':
 			printf("%s %s (generic netlink family '%s', version %d)\n",
 			       progname, NTMEMCTL_VERSION, NTMEM_GENL_NAME,
 			       NTMEM_GENL_VERSION);
-			return 0;
+			return finish(0);
 		default:
 			fprintf(stderr, "%s: unknown option '%s'\n", progname,
 				argv[optind - 1]);
@@ -157,5 +170,5 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	return cmd->run(argc - optind, argv + optind);
+	return finish(cmd->run(argc - optind, argv + optind));
 }

@@ -102,7 +102,8 @@ static int monitor_loop(struct ntnl *nl)
 {
 	int ret;
 
-	while (!stop) {
+	/* an event that cannot be written ends the monitor (main says why) */
+	while (!stop && !ferror(stdout)) {
 		ret = ntnl_receive(nl);
 		if (ret < 0 && nl->nlerr == NLE_NOMEM) {
 			/* ENOBUFS: the socket overflowed; carry on. */
