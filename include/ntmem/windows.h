@@ -43,6 +43,18 @@ typedef const void	*LPCVOID;
 typedef void		*HANDLE;
 typedef DWORD		*PDWORD;
 typedef DWORD		*LPDWORD;
+typedef uint64_t	ULONGLONG;
+typedef uint64_t	DWORDLONG;
+typedef ULONGLONG	*PULONGLONG;
+typedef SIZE_T		*PSIZE_T;
+typedef HANDLE		*PHANDLE;
+typedef char		CHAR;
+typedef const CHAR	*LPCSTR;
+typedef uint16_t	WCHAR;		/* UTF-16, as on Windows */
+typedef const WCHAR	*LPCWSTR;
+typedef void		*HLOCAL;
+typedef void		*HGLOBAL;
+typedef int64_t		(*FARPROC)(void);
 
 #ifndef TRUE
 #define TRUE	1
@@ -101,10 +113,14 @@ typedef DWORD		*LPDWORD;
 #define ERROR_NOT_ENOUGH_MEMORY		8
 #define ERROR_OUTOFMEMORY		14
 #define ERROR_BAD_LENGTH		24
+#define ERROR_GEN_FAILURE		31
 #define ERROR_NOT_SUPPORTED		50
 #define ERROR_INVALID_PARAMETER		87
+#define ERROR_INSUFFICIENT_BUFFER	122
 #define ERROR_NOT_LOCKED		158
 #define ERROR_BUSY			170
+#define ERROR_NO_MORE_ITEMS		259
+#define ERROR_NOT_OWNER			288
 #define ERROR_INVALID_ADDRESS		487
 #define ERROR_NOACCESS			998
 #define ERROR_INVALID_FLAGS		1004
@@ -122,6 +138,49 @@ typedef DWORD		*LPDWORD;
 #define HEAP_REALLOC_IN_PLACE_ONLY	0x00000010
 #define HEAP_CREATE_ENABLE_EXECUTE	0x00040000
 #define STATUS_NO_MEMORY		((DWORD)0xC0000017)
+#define STATUS_HEAP_CORRUPTION		((DWORD)0xC0000374)
+
+/* HeapWalk */
+#define PROCESS_HEAP_REGION		0x0001
+#define PROCESS_HEAP_UNCOMMITTED_RANGE	0x0002
+#define PROCESS_HEAP_ENTRY_BUSY		0x0004
+#define PROCESS_HEAP_SEG_ITERATOR	0x0008
+#define PROCESS_HEAP_ENTRY_MOVEABLE	0x0010
+#define PROCESS_HEAP_ENTRY_DDESHARE	0x0020
+
+/* 40 bytes, as on x64 Windows. */
+typedef struct _PROCESS_HEAP_ENTRY {
+	PVOID lpData;
+	DWORD cbData;
+	BYTE cbOverhead;
+	BYTE iRegionIndex;
+	WORD wFlags;
+	__extension__ union {
+		struct {
+			HANDLE hMem;
+			DWORD dwReserved[3];
+		} Block;
+		struct {
+			DWORD dwCommittedSize;
+			DWORD dwUnCommittedSize;
+			LPVOID lpFirstBlock;
+			LPVOID lpLastBlock;
+		} Region;
+	};
+} PROCESS_HEAP_ENTRY, *LPPROCESS_HEAP_ENTRY, *PPROCESS_HEAP_ENTRY;
+
+typedef enum _HEAP_INFORMATION_CLASS {
+	HeapCompatibilityInformation = 0,
+	HeapEnableTerminationOnCorruption = 1,
+	HeapOptimizeResources = 3,
+	HeapTag = 7
+} HEAP_INFORMATION_CLASS;
+
+#define HEAP_OPTIMIZE_RESOURCES_CURRENT_VERSION	1
+typedef struct _HEAP_OPTIMIZE_RESOURCES_INFORMATION {
+	DWORD Version;
+	DWORD Flags;
+} HEAP_OPTIMIZE_RESOURCES_INFORMATION, *PHEAP_OPTIMIZE_RESOURCES_INFORMATION;
 
 /* ---- exceptions raised by memory accesses (a SIGSEGV on Linux) ---------- */
 
@@ -247,7 +306,7 @@ BOOL NtmemIsGuardPageViolation(const siginfo_t *si);
 
 /*
  * Heaps: segments reserved through ntmem and committed on demand; blocks
- * 16-byte aligned.  HeapFree and HeapValidate detect a pointer that is not
+ * 16-byte aligned.  A heap's HANDLE is the base of its own reservation.  HeapFree and HeapValidate detect a pointer that is not
  * a live block of the heap (a double free, a foreign or interior pointer)
  * and fail with ERROR_INVALID_PARAMETER instead of corrupting the heap.
  * Each thread caches a few free blocks of a serialized heap; HeapCompact
@@ -264,6 +323,17 @@ BOOL HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem);
 SIZE_T HeapSize(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem);
 BOOL HeapValidate(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem);
 SIZE_T HeapCompact(HANDLE hHeap, DWORD dwFlags);
+BOOL HeapLock(HANDLE hHeap);
+BOOL HeapUnlock(HANDLE hHeap);
+BOOL HeapWalk(HANDLE hHeap, LPPROCESS_HEAP_ENTRY lpEntry);
+DWORD GetProcessHeaps(DWORD NumberOfHeaps, PHANDLE ProcessHeaps);
+BOOL HeapSetInformation(HANDLE HeapHandle,
+			HEAP_INFORMATION_CLASS HeapInformationClass,
+			PVOID HeapInformation, SIZE_T HeapInformationLength);
+BOOL HeapQueryInformation(HANDLE HeapHandle,
+			  HEAP_INFORMATION_CLASS HeapInformationClass,
+			  PVOID HeapInformation, SIZE_T HeapInformationLength,
+			  PSIZE_T ReturnLength);
 
 void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 SIZE_T GetLargePageMinimum(void);
