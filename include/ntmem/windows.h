@@ -117,6 +117,7 @@ typedef int64_t		(*FARPROC)(void);
 #define ERROR_NOT_SUPPORTED		50
 #define ERROR_INVALID_PARAMETER		87
 #define ERROR_INSUFFICIENT_BUFFER	122
+#define ERROR_DISCARDED			157
 #define ERROR_NOT_LOCKED		158
 #define ERROR_BUSY			170
 #define ERROR_NO_MORE_ITEMS		259
@@ -334,6 +335,67 @@ BOOL HeapQueryInformation(HANDLE HeapHandle,
 			  HEAP_INFORMATION_CLASS HeapInformationClass,
 			  PVOID HeapInformation, SIZE_T HeapInformationLength,
 			  PSIZE_T ReturnLength);
+
+/*
+ * Local and global memory: one implementation on the process heap, as in
+ * Windows.  A fixed block's handle is its address; a moveable block's is
+ * the address of its data pointer (*(void **)hMem is the data while it is
+ * not discarded).  LocalDiscard and GlobalDiscard are macros, as there.
+ */
+#define LMEM_FIXED		0x0000
+#define LMEM_MOVEABLE		0x0002
+#define LMEM_NOCOMPACT		0x0010
+#define LMEM_NODISCARD		0x0020
+#define LMEM_ZEROINIT		0x0040
+#define LMEM_MODIFY		0x0080
+#define LMEM_DISCARDABLE	0x0F00
+#define LMEM_VALID_FLAGS	0x0F72
+#define LMEM_INVALID_HANDLE	0x8000
+#define LHND			(LMEM_MOVEABLE | LMEM_ZEROINIT)
+#define LPTR			(LMEM_FIXED | LMEM_ZEROINIT)
+#define NONZEROLHND		LMEM_MOVEABLE
+#define NONZEROLPTR		LMEM_FIXED
+#define LMEM_DISCARDED		0x4000
+#define LMEM_LOCKCOUNT		0x00FF
+
+#define GMEM_FIXED		0x0000
+#define GMEM_MOVEABLE		0x0002
+#define GMEM_NOCOMPACT		0x0010
+#define GMEM_NODISCARD		0x0020
+#define GMEM_ZEROINIT		0x0040
+#define GMEM_MODIFY		0x0080
+#define GMEM_DISCARDABLE	0x0100
+#define GMEM_NOT_BANKED		0x1000
+#define GMEM_SHARE		0x2000
+#define GMEM_DDESHARE		0x2000
+#define GMEM_NOTIFY		0x4000
+#define GMEM_LOWER		GMEM_NOT_BANKED
+#define GMEM_VALID_FLAGS	0x7F72
+#define GMEM_INVALID_HANDLE	0x8000
+#define GHND			(GMEM_MOVEABLE | GMEM_ZEROINIT)
+#define GPTR			(GMEM_FIXED | GMEM_ZEROINIT)
+#define GMEM_DISCARDED		0x4000
+#define GMEM_LOCKCOUNT		0x00FF
+
+HLOCAL LocalAlloc(UINT uFlags, SIZE_T uBytes);
+HLOCAL LocalReAlloc(HLOCAL hMem, SIZE_T uBytes, UINT uFlags);
+HLOCAL LocalFree(HLOCAL hMem);
+LPVOID LocalLock(HLOCAL hMem);
+BOOL LocalUnlock(HLOCAL hMem);
+SIZE_T LocalSize(HLOCAL hMem);
+UINT LocalFlags(HLOCAL hMem);
+HLOCAL LocalHandle(LPCVOID pMem);
+#define LocalDiscard(h)		LocalReAlloc((h), 0, LMEM_MOVEABLE)
+
+HGLOBAL GlobalAlloc(UINT uFlags, SIZE_T dwBytes);
+HGLOBAL GlobalReAlloc(HGLOBAL hMem, SIZE_T dwBytes, UINT uFlags);
+HGLOBAL GlobalFree(HGLOBAL hMem);
+LPVOID GlobalLock(HGLOBAL hMem);
+BOOL GlobalUnlock(HGLOBAL hMem);
+SIZE_T GlobalSize(HGLOBAL hMem);
+UINT GlobalFlags(HGLOBAL hMem);
+HGLOBAL GlobalHandle(LPCVOID pMem);
+#define GlobalDiscard(h)	GlobalReAlloc((h), 0, GMEM_MOVEABLE)
 
 void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 SIZE_T GetLargePageMinimum(void);
