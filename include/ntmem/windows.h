@@ -54,7 +54,8 @@ typedef uint16_t	WCHAR;		/* UTF-16, as on Windows */
 typedef const WCHAR	*LPCWSTR;
 typedef void		*HLOCAL;
 typedef void		*HGLOBAL;
-typedef int64_t		(*FARPROC)(void);
+typedef uintptr_t	UINT_PTR;
+typedef intptr_t	(*FARPROC)(void);
 
 #ifndef TRUE
 #define TRUE	1
@@ -396,6 +397,125 @@ SIZE_T GlobalSize(HGLOBAL hMem);
 UINT GlobalFlags(HGLOBAL hMem);
 HGLOBAL GlobalHandle(LPCVOID pMem);
 #define GlobalDiscard(h)	GlobalReAlloc((h), 0, GMEM_MOVEABLE)
+
+/* ---- memory status ----------------------------------------------------- */
+
+/* 64 bytes.  The page file is ntmem's commit limit (see GlobalMemoryStatusEx(3)). */
+typedef struct _MEMORYSTATUSEX {
+	DWORD dwLength;
+	DWORD dwMemoryLoad;
+	DWORDLONG ullTotalPhys;
+	DWORDLONG ullAvailPhys;
+	DWORDLONG ullTotalPageFile;
+	DWORDLONG ullAvailPageFile;
+	DWORDLONG ullTotalVirtual;
+	DWORDLONG ullAvailVirtual;
+	DWORDLONG ullAvailExtendedVirtual;
+} MEMORYSTATUSEX, *LPMEMORYSTATUSEX;
+
+/* 56 bytes on x64. */
+typedef struct _MEMORYSTATUS {
+	DWORD dwLength;
+	DWORD dwMemoryLoad;
+	SIZE_T dwTotalPhys;
+	SIZE_T dwAvailPhys;
+	SIZE_T dwTotalPageFile;
+	SIZE_T dwAvailPageFile;
+	SIZE_T dwTotalVirtual;
+	SIZE_T dwAvailVirtual;
+} MEMORYSTATUS, *LPMEMORYSTATUS;
+
+BOOL GlobalMemoryStatusEx(LPMEMORYSTATUSEX lpBuffer);
+void GlobalMemoryStatus(LPMEMORYSTATUS lpBuffer);
+BOOL GetPhysicallyInstalledSystemMemory(PULONGLONG TotalMemoryInKilobytes);
+
+/* ---- the process's memory (psapi) --------------------------------------- */
+
+/* 72 bytes. */
+typedef struct _PROCESS_MEMORY_COUNTERS {
+	DWORD cb;
+	DWORD PageFaultCount;
+	SIZE_T PeakWorkingSetSize;
+	SIZE_T WorkingSetSize;
+	SIZE_T QuotaPeakPagedPoolUsage;
+	SIZE_T QuotaPagedPoolUsage;
+	SIZE_T QuotaPeakNonPagedPoolUsage;
+	SIZE_T QuotaNonPagedPoolUsage;
+	SIZE_T PagefileUsage;
+	SIZE_T PeakPagefileUsage;
+} PROCESS_MEMORY_COUNTERS, *PPROCESS_MEMORY_COUNTERS;
+
+/* 80 bytes. */
+typedef struct _PROCESS_MEMORY_COUNTERS_EX {
+	DWORD cb;
+	DWORD PageFaultCount;
+	SIZE_T PeakWorkingSetSize;
+	SIZE_T WorkingSetSize;
+	SIZE_T QuotaPeakPagedPoolUsage;
+	SIZE_T QuotaPagedPoolUsage;
+	SIZE_T QuotaPeakNonPagedPoolUsage;
+	SIZE_T QuotaNonPagedPoolUsage;
+	SIZE_T PagefileUsage;
+	SIZE_T PeakPagefileUsage;
+	SIZE_T PrivateUsage;
+} PROCESS_MEMORY_COUNTERS_EX, *PPROCESS_MEMORY_COUNTERS_EX;
+
+/* 8 bytes; bit-fields of a 64-bit type are an extension to ISO C. */
+typedef union _PSAPI_WORKING_SET_EX_BLOCK {
+	ULONG_PTR Flags;
+	__extension__ union {
+		__extension__ struct {
+			ULONG_PTR Valid : 1;
+			ULONG_PTR ShareCount : 3;
+			ULONG_PTR Win32Protection : 11;
+			ULONG_PTR Shared : 1;
+			ULONG_PTR Node : 6;
+			ULONG_PTR Locked : 1;
+			ULONG_PTR LargePage : 1;
+			ULONG_PTR Reserved : 7;
+			ULONG_PTR Bad : 1;
+			ULONG_PTR ReservedUlong : 32;
+		};
+		__extension__ struct {
+			ULONG_PTR Valid : 1;
+			ULONG_PTR Reserved0 : 14;
+			ULONG_PTR Shared : 1;
+			ULONG_PTR Reserved1 : 15;
+			ULONG_PTR Bad : 1;
+			ULONG_PTR ReservedUlong : 32;
+		} Invalid;
+	};
+} PSAPI_WORKING_SET_EX_BLOCK, *PPSAPI_WORKING_SET_EX_BLOCK;
+
+typedef struct _PSAPI_WORKING_SET_EX_INFORMATION {
+	PVOID VirtualAddress;
+	PSAPI_WORKING_SET_EX_BLOCK VirtualAttributes;
+} PSAPI_WORKING_SET_EX_INFORMATION, *PPSAPI_WORKING_SET_EX_INFORMATION;
+
+BOOL GetProcessMemoryInfo(HANDLE Process,
+			  PPROCESS_MEMORY_COUNTERS ppsmemCounters, DWORD cb);
+BOOL K32GetProcessMemoryInfo(HANDLE Process,
+			     PPROCESS_MEMORY_COUNTERS ppsmemCounters, DWORD cb);
+BOOL QueryWorkingSetEx(HANDLE hProcess, PVOID pv, DWORD cb);
+BOOL K32QueryWorkingSetEx(HANDLE hProcess, PVOID pv, DWORD cb);
+
+/* The minimum working set is RLIMIT_MEMLOCK: VirtualLock's quota. */
+#define QUOTA_LIMITS_HARDWS_MIN_ENABLE	0x00000001
+#define QUOTA_LIMITS_HARDWS_MIN_DISABLE	0x00000002
+#define QUOTA_LIMITS_HARDWS_MAX_ENABLE	0x00000004
+#define QUOTA_LIMITS_HARDWS_MAX_DISABLE	0x00000008
+
+BOOL GetProcessWorkingSetSize(HANDLE hProcess,
+			      PSIZE_T lpMinimumWorkingSetSize,
+			      PSIZE_T lpMaximumWorkingSetSize);
+BOOL GetProcessWorkingSetSizeEx(HANDLE hProcess,
+				PSIZE_T lpMinimumWorkingSetSize,
+				PSIZE_T lpMaximumWorkingSetSize, PDWORD Flags);
+BOOL SetProcessWorkingSetSize(HANDLE hProcess, SIZE_T dwMinimumWorkingSetSize,
+			      SIZE_T dwMaximumWorkingSetSize);
+BOOL SetProcessWorkingSetSizeEx(HANDLE hProcess,
+				SIZE_T dwMinimumWorkingSetSize,
+				SIZE_T dwMaximumWorkingSetSize, DWORD Flags);
 
 void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 SIZE_T GetLargePageMinimum(void);

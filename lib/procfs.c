@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Reading the kernel's text files (/proc, /sys) without stdio, so that the
+ * memory-status calls take no lock a fork or a signal could leave held.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+ssize_t ntmem__read_text(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+bool ntmem__text_field(const char *text, const char *name, uint64_t *value)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = text; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, n) && p[n] == ':') {
+			*value = strtoull(p + n + 1, NULL, 10);
+			return true;
+		}
+	return false;
+}
+
+bool ntmem__file_u64(const char *path, uint64_t *value)
+{
+	char buf[64];
+
+	if (ntmem__read_text(path, buf, sizeof(buf)) <= 0)
+		return false;
+	*value = strtoull(buf, NULL, 10);
+	return true;
+}
