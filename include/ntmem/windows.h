@@ -517,6 +517,18 @@ BOOL SetProcessWorkingSetSizeEx(HANDLE hProcess,
 				SIZE_T dwMinimumWorkingSetSize,
 				SIZE_T dwMaximumWorkingSetSize, DWORD Flags);
 
+/*
+ * IsBad*Ptr: TRUE if some byte of the range (of the string, up to its NUL
+ * or ucchMax characters) cannot be read or written.  They never fault and
+ * never write; a guard page is reported bad and loses its guard, as on
+ * Windows.  Thread-safe and async-signal-safe.
+ */
+BOOL IsBadReadPtr(const void *lp, UINT_PTR ucb);
+BOOL IsBadWritePtr(LPVOID lp, UINT_PTR ucb);
+BOOL IsBadCodePtr(FARPROC lpfn);
+BOOL IsBadStringPtrA(LPCSTR lpsz, UINT_PTR ucchMax);
+BOOL IsBadStringPtrW(LPCWSTR lpsz, UINT_PTR ucchMax);
+
 void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 SIZE_T GetLargePageMinimum(void);
 DWORD GetLastError(void);
