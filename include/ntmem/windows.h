@@ -529,6 +529,35 @@ BOOL IsBadCodePtr(FARPROC lpfn);
 BOOL IsBadStringPtrA(LPCSTR lpsz, UINT_PTR ucchMax);
 BOOL IsBadStringPtrW(LPCWSTR lpsz, UINT_PTR ucchMax);
 
+/*
+ * Offered memory may lose its contents under memory pressure (MEM_RESET);
+ * ReclaimVirtualMemory returns ERROR_SUCCESS if none was lost, else
+ * ERROR_BUSY (lost pages read as zero).  DiscardVirtualMemory: a reset
+ * that is never undone.  All three return an error code.
+ */
+typedef enum OFFER_PRIORITY {
+	VmOfferPriorityVeryLow = 1,
+	VmOfferPriorityLow,
+	VmOfferPriorityBelowNormal,
+	VmOfferPriorityNormal
+} OFFER_PRIORITY;
+
+DWORD OfferVirtualMemory(PVOID VirtualAddress, SIZE_T Size,
+			 OFFER_PRIORITY Priority);
+DWORD ReclaimVirtualMemory(void const *VirtualAddress, SIZE_T Size);
+DWORD DiscardVirtualMemory(PVOID VirtualAddress, SIZE_T Size);
+
+typedef struct _WIN32_MEMORY_RANGE_ENTRY {
+	PVOID VirtualAddress;
+	SIZE_T NumberOfBytes;
+} WIN32_MEMORY_RANGE_ENTRY, *PWIN32_MEMORY_RANGE_ENTRY;
+
+BOOL PrefetchVirtualMemory(HANDLE hProcess, ULONG_PTR NumberOfEntries,
+			   PWIN32_MEMORY_RANGE_ENTRY VirtualAddresses,
+			   ULONG Flags);
+BOOL FlushInstructionCache(HANDLE hProcess, LPCVOID lpBaseAddress,
+			   SIZE_T dwSize);
+
 void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 SIZE_T GetLargePageMinimum(void);
 DWORD GetLastError(void);
