@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * HeapWalk.  Every entry of a walk lies at its own address, in address
- * order, a region entry before what starts at the same address, so the
- * walk needs no state of its own: each call returns the first entry after
- * the one in *lpEntry, found under the heap's locks.  Entries:
+ * HeapWalk.  Every entry of a walk lies at its own address; the heap's
+ * own reservation comes first, then the rest in address order, a region
+ * entry before what starts at the same address.  So the walk needs no
+ * state of its own: each call returns the first entry after the one in
+ * *lpEntry, found under the heap's locks.  Entries:
+ *  - a region for the reservation that holds the heap's structure (at
+ *    the handle: the first entry, as on Windows), its uncommitted rest;
  *  - a region per segment (4 MiB) and per large block;
  *  - a run of uncommitted slabs: an uncommitted range;
  *  - a block of a slab, busy or free (free ones include blocks in thread
@@ -15,17 +18,21 @@
 #include "heap.h"
 
 struct walk_key {
+	int rank;		/* 0: in the heap's own reservation; 1: not */
 	uintptr_t addr;
 	int kind;		/* 0: a region; 1: anything else */
 };
 
 static bool key_after(struct walk_key k, struct walk_key than)
 {
+	if (k.rank != than.rank)
+		return k.rank > than.rank;
 	return k.addr > than.addr || (k.addr == than.addr && k.kind > than.kind);
 }
 
 /* The best entry so far, and the key it must follow. */
 struct walk {
+	uintptr_t own;		/* the heap's own reservation */
 	struct walk_key after;
 	bool found;
 	struct walk_key key;
@@ -35,7 +42,7 @@ struct walk {
 static void offer(struct walk *w, uintptr_t addr, int kind,
 		  const PROCESS_HEAP_ENTRY *e)
 {
-	struct walk_key k = { addr, kind };
+	struct walk_key k = { addr - w->own >= HEAP_RESERVATION, addr, kind };
 
 	if (!key_after(k, w->after) || (w->found && !key_after(w->key, k)))
 		return;
@@ -98,7 +105,7 @@ static void walk_slab(struct walk *w, const struct segment *seg, size_t j)
 		return;
 	}
 	/* the first block that can follow: skip those before w->after */
-	k = w->after.addr > a + HEAP_HDR ?
+	k = w->after.rank && w->after.addr > a + HEAP_HDR ?
 	    (w->after.addr - a - HEAP_HDR) / s->size : 0;
 	for (; k < s->carved && !w->found; k++) {
 		const struct heap_block *b = (const void *)(a + k * s->size);
@@ -117,11 +124,11 @@ static void walk_segment(struct walk *w, const struct segment *seg)
 	uintptr_t base = (uintptr_t)seg->base;
 	size_t j = 0;
 
-	if (base + SEGMENT_SIZE <= w->after.addr)
+	if (w->after.rank && base + SEGMENT_SIZE <= w->after.addr)
 		return;
 	offer_region(w, base, SEGMENT_SIZE,
 		     (size_t)seg->ncommitted * SLAB_SIZE);
-	if (w->after.addr > base)
+	if (w->after.rank && w->after.addr > base)
 		j = (w->after.addr - base) / SLAB_SIZE;
 	for (; j < SLABS_PER_SEGMENT; j++) {
 		struct walk before = *w;
@@ -142,10 +149,23 @@ static void walk_large(struct walk *w, const struct large *l)
 {
 	const struct heap_block *b = (const void *)l->base;
 
-	if ((uintptr_t)l->base + l->len <= w->after.addr)
+	if (w->after.rank && (uintptr_t)l->base + l->len <= w->after.addr)
 		return;
 	offer_region(w, (uintptr_t)l->base, l->len, l->len);
 	offer_block(w, (uintptr_t)b, b->size, PROCESS_HEAP_ENTRY_BUSY);
+}
+
+/* The heap's own reservation: its structure is its only block. */
+static void walk_own(struct walk *w, struct heap *h)
+{
+	PROCESS_HEAP_ENTRY e = { 0 };
+	uintptr_t base = (uintptr_t)h;
+
+	offer_region(w, base, HEAP_RESERVATION, HEAP_STRUCT_BYTES);
+	e.lpData = (void *)(base + HEAP_STRUCT_BYTES);
+	e.cbData = (DWORD)(HEAP_RESERVATION - HEAP_STRUCT_BYTES);
+	e.wFlags = PROCESS_HEAP_UNCOMMITTED_RANGE;
+	offer(w, base + HEAP_STRUCT_BYTES, 1, &e);
 }
 
 BOOL HeapWalk(HANDLE hHeap, LPPROCESS_HEAP_ENTRY lpEntry)
@@ -163,10 +183,14 @@ BOOL HeapWalk(HANDLE hHeap, LPPROCESS_HEAP_ENTRY lpEntry)
 		ntmem__fail(ERROR_NOACCESS);
 		return FALSE;
 	}
+	w.own = (uintptr_t)h;
 	if (lpEntry->lpData) {
 		w.after.addr = (uintptr_t)lpEntry->lpData;
+		w.after.rank = w.after.addr - w.own >= HEAP_RESERVATION;
 		w.after.kind = lpEntry->wFlags & PROCESS_HEAP_REGION ? 0 : 1;
 	} else {
+		w.after.rank = 0;
+		w.after.addr = w.own;
 		w.after.kind = -1;
 	}
 	locks = heap_serialized(h);
@@ -185,6 +209,7 @@ BOOL HeapWalk(HANDLE hHeap, LPPROCESS_HEAP_ENTRY lpEntry)
 	}
 	for (i = 0; i < h->nlarges; i++)
 		walk_large(&w, &h->larges[i]);
+	walk_own(&w, h);
 	if (locks)
 		pthread_mutex_unlock(&h->lock);
 	ntmem__heap_leave(h);
