@@ -245,6 +245,7 @@ TEST(process_heaps)
 	for (i = 0; i < n; i++)
 		found += (list[i] == a) + 2 * (list[i] == b);
 	ASSERT_EQ(3, found);
+	ASSERT_FAILS(ERROR_NOACCESS, GetProcessHeaps(4, NULL));
 	/* too small: the count, nothing stored */
 	ASSERT_EQ(n, GetProcessHeaps(n - 1 < 2 ? n - 1 : 2, small));
 	ASSERT_EQ((HANDLE)1, small[0]);

@@ -129,8 +129,10 @@ TEST(discardable)
 	p = GlobalLock(h);
 	ASSERT_NE(NULL, p);
 	strcpy(p, "kept");
-	SetLastError(LE_SENTINEL);
-	ASSERT_EQ(NULL, GlobalDiscard(h));	/* not while locked */
+	ASSERT_FAILS(ERROR_INVALID_PARAMETER, GlobalDiscard(h));	/* locked */
+	ASSERT_FAILS(ERROR_INVALID_PARAMETER,
+		     GlobalReAlloc(h, 10, GMEM_MOVEABLE | GMEM_DISCARDABLE));
+	ASSERT_STREQ("kept", (char *)*(void **)h);
 	ASSERT_EQ(FALSE, GlobalUnlock(h));
 	ASSERT_EQ(h, GlobalDiscard(h));
 	ASSERT_EQ(busy0, busy_blocks());	/* its memory is freed */
@@ -228,6 +230,9 @@ TEST(bad_flags_and_handles)
 	ASSERT_FAILS(ERROR_INVALID_PARAMETER, LocalAlloc(LMEM_MOVEABLE | 0x8000, 10));
 	ASSERT_FAILS(ERROR_INVALID_PARAMETER, GlobalAlloc(0x8000, 10));
 	ASSERT_FAILS(ERROR_INVALID_PARAMETER, GlobalAlloc(0x10000, 10));
+	ASSERT_FAILS(ERROR_NOT_ENOUGH_MEMORY, LocalAlloc(LMEM_FIXED, (SIZE_T)1 << 62));
+	ASSERT_FAILS(ERROR_NOT_ENOUGH_MEMORY, LocalAlloc(LMEM_MOVEABLE, (SIZE_T)1 << 62));
+	ASSERT_FAILS(ERROR_NOT_ENOUGH_MEMORY, GlobalAlloc(GHND, (SIZE_T)-1));
 	ASSERT_FAILS(ERROR_INVALID_HANDLE, LocalUnlock(NULL));
 	ASSERT_FAILS(ERROR_INVALID_HANDLE, LocalSize(NULL));
 	ASSERT_FAILS(ERROR_INVALID_HANDLE, LocalReAlloc(NULL, 10, 0));

@@ -7,7 +7,9 @@
  * with a fixed-width type here, never with long.  Usable from C99 and C++.
  *
  * Each function sets the thread's last error (GetLastError) only when it
- * fails.  The ...Ex forms accept only GetCurrentProcess() as the process.
+ * fails (as on Windows, LocalUnlock/GlobalUnlock also set NO_ERROR when a
+ * block becomes unlocked; Offer/Reclaim/DiscardVirtualMemory return their
+ * error code instead; the IsBad*Ptr functions never set it).  The ...Ex forms accept only GetCurrentProcess() as the process.
  * Without /dev/ntmem (module not loaded) the memory functions fail with
  * ERROR_NOT_SUPPORTED, and the first failure prints a hint on stderr.
  *
