@@ -328,9 +328,9 @@ static __attribute__((noinline)) void *heap_alloc_other(HANDLE hHeap,
 
 	if (!h)
 		return NULL;
-	ntmem__heap_enter(h);
+	bool held = heap_enter(h);
 	p = heap_alloc(h, dwFlags, dwBytes);
-	ntmem__heap_leave(h);
+	heap_leave(h, held);
 	return p;
 }
 
@@ -434,9 +434,9 @@ static __attribute__((noinline)) BOOL heap_free_other(HANDLE hHeap,
 		ntmem__fail(ERROR_INVALID_HANDLE);
 		return FALSE;
 	}
-	ntmem__heap_enter(h);
+	bool held = heap_enter(h);
 	ok = heap_free(h, dwFlags, lpMem);
-	ntmem__heap_leave(h);
+	heap_leave(h, held);
 	return ok;
 }
 
@@ -483,10 +483,10 @@ SIZE_T HeapSize(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem)
 
 	if (!h)
 		return (SIZE_T)-1;
-	ntmem__heap_enter(h);
+	bool held = heap_enter(h);
 	b = block_find(h, dwFlags, lpMem, &cap);
 	size = b ? b->size : (SIZE_T)-1;
-	ntmem__heap_leave(h);
+	heap_leave(h, held);
 	return size;
 }
 
@@ -532,9 +532,9 @@ LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem, SIZE_T dwBytes)
 	/* Windows: no block, no change, and no error either */
 	if (!h || !lpMem)
 		return NULL;
-	ntmem__heap_enter(h);
+	bool held = heap_enter(h);
 	p = heap_realloc(h, dwFlags, lpMem, dwBytes);
-	ntmem__heap_leave(h);
+	heap_leave(h, held);
 	return p;
 }
 
@@ -546,14 +546,14 @@ BOOL HeapValidate(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem)
 
 	if (!h)
 		return FALSE;
-	ntmem__heap_enter(h);
+	bool held = heap_enter(h);
 	ok = !lpMem || block_find(h, dwFlags, lpMem, &cap) != NULL;
 	for (i = 0; !lpMem && i < HEAP_SHARDS && ok; i++) {
 		heap_lock(h, dwFlags, &h->shards[i].lock);
 		ok = ntmem__heap_slabs_validate(&h->shards[i]);
 		heap_unlock(h, dwFlags, &h->shards[i].lock);
 	}
-	ntmem__heap_leave(h);
+	heap_leave(h, held);
 	return ok;
 }
 
@@ -567,7 +567,7 @@ SIZE_T HeapCompact(HANDLE hHeap, DWORD dwFlags)
 		ntmem__fail(ERROR_INVALID_HANDLE);
 		return 0;
 	}
-	ntmem__heap_enter(h);
+	bool held = heap_enter(h);
 	if (heap_serialized(h))
 		ntmem__heap_cache_flush(h);
 	for (i = 0; i < HEAP_SHARDS; i++) {
@@ -581,7 +581,7 @@ SIZE_T HeapCompact(HANDLE hHeap, DWORD dwFlags)
 		if (room > largest)
 			largest = room;
 	}
-	ntmem__heap_leave(h);
+	heap_leave(h, held);
 	if (!largest)
 		SetLastError(ERROR_SUCCESS);	/* no room at all, not a failure */
 	return largest;

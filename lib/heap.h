@@ -408,12 +408,26 @@ static inline struct heap *heap_process(void)
 
 	return h ? h : ntmem__heap_process_slow();
 }
-/* heap.c: every live heap, the process heap first; heap_lock.c's
- * enter/leave for a call that must wait while another thread holds
- * HeapLock (the caller checked heap_of). */
+/* heap.c: every live heap, the process heap first. */
 size_t ntmem__heap_list(HANDLE *out, size_t max);
-void ntmem__heap_enter(struct heap *h);
-void ntmem__heap_leave(struct heap *h);
+
+/* A call on a live heap waits here while another thread holds HeapLock
+ * (heap_lock.c); true if it took the lock, for heap_leave.  Unlocked
+ * heaps cost one load and a predictable branch. */
+static inline bool heap_enter(struct heap *h)
+{
+	if (__builtin_expect(__atomic_load_n(&h->magic, __ATOMIC_RELAXED) !=
+			     HEAP_MAGIC_LOCKED, 1))
+		return false;
+	pthread_mutex_lock(&h->user_lock);
+	return true;
+}
+
+static inline void heap_leave(struct heap *h, bool held)
+{
+	if (held)
+		pthread_mutex_unlock(&h->user_lock);
+}
 /* heap_info.c: HeapEnableTerminationOnCorruption was set: a pointer
  * that is not a live block ends the process. */
 extern bool ntmem__heap_terminate_on_corruption;

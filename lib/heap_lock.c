@@ -4,21 +4,11 @@
  * HeapAlloc and HeapFree, whose fast paths compare the magic anyway, fall
  * to their slow paths and take the heap's recursive user_lock there; the
  * lock-free thread-cache path gains no test.  The other calls on the heap
- * take it too (ntmem__heap_enter), so another thread's calls wait until
+ * take it too (heap_enter in heap.h), so another thread's calls wait until
  * the owner's last HeapUnlock.  A call that had already passed its magic
  * test when HeapLock returned finishes unhindered.
  */
 #include "heap.h"
-
-void ntmem__heap_enter(struct heap *h)
-{
-	pthread_mutex_lock(&h->user_lock);
-}
-
-void ntmem__heap_leave(struct heap *h)
-{
-	pthread_mutex_unlock(&h->user_lock);
-}
 
 BOOL HeapLock(HANDLE hHeap)
 {

@@ -194,7 +194,7 @@ BOOL HeapWalk(HANDLE hHeap, LPPROCESS_HEAP_ENTRY lpEntry)
 		w.after.kind = -1;
 	}
 	locks = heap_serialized(h);
-	ntmem__heap_enter(h);
+	bool held = heap_enter(h);
 	if (locks)
 		pthread_mutex_lock(&h->lock);
 	for (i = 0; i < HEAP_SHARDS; i++) {
@@ -212,7 +212,7 @@ BOOL HeapWalk(HANDLE hHeap, LPPROCESS_HEAP_ENTRY lpEntry)
 	walk_own(&w, h);
 	if (locks)
 		pthread_mutex_unlock(&h->lock);
-	ntmem__heap_leave(h);
+	heap_leave(h, held);
 	if (!w.found) {
 		ntmem__fail(ERROR_NO_MORE_ITEMS);
 		return FALSE;
