@@ -33,40 +33,30 @@ static bool kernel_read(const void *p, void *out, size_t len)
 	       (ssize_t)len;
 }
 
+struct maps_find {
+	uintptr_t addr;
+	bool writable;
+};
+
+static bool maps_line(const char *line, void *arg)
+{
+	struct maps_find *f = arg;
+	char *e;
+	uintptr_t lo = strtoull(line, &e, 16), hi = strtoull(e + 1, &e, 16);
+
+	if (f->addr < lo || f->addr >= hi)
+		return true;
+	f->writable = e[1] == 'r' && e[2] == 'w';
+	return false;
+}
+
 /* The maps line holding @a says writable (without the device). */
 static bool maps_writable(uintptr_t a)
 {
-	char buf[4096], line[512];
-	size_t used = 0;
-	ssize_t n;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	bool w = false, found = false;
+	struct maps_find f = { a, false };
 
-	if (fd < 0)
-		return false;
-	while (!found && (n = read(fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < n && !found; i++) {
-			if (buf[i] != '\n') {
-				if (used < sizeof(line) - 1)
-					line[used++] = buf[i];
-				continue;
-			}
-			line[used] = '\0';
-			used = 0;
-			{
-				char *e;
-				uintptr_t lo = strtoull(line, &e, 16);
-				uintptr_t hi = strtoull(e + 1, &e, 16);
-
-				if (a >= lo && a < hi) {
-					found = true;
-					w = e[1] == 'r' && e[2] == 'w';
-				}
-			}
-		}
-	}
-	close(fd);
-	return w;
+	ntmem__each_line("/proc/self/maps", maps_line, &f);
+	return f.writable;
 }
 
 static bool protect_allows(uint32_t protect, enum access how)

@@ -61,6 +61,11 @@ ssize_t ntmem__read_text(const char *path, char *buf, size_t len);
 bool ntmem__text_field(const char *text, const char *name, uint64_t *value);
 /* The number a file starts with. */
 bool ntmem__file_u64(const char *path, uint64_t *value);
+/* @fn on each line of a file (without its newline; lines over 511 bytes
+ * cut) until it returns false; no allocation, no lock.  False if the
+ * file cannot be opened. */
+bool ntmem__each_line(const char *path, bool (*fn)(const char *line, void *arg),
+		      void *arg);
 
 /* process_usage.c: this process's ntmem commit charge and resident
  * bytes, from the kernel's netlink family; false if it cannot answer. */

@@ -33,34 +33,27 @@ static void commit_totals(const char *meminfo, uint64_t *limit,
 	*used = u * 1024;
 }
 
+/* Add the part of a /proc/self/maps line's range inside the user range. */
+static bool add_mapping(const char *line, void *arg)
+{
+	char *e;
+	uint64_t lo = strtoull(line, &e, 16), hi = strtoull(e + 1, NULL, 16);
+
+	if (lo < NTMEM_MIN_ADDRESS)
+		lo = NTMEM_MIN_ADDRESS;
+	if (hi > NTMEM_MAX_ADDRESS)
+		hi = NTMEM_MAX_ADDRESS;
+	if (hi > lo)
+		*(uint64_t *)arg += hi - lo;
+	return true;
+}
+
 /* Bytes of the user range that some mapping occupies. */
 static uint64_t mapped_bytes(void)
 {
-	static char maps[1 << 18];	/* only under maps_lock */
-	static int maps_lock;
 	uint64_t total = 0;
-	char *p;
 
-	while (__atomic_exchange_n(&maps_lock, 1, __ATOMIC_ACQUIRE))
-		;
-	if (ntmem__read_text("/proc/self/maps", maps, sizeof(maps)) > 0) {
-		for (p = maps; *p; ) {
-			uint64_t lo = strtoull(p, &p, 16), hi;
-
-			hi = strtoull(p + 1, &p, 16);
-			if (lo < NTMEM_MIN_ADDRESS)
-				lo = NTMEM_MIN_ADDRESS;
-			if (hi > NTMEM_MAX_ADDRESS)
-				hi = NTMEM_MAX_ADDRESS;
-			if (hi > lo)
-				total += hi - lo;
-			p = strchr(p, '\n');
-			if (!p)
-				break;
-			p++;
-		}
-	}
-	__atomic_store_n(&maps_lock, 0, __ATOMIC_RELEASE);
+	ntmem__each_line("/proc/self/maps", add_mapping, &total);
 	return total;
 }
 

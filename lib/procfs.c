@@ -47,3 +47,30 @@ bool ntmem__file_u64(const char *path, uint64_t *value)
 	*value = strtoull(buf, NULL, 10);
 	return true;
 }
+
+bool ntmem__each_line(const char *path, bool (*fn)(const char *line, void *arg),
+		      void *arg)
+{
+	char buf[4096], line[512];
+	size_t used = 0;
+	ssize_t n, i;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool more = true;
+
+	if (fd < 0)
+		return false;
+	while (more && (n = read(fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n && more; i++) {
+			if (buf[i] != '\n') {
+				if (used < sizeof(line) - 1)	/* long: cut */
+					line[used++] = buf[i];
+				continue;
+			}
+			line[used] = '\0';
+			used = 0;
+			more = fn(line, arg);
+		}
+	}
+	close(fd);
+	return true;
+}

@@ -197,4 +197,27 @@ TEST(from_a_signal_handler)
 	ASSERT_EQ(TRUE, in_handler);
 }
 
+/* A forked child has not opened the device: /proc/self/maps answers. */
+static int child_without_device(void *arg)
+{
+	int local = 1;
+	char *heap = malloc(64);
+
+	(void)arg;
+	if (IsBadReadPtr(&local, sizeof(local)) || IsBadWritePtr(&local, 1) ||
+	    IsBadWritePtr(heap, 64))
+		return 1;
+	if (!IsBadWritePtr((void *)rodata, 1) || IsBadReadPtr(rodata, 1))
+		return 2;
+	if (!IsBadReadPtr((void *)0x10000, 1) || IsBadStringPtrA(rodata, 100))
+		return 3;
+	free(heap);
+	return 0;
+}
+
+TEST(without_the_device)
+{
+	ASSERT_EQ(0, run_in_child(child_without_device, NULL));
+}
+
 TEST_HARNESS_MAIN
