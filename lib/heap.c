@@ -10,12 +10,15 @@
  * HEAP_GENERATE_EXCEPTIONS, through RpcRaiseException); HeapFree sets
  * ERROR_INVALID_PARAMETER for a pointer that is not a live block.
  *
- * A forked child does not inherit ntmem memory, so every heap of the
- * parent is dead there: calls on it fail, and GetProcessHeap makes a new
+ * A heap's HANDLE is the base of its own ntmem reservation, which holds
+ * struct heap.  A forked child does not inherit ntmem memory, so every
+ * heap of the parent is dead there: a page of zeros takes the place of
+ * each heap's structure, calls on it fail, and GetProcessHeap makes a new
  * process heap.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <ntmem/rpc.h>
 
@@ -37,8 +40,10 @@ static void heaps_atfork_child(void)
 	size_t i;
 
 	pthread_mutex_init(&heaps_lock, NULL);
+	/* its memory is not in this process: zeros read as a dead heap */
 	for (i = 0; i < nheaps; i++)
-		heaps[i]->magic = 0;	/* its memory is not in this process */
+		mmap(heaps[i], NTMEM__PAGE, PROT_READ, MAP_PRIVATE |
+		     MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	nheaps = 0;
 	ntmem__heap_process_heap = NULL;
 }
@@ -87,6 +92,24 @@ struct heap *ntmem__heap_lock_id(uint64_t id)
 	return h;
 }
 
+size_t ntmem__heap_list(HANDLE *out, size_t max)
+{
+	struct heap *ph = ntmem__heap_process_heap;
+	size_t i, n = 0, total;
+
+	pthread_mutex_lock(&heaps_lock);
+	total = nheaps;
+	if (total <= max) {
+		if (ph)
+			out[n++] = ph;
+		for (i = 0; i < nheaps; i++)
+			if (heaps[i] != ph)
+				out[n++] = heaps[i];
+	}
+	pthread_mutex_unlock(&heaps_lock);
+	return total;
+}
+
 static void heaps_del(struct heap *h)
 {
 	size_t i;
@@ -98,14 +121,6 @@ static void heaps_del(struct heap *h)
 			break;
 		}
 	pthread_mutex_unlock(&heaps_lock);
-}
-
-/* The heap behind a handle, or NULL (a wild handle may still crash). */
-static struct heap *heap_of(HANDLE handle)
-{
-	struct heap *h = handle;
-
-	return h && h->magic == HEAP_MAGIC ? h : NULL;
 }
 
 static bool serialized(const struct heap *h, DWORD flags)
@@ -147,6 +162,7 @@ static void out_of_memory(const struct heap *h, DWORD flags)
 HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
 		  SIZE_T dwMaximumSize)
 {
+	pthread_mutexattr_t attr;
 	struct heap *h;
 	int fd = ntmem__fd();
 	size_t i;
@@ -160,9 +176,12 @@ HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 		return NULL;
 	}
-	h = aligned_alloc(_Alignof(struct heap), sizeof(*h));	/* shards */
-	if (h)
-		memset(h, 0, sizeof(*h));
+	/* zeroed, and 64 KiB-aligned (the shards' alignment holds) */
+	h = ntmem__heap_os_reserve(HEAP_RESERVATION, false, PAGE_READWRITE);
+	if (h && ntmem__heap_os_commit(h, HEAP_STRUCT_BYTES, PAGE_READWRITE)) {
+		ntmem__heap_os_release(h);
+		h = NULL;
+	}
 	if (!h) {
 		ntmem__fail(ERROR_NOT_ENOUGH_MEMORY);
 		return NULL;
@@ -175,6 +194,10 @@ HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
 	    sizeof(h->secret))
 		h->secret = (uint32_t)(uintptr_t)h ^ 0x9e3779b9u;
 	heap_lock_init(&h->lock);
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&h->user_lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	for (i = 0; i < HEAP_SHARDS; i++) {
 		h->shards[i].heap = h;
 		heap_lock_init(&h->shards[i].lock);
@@ -182,7 +205,7 @@ HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
 	h->id = __atomic_add_fetch(&last_heap_id, 1, __ATOMIC_RELAXED);
 	h->magic = HEAP_MAGIC;
 	if (heaps_add(h)) {
-		free(h);
+		ntmem__heap_os_release(h);
 		ntmem__fail(ERROR_NOT_ENOUGH_MEMORY);
 		return NULL;
 	}
@@ -242,7 +265,8 @@ BOOL HeapDestroy(HANDLE hHeap)
 	}
 	ntmem__heap_larges_destroy(h);
 	pthread_mutex_destroy(&h->lock);
-	free(h);
+	pthread_mutex_destroy(&h->user_lock);
+	ntmem__heap_os_release(h);
 	return TRUE;
 }
 
@@ -294,11 +318,30 @@ HOT void *heap_alloc(struct heap *h, DWORD dwFlags, SIZE_T dwBytes)
 	return p;
 }
 
-LPVOID HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes)
+/* A heap that is not simply live: locked by HeapLock, or none. */
+static __attribute__((noinline)) void *heap_alloc_other(HANDLE hHeap,
+							DWORD dwFlags,
+							SIZE_T dwBytes)
 {
 	struct heap *h = heap_of(hHeap);
+	void *p;
 
-	return h ? heap_alloc(h, dwFlags, dwBytes) : NULL;
+	if (!h)
+		return NULL;
+	bool held = heap_enter(h);
+	p = heap_alloc(h, dwFlags, dwBytes);
+	heap_leave(h, held);
+	return p;
+}
+
+/* The one test on the fast path: a heap under HeapLock has another magic. */
+LPVOID HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes)
+{
+	struct heap *h = hHeap;
+
+	if (__builtin_expect(h && h->magic == HEAP_MAGIC, 1))
+		return heap_alloc(h, dwFlags, dwBytes);
+	return heap_alloc_other(hHeap, dwFlags, dwBytes);
 }
 
 void *ntmem__heap_alloc(struct heap *h, DWORD dwFlags, SIZE_T dwBytes)
@@ -359,8 +402,10 @@ static bool heap_free_large(struct heap *h, DWORD dwFlags, void *lpMem)
 	if (b)
 		ntmem__heap_large_free(h, b);
 	heap_unlock(h, dwFlags, &h->lock);
-	if (!b)
+	if (!b) {
+		ntmem__heap_corruption(lpMem);
 		ntmem__fail(ERROR_INVALID_PARAMETER);
+	}
 	return b != NULL;
 }
 
@@ -378,15 +423,30 @@ HOT bool heap_free(struct heap *h, DWORD dwFlags, void *lpMem)
 	return TRUE;
 }
 
-BOOL HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem)
+static __attribute__((noinline)) BOOL heap_free_other(HANDLE hHeap,
+						      DWORD dwFlags,
+						      LPVOID lpMem)
 {
 	struct heap *h = heap_of(hHeap);
+	bool ok;
 
 	if (!h) {
 		ntmem__fail(ERROR_INVALID_HANDLE);
 		return FALSE;
 	}
-	return heap_free(h, dwFlags, lpMem);
+	bool held = heap_enter(h);
+	ok = heap_free(h, dwFlags, lpMem);
+	heap_leave(h, held);
+	return ok;
+}
+
+BOOL HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem)
+{
+	struct heap *h = hHeap;
+
+	if (__builtin_expect(h && h->magic == HEAP_MAGIC, 1))
+		return heap_free(h, dwFlags, lpMem);
+	return heap_free_other(hHeap, dwFlags, lpMem);
 }
 
 bool ntmem__heap_free(struct heap *h, DWORD dwFlags, void *lpMem)
@@ -418,24 +478,29 @@ SIZE_T HeapSize(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem)
 {
 	struct heap *h = heap_of(hHeap);
 	struct heap_block *b;
+	SIZE_T size;
 	size_t cap;
 
-	b = h ? block_find(h, dwFlags, lpMem, &cap) : NULL;
-	return b ? b->size : (SIZE_T)-1;
+	if (!h)
+		return (SIZE_T)-1;
+	bool held = heap_enter(h);
+	b = block_find(h, dwFlags, lpMem, &cap);
+	size = b ? b->size : (SIZE_T)-1;
+	heap_leave(h, held);
+	return size;
 }
 
-LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem, SIZE_T dwBytes)
+static void *heap_realloc(struct heap *h, DWORD dwFlags, LPVOID lpMem,
+			  SIZE_T dwBytes)
 {
-	struct heap *h = heap_of(hHeap);
 	struct heap_block *b;
 	SIZE_T old;
 	size_t cap;
 	void *p = NULL;
 
-	if (!h)
-		return NULL;
 	b = block_find(h, dwFlags, lpMem, &cap);
 	if (!b) {
+		ntmem__heap_corruption(lpMem);
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 		return NULL;
 	}
@@ -447,7 +512,7 @@ LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem, SIZE_T dwBytes)
 		p = block_alloc(h, dwFlags, dwBytes);
 		if (p) {
 			memcpy(p, lpMem, old);
-			HeapFree(h, dwFlags, lpMem);
+			heap_free(h, dwFlags, lpMem);
 		}
 	}
 	if (!p) {
@@ -459,6 +524,20 @@ LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem, SIZE_T dwBytes)
 	return p;
 }
 
+LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem, SIZE_T dwBytes)
+{
+	struct heap *h = heap_of(hHeap);
+	void *p;
+
+	/* Windows: no block, no change, and no error either */
+	if (!h || !lpMem)
+		return NULL;
+	bool held = heap_enter(h);
+	p = heap_realloc(h, dwFlags, lpMem, dwBytes);
+	heap_leave(h, held);
+	return p;
+}
+
 BOOL HeapValidate(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem)
 {
 	struct heap *h = heap_of(hHeap);
@@ -467,13 +546,14 @@ BOOL HeapValidate(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem)
 
 	if (!h)
 		return FALSE;
-	if (lpMem)
-		return block_find(h, dwFlags, lpMem, &cap) != NULL;
-	for (i = 0, ok = true; i < HEAP_SHARDS && ok; i++) {
+	bool held = heap_enter(h);
+	ok = !lpMem || block_find(h, dwFlags, lpMem, &cap) != NULL;
+	for (i = 0; !lpMem && i < HEAP_SHARDS && ok; i++) {
 		heap_lock(h, dwFlags, &h->shards[i].lock);
 		ok = ntmem__heap_slabs_validate(&h->shards[i]);
 		heap_unlock(h, dwFlags, &h->shards[i].lock);
 	}
+	heap_leave(h, held);
 	return ok;
 }
 
@@ -487,6 +567,7 @@ SIZE_T HeapCompact(HANDLE hHeap, DWORD dwFlags)
 		ntmem__fail(ERROR_INVALID_HANDLE);
 		return 0;
 	}
+	bool held = heap_enter(h);
 	if (heap_serialized(h))
 		ntmem__heap_cache_flush(h);
 	for (i = 0; i < HEAP_SHARDS; i++) {
@@ -500,6 +581,7 @@ SIZE_T HeapCompact(HANDLE hHeap, DWORD dwFlags)
 		if (room > largest)
 			largest = room;
 	}
+	heap_leave(h, held);
 	if (!largest)
 		SetLastError(ERROR_SUCCESS);	/* no room at all, not a failure */
 	return largest;

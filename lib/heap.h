@@ -137,8 +137,13 @@ struct heap_shard {
 
 #define HEAP_SHARDS	4
 
+/*
+ * A heap's structure is the start of its own 64 KiB ntmem reservation,
+ * whose base is the heap's HANDLE (as on Windows, VirtualQuery on a heap
+ * handle reports the heap's memory).
+ */
 struct heap {
-	uint64_t magic;			/* HEAP_MAGIC while alive */
+	uint64_t magic;			/* HEAP_MAGIC, _LOCKED while HeapLock'd */
 	uint64_t id;			/* never reused: thread caches key */
 	uint32_t flags;			/* HeapCreate's flOptions */
 	uint32_t secret;		/* mixed into block cookies */
@@ -149,10 +154,32 @@ struct heap {
 	pthread_mutex_t lock;		/* the large blocks */
 	struct large *larges;		/* sorted by base */
 	size_t nlarges, caplarges;
+	/* HeapLock: a recursive lock that every call takes while magic is
+	 * HEAP_MAGIC_LOCKED, so that the fast paths test nothing more */
+	pthread_mutex_t user_lock;
+	pthread_t user_owner;		/* while user_depth > 0 */
+	uint32_t user_depth;		/* HeapLock calls not yet unlocked */
 	struct heap_shard shards[HEAP_SHARDS];
 };
 
 #define HEAP_MAGIC	0x4e544d454d484550ull	/* "NTMEMHEP" */
+#define HEAP_MAGIC_LOCKED 0x4e544d454d484c4bull	/* "NTMEMHLK" */
+#define HEAP_RESERVATION	((size_t)NTMEM__GRANULE)	/* the struct's */
+#define HEAP_STRUCT_BYTES	((sizeof(struct heap) + NTMEM__PAGE - 1) & \
+				 ~(NTMEM__PAGE - 1))
+
+/* Any live heap, locked by HeapLock or not; NULL for another pointer
+ * (a wild handle that is not memory may still crash, as on Windows). */
+static inline struct heap *heap_of(HANDLE handle)
+{
+	struct heap *h = (struct heap *)handle;
+	uint64_t m;
+
+	if (!h)
+		return NULL;
+	m = __atomic_load_n(&h->magic, __ATOMIC_RELAXED);
+	return m == HEAP_MAGIC || m == HEAP_MAGIC_LOCKED ? h : NULL;
+}
 
 static inline uint32_t heap_cookie(const struct heap *h, const void *block)
 {
@@ -381,6 +408,31 @@ static inline struct heap *heap_process(void)
 
 	return h ? h : ntmem__heap_process_slow();
 }
+/* heap.c: every live heap, the process heap first. */
+size_t ntmem__heap_list(HANDLE *out, size_t max);
+
+/* A call on a live heap waits here while another thread holds HeapLock
+ * (heap_lock.c); true if it took the lock, for heap_leave.  Unlocked
+ * heaps cost one load and a predictable branch. */
+static inline bool heap_enter(struct heap *h)
+{
+	if (__builtin_expect(__atomic_load_n(&h->magic, __ATOMIC_RELAXED) !=
+			     HEAP_MAGIC_LOCKED, 1))
+		return false;
+	pthread_mutex_lock(&h->user_lock);
+	return true;
+}
+
+static inline void heap_leave(struct heap *h, bool held)
+{
+	if (held)
+		pthread_mutex_unlock(&h->user_lock);
+}
+/* heap_info.c: HeapEnableTerminationOnCorruption was set: a pointer
+ * that is not a live block ends the process. */
+extern bool ntmem__heap_terminate_on_corruption;
+void ntmem__heap_corruption(const void *p);
+
 /* heap.c: HeapAlloc and HeapFree on a heap known to be live, for the
  * library's own callers (no call through the PLT). */
 void *ntmem__heap_alloc(struct heap *h, DWORD flags, SIZE_T n);

@@ -7,6 +7,7 @@
 #define NTMEM_LIB_INTERNAL_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <ntmem/windows.h>
 #include <uapi/ntmem.h>
@@ -53,5 +54,21 @@ bool ntmem__range_bad(uintptr_t addr, size_t size);
 
 /* probe.c: true if @len bytes at @p can be written. */
 bool ntmem__writable(void *p, size_t len);
+
+/* procfs.c: a text file into @buf (NUL-terminated): its length, or -1. */
+ssize_t ntmem__read_text(const char *path, char *buf, size_t len);
+/* The number after "@name:" at the start of a line of @text. */
+bool ntmem__text_field(const char *text, const char *name, uint64_t *value);
+/* The number a file starts with. */
+bool ntmem__file_u64(const char *path, uint64_t *value);
+/* @fn on each line of a file (without its newline; lines over 511 bytes
+ * cut) until it returns false; no allocation, no lock.  False if the
+ * file cannot be opened. */
+bool ntmem__each_line(const char *path, bool (*fn)(const char *line, void *arg),
+		      void *arg);
+
+/* process_usage.c: this process's ntmem commit charge and resident
+ * bytes, from the kernel's netlink family; false if it cannot answer. */
+bool ntmem__process_usage(uint64_t *committed, uint64_t *resident);
 
 #endif /* NTMEM_LIB_INTERNAL_H */

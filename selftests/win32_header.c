@@ -49,6 +49,52 @@ STATIC_ASSERT(EXCEPTION_GUARD_PAGE == 0x80000001u);
 STATIC_ASSERT(EXCEPTION_READ_FAULT == 0 && EXCEPTION_WRITE_FAULT == 1 &&
 	      EXCEPTION_EXECUTE_FAULT == 8 && WRITE_WATCH_FLAG_RESET == 1);
 
+/* The structures and values of issue 15's functions. */
+STATIC_ASSERT(sizeof(PROCESS_HEAP_ENTRY) == 40);
+STATIC_ASSERT(offsetof(PROCESS_HEAP_ENTRY, wFlags) == 14);
+STATIC_ASSERT(offsetof(PROCESS_HEAP_ENTRY, Region.lpFirstBlock) == 24);
+STATIC_ASSERT(sizeof(HEAP_OPTIMIZE_RESOURCES_INFORMATION) == 8);
+STATIC_ASSERT(sizeof(MEMORYSTATUSEX) == 64);
+STATIC_ASSERT(offsetof(MEMORYSTATUSEX, ullAvailExtendedVirtual) == 56);
+STATIC_ASSERT(sizeof(MEMORYSTATUS) == 56);
+STATIC_ASSERT(sizeof(PROCESS_MEMORY_COUNTERS) == 72);
+STATIC_ASSERT(sizeof(PROCESS_MEMORY_COUNTERS_EX) == 80);
+STATIC_ASSERT(offsetof(PROCESS_MEMORY_COUNTERS, PagefileUsage) == 56);
+STATIC_ASSERT(sizeof(PSAPI_WORKING_SET_EX_BLOCK) == 8);
+STATIC_ASSERT(sizeof(PSAPI_WORKING_SET_EX_INFORMATION) == 16);
+STATIC_ASSERT(sizeof(WIN32_MEMORY_RANGE_ENTRY) == 16);
+STATIC_ASSERT(sizeof(OFFER_PRIORITY) == 4 && sizeof(HEAP_INFORMATION_CLASS) == 4);
+STATIC_ASSERT(LMEM_DISCARDABLE == 0xF00 && GMEM_DISCARDABLE == 0x100 &&
+	      LHND == 0x42 && GPTR == 0x40 && GMEM_VALID_FLAGS == 0x7F72 &&
+	      LMEM_VALID_FLAGS == 0x0F72 && LMEM_INVALID_HANDLE == 0x8000);
+STATIC_ASSERT(ERROR_NO_MORE_ITEMS == 259 && ERROR_DISCARDED == 157 &&
+	      ERROR_NOT_OWNER == 288 && ERROR_INSUFFICIENT_BUFFER == 122);
+
+BOOL (*const p_heap_lock)(HANDLE) = HeapLock;
+BOOL (*const p_heap_walk)(HANDLE, LPPROCESS_HEAP_ENTRY) = HeapWalk;
+DWORD (*const p_heaps)(DWORD, PHANDLE) = GetProcessHeaps;
+BOOL (*const p_heap_set)(HANDLE, HEAP_INFORMATION_CLASS, PVOID, SIZE_T) =
+	HeapSetInformation;
+BOOL (*const p_heap_query)(HANDLE, HEAP_INFORMATION_CLASS, PVOID, SIZE_T,
+			   PSIZE_T) = HeapQueryInformation;
+HLOCAL (*const p_local_realloc)(HLOCAL, SIZE_T, UINT) = LocalReAlloc;
+HGLOBAL (*const p_global_handle)(LPCVOID) = GlobalHandle;
+BOOL (*const p_status)(LPMEMORYSTATUSEX) = GlobalMemoryStatusEx;
+BOOL (*const p_installed)(PULONGLONG) = GetPhysicallyInstalledSystemMemory;
+BOOL (*const p_pmi)(HANDLE, PPROCESS_MEMORY_COUNTERS, DWORD) =
+	GetProcessMemoryInfo;
+BOOL (*const p_qwsex)(HANDLE, PVOID, DWORD) = QueryWorkingSetEx;
+BOOL (*const p_setws)(HANDLE, SIZE_T, SIZE_T, DWORD) =
+	SetProcessWorkingSetSizeEx;
+BOOL (*const p_bad_read)(const void *, UINT_PTR) = IsBadReadPtr;
+BOOL (*const p_bad_code)(FARPROC) = IsBadCodePtr;
+BOOL (*const p_bad_w)(LPCWSTR, UINT_PTR) = IsBadStringPtrW;
+DWORD (*const p_offer)(PVOID, SIZE_T, OFFER_PRIORITY) = OfferVirtualMemory;
+DWORD (*const p_reclaim)(void const *, SIZE_T) = ReclaimVirtualMemory;
+BOOL (*const p_prefetch)(HANDLE, ULONG_PTR, PWIN32_MEMORY_RANGE_ENTRY,
+			 ULONG) = PrefetchVirtualMemory;
+BOOL (*const p_flush)(HANDLE, LPCVOID, SIZE_T) = FlushInstructionCache;
+
 DWORD win32_header_check(SYSTEM_INFO *si);
 DWORD win32_header_check(SYSTEM_INFO *si)
 {

@@ -7,7 +7,9 @@
  * with a fixed-width type here, never with long.  Usable from C99 and C++.
  *
  * Each function sets the thread's last error (GetLastError) only when it
- * fails.  The ...Ex forms accept only GetCurrentProcess() as the process.
+ * fails (as on Windows, LocalUnlock/GlobalUnlock also set NO_ERROR when a
+ * block becomes unlocked; Offer/Reclaim/DiscardVirtualMemory return their
+ * error code instead; the IsBad*Ptr functions never set it).  The ...Ex forms accept only GetCurrentProcess() as the process.
  * Without /dev/ntmem (module not loaded) the memory functions fail with
  * ERROR_NOT_SUPPORTED, and the first failure prints a hint on stderr.
  *
@@ -43,6 +45,19 @@ typedef const void	*LPCVOID;
 typedef void		*HANDLE;
 typedef DWORD		*PDWORD;
 typedef DWORD		*LPDWORD;
+typedef uint64_t	ULONGLONG;
+typedef uint64_t	DWORDLONG;
+typedef ULONGLONG	*PULONGLONG;
+typedef SIZE_T		*PSIZE_T;
+typedef HANDLE		*PHANDLE;
+typedef char		CHAR;
+typedef const CHAR	*LPCSTR;
+typedef uint16_t	WCHAR;		/* UTF-16, as on Windows */
+typedef const WCHAR	*LPCWSTR;
+typedef void		*HLOCAL;
+typedef void		*HGLOBAL;
+typedef uintptr_t	UINT_PTR;
+typedef intptr_t	(*FARPROC)(void);
 
 #ifndef TRUE
 #define TRUE	1
@@ -101,10 +116,15 @@ typedef DWORD		*LPDWORD;
 #define ERROR_NOT_ENOUGH_MEMORY		8
 #define ERROR_OUTOFMEMORY		14
 #define ERROR_BAD_LENGTH		24
+#define ERROR_GEN_FAILURE		31
 #define ERROR_NOT_SUPPORTED		50
 #define ERROR_INVALID_PARAMETER		87
+#define ERROR_INSUFFICIENT_BUFFER	122
+#define ERROR_DISCARDED			157
 #define ERROR_NOT_LOCKED		158
 #define ERROR_BUSY			170
+#define ERROR_NO_MORE_ITEMS		259
+#define ERROR_NOT_OWNER			288
 #define ERROR_INVALID_ADDRESS		487
 #define ERROR_NOACCESS			998
 #define ERROR_INVALID_FLAGS		1004
@@ -122,6 +142,49 @@ typedef DWORD		*LPDWORD;
 #define HEAP_REALLOC_IN_PLACE_ONLY	0x00000010
 #define HEAP_CREATE_ENABLE_EXECUTE	0x00040000
 #define STATUS_NO_MEMORY		((DWORD)0xC0000017)
+#define STATUS_HEAP_CORRUPTION		((DWORD)0xC0000374)
+
+/* HeapWalk */
+#define PROCESS_HEAP_REGION		0x0001
+#define PROCESS_HEAP_UNCOMMITTED_RANGE	0x0002
+#define PROCESS_HEAP_ENTRY_BUSY		0x0004
+#define PROCESS_HEAP_SEG_ITERATOR	0x0008
+#define PROCESS_HEAP_ENTRY_MOVEABLE	0x0010
+#define PROCESS_HEAP_ENTRY_DDESHARE	0x0020
+
+/* 40 bytes, as on x64 Windows. */
+typedef struct _PROCESS_HEAP_ENTRY {
+	PVOID lpData;
+	DWORD cbData;
+	BYTE cbOverhead;
+	BYTE iRegionIndex;
+	WORD wFlags;
+	__extension__ union {
+		struct {
+			HANDLE hMem;
+			DWORD dwReserved[3];
+		} Block;
+		struct {
+			DWORD dwCommittedSize;
+			DWORD dwUnCommittedSize;
+			LPVOID lpFirstBlock;
+			LPVOID lpLastBlock;
+		} Region;
+	};
+} PROCESS_HEAP_ENTRY, *LPPROCESS_HEAP_ENTRY, *PPROCESS_HEAP_ENTRY;
+
+typedef enum _HEAP_INFORMATION_CLASS {
+	HeapCompatibilityInformation = 0,
+	HeapEnableTerminationOnCorruption = 1,
+	HeapOptimizeResources = 3,
+	HeapTag = 7
+} HEAP_INFORMATION_CLASS;
+
+#define HEAP_OPTIMIZE_RESOURCES_CURRENT_VERSION	1
+typedef struct _HEAP_OPTIMIZE_RESOURCES_INFORMATION {
+	DWORD Version;
+	DWORD Flags;
+} HEAP_OPTIMIZE_RESOURCES_INFORMATION, *PHEAP_OPTIMIZE_RESOURCES_INFORMATION;
 
 /* ---- exceptions raised by memory accesses (a SIGSEGV on Linux) ---------- */
 
@@ -247,7 +310,7 @@ BOOL NtmemIsGuardPageViolation(const siginfo_t *si);
 
 /*
  * Heaps: segments reserved through ntmem and committed on demand; blocks
- * 16-byte aligned.  HeapFree and HeapValidate detect a pointer that is not
+ * 16-byte aligned.  A heap's HANDLE is the base of its own reservation.  HeapFree and HeapValidate detect a pointer that is not
  * a live block of the heap (a double free, a foreign or interior pointer)
  * and fail with ERROR_INVALID_PARAMETER instead of corrupting the heap.
  * Each thread caches a few free blocks of a serialized heap; HeapCompact
@@ -264,6 +327,238 @@ BOOL HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem);
 SIZE_T HeapSize(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem);
 BOOL HeapValidate(HANDLE hHeap, DWORD dwFlags, LPCVOID lpMem);
 SIZE_T HeapCompact(HANDLE hHeap, DWORD dwFlags);
+BOOL HeapLock(HANDLE hHeap);
+BOOL HeapUnlock(HANDLE hHeap);
+BOOL HeapWalk(HANDLE hHeap, LPPROCESS_HEAP_ENTRY lpEntry);
+DWORD GetProcessHeaps(DWORD NumberOfHeaps, PHANDLE ProcessHeaps);
+BOOL HeapSetInformation(HANDLE HeapHandle,
+			HEAP_INFORMATION_CLASS HeapInformationClass,
+			PVOID HeapInformation, SIZE_T HeapInformationLength);
+BOOL HeapQueryInformation(HANDLE HeapHandle,
+			  HEAP_INFORMATION_CLASS HeapInformationClass,
+			  PVOID HeapInformation, SIZE_T HeapInformationLength,
+			  PSIZE_T ReturnLength);
+
+/*
+ * Local and global memory: one implementation on the process heap, as in
+ * Windows.  A fixed block's handle is its address; a moveable block's is
+ * the address of its data pointer (*(void **)hMem is the data while it is
+ * not discarded).  LocalDiscard and GlobalDiscard are macros, as there.
+ */
+#define LMEM_FIXED		0x0000
+#define LMEM_MOVEABLE		0x0002
+#define LMEM_NOCOMPACT		0x0010
+#define LMEM_NODISCARD		0x0020
+#define LMEM_ZEROINIT		0x0040
+#define LMEM_MODIFY		0x0080
+#define LMEM_DISCARDABLE	0x0F00
+#define LMEM_VALID_FLAGS	0x0F72
+#define LMEM_INVALID_HANDLE	0x8000
+#define LHND			(LMEM_MOVEABLE | LMEM_ZEROINIT)
+#define LPTR			(LMEM_FIXED | LMEM_ZEROINIT)
+#define NONZEROLHND		LMEM_MOVEABLE
+#define NONZEROLPTR		LMEM_FIXED
+#define LMEM_DISCARDED		0x4000
+#define LMEM_LOCKCOUNT		0x00FF
+
+#define GMEM_FIXED		0x0000
+#define GMEM_MOVEABLE		0x0002
+#define GMEM_NOCOMPACT		0x0010
+#define GMEM_NODISCARD		0x0020
+#define GMEM_ZEROINIT		0x0040
+#define GMEM_MODIFY		0x0080
+#define GMEM_DISCARDABLE	0x0100
+#define GMEM_NOT_BANKED		0x1000
+#define GMEM_SHARE		0x2000
+#define GMEM_DDESHARE		0x2000
+#define GMEM_NOTIFY		0x4000
+#define GMEM_LOWER		GMEM_NOT_BANKED
+#define GMEM_VALID_FLAGS	0x7F72
+#define GMEM_INVALID_HANDLE	0x8000
+#define GHND			(GMEM_MOVEABLE | GMEM_ZEROINIT)
+#define GPTR			(GMEM_FIXED | GMEM_ZEROINIT)
+#define GMEM_DISCARDED		0x4000
+#define GMEM_LOCKCOUNT		0x00FF
+
+HLOCAL LocalAlloc(UINT uFlags, SIZE_T uBytes);
+HLOCAL LocalReAlloc(HLOCAL hMem, SIZE_T uBytes, UINT uFlags);
+HLOCAL LocalFree(HLOCAL hMem);
+LPVOID LocalLock(HLOCAL hMem);
+BOOL LocalUnlock(HLOCAL hMem);
+SIZE_T LocalSize(HLOCAL hMem);
+UINT LocalFlags(HLOCAL hMem);
+HLOCAL LocalHandle(LPCVOID pMem);
+#define LocalDiscard(h)		LocalReAlloc((h), 0, LMEM_MOVEABLE)
+
+HGLOBAL GlobalAlloc(UINT uFlags, SIZE_T dwBytes);
+HGLOBAL GlobalReAlloc(HGLOBAL hMem, SIZE_T dwBytes, UINT uFlags);
+HGLOBAL GlobalFree(HGLOBAL hMem);
+LPVOID GlobalLock(HGLOBAL hMem);
+BOOL GlobalUnlock(HGLOBAL hMem);
+SIZE_T GlobalSize(HGLOBAL hMem);
+UINT GlobalFlags(HGLOBAL hMem);
+HGLOBAL GlobalHandle(LPCVOID pMem);
+#define GlobalDiscard(h)	GlobalReAlloc((h), 0, GMEM_MOVEABLE)
+
+/* ---- memory status ----------------------------------------------------- */
+
+/* 64 bytes.  The page file is ntmem's commit limit (see GlobalMemoryStatusEx(3)). */
+typedef struct _MEMORYSTATUSEX {
+	DWORD dwLength;
+	DWORD dwMemoryLoad;
+	DWORDLONG ullTotalPhys;
+	DWORDLONG ullAvailPhys;
+	DWORDLONG ullTotalPageFile;
+	DWORDLONG ullAvailPageFile;
+	DWORDLONG ullTotalVirtual;
+	DWORDLONG ullAvailVirtual;
+	DWORDLONG ullAvailExtendedVirtual;
+} MEMORYSTATUSEX, *LPMEMORYSTATUSEX;
+
+/* 56 bytes on x64. */
+typedef struct _MEMORYSTATUS {
+	DWORD dwLength;
+	DWORD dwMemoryLoad;
+	SIZE_T dwTotalPhys;
+	SIZE_T dwAvailPhys;
+	SIZE_T dwTotalPageFile;
+	SIZE_T dwAvailPageFile;
+	SIZE_T dwTotalVirtual;
+	SIZE_T dwAvailVirtual;
+} MEMORYSTATUS, *LPMEMORYSTATUS;
+
+BOOL GlobalMemoryStatusEx(LPMEMORYSTATUSEX lpBuffer);
+void GlobalMemoryStatus(LPMEMORYSTATUS lpBuffer);
+BOOL GetPhysicallyInstalledSystemMemory(PULONGLONG TotalMemoryInKilobytes);
+
+/* ---- the process's memory (psapi) --------------------------------------- */
+
+/* 72 bytes. */
+typedef struct _PROCESS_MEMORY_COUNTERS {
+	DWORD cb;
+	DWORD PageFaultCount;
+	SIZE_T PeakWorkingSetSize;
+	SIZE_T WorkingSetSize;
+	SIZE_T QuotaPeakPagedPoolUsage;
+	SIZE_T QuotaPagedPoolUsage;
+	SIZE_T QuotaPeakNonPagedPoolUsage;
+	SIZE_T QuotaNonPagedPoolUsage;
+	SIZE_T PagefileUsage;
+	SIZE_T PeakPagefileUsage;
+} PROCESS_MEMORY_COUNTERS, *PPROCESS_MEMORY_COUNTERS;
+
+/* 80 bytes. */
+typedef struct _PROCESS_MEMORY_COUNTERS_EX {
+	DWORD cb;
+	DWORD PageFaultCount;
+	SIZE_T PeakWorkingSetSize;
+	SIZE_T WorkingSetSize;
+	SIZE_T QuotaPeakPagedPoolUsage;
+	SIZE_T QuotaPagedPoolUsage;
+	SIZE_T QuotaPeakNonPagedPoolUsage;
+	SIZE_T QuotaNonPagedPoolUsage;
+	SIZE_T PagefileUsage;
+	SIZE_T PeakPagefileUsage;
+	SIZE_T PrivateUsage;
+} PROCESS_MEMORY_COUNTERS_EX, *PPROCESS_MEMORY_COUNTERS_EX;
+
+/* 8 bytes; bit-fields of a 64-bit type are an extension to ISO C. */
+typedef union _PSAPI_WORKING_SET_EX_BLOCK {
+	ULONG_PTR Flags;
+	__extension__ union {
+		__extension__ struct {
+			ULONG_PTR Valid : 1;
+			ULONG_PTR ShareCount : 3;
+			ULONG_PTR Win32Protection : 11;
+			ULONG_PTR Shared : 1;
+			ULONG_PTR Node : 6;
+			ULONG_PTR Locked : 1;
+			ULONG_PTR LargePage : 1;
+			ULONG_PTR Reserved : 7;
+			ULONG_PTR Bad : 1;
+			ULONG_PTR ReservedUlong : 32;
+		};
+		__extension__ struct {
+			ULONG_PTR Valid : 1;
+			ULONG_PTR Reserved0 : 14;
+			ULONG_PTR Shared : 1;
+			ULONG_PTR Reserved1 : 15;
+			ULONG_PTR Bad : 1;
+			ULONG_PTR ReservedUlong : 32;
+		} Invalid;
+	};
+} PSAPI_WORKING_SET_EX_BLOCK, *PPSAPI_WORKING_SET_EX_BLOCK;
+
+typedef struct _PSAPI_WORKING_SET_EX_INFORMATION {
+	PVOID VirtualAddress;
+	PSAPI_WORKING_SET_EX_BLOCK VirtualAttributes;
+} PSAPI_WORKING_SET_EX_INFORMATION, *PPSAPI_WORKING_SET_EX_INFORMATION;
+
+BOOL GetProcessMemoryInfo(HANDLE Process,
+			  PPROCESS_MEMORY_COUNTERS ppsmemCounters, DWORD cb);
+BOOL K32GetProcessMemoryInfo(HANDLE Process,
+			     PPROCESS_MEMORY_COUNTERS ppsmemCounters, DWORD cb);
+BOOL QueryWorkingSetEx(HANDLE hProcess, PVOID pv, DWORD cb);
+BOOL K32QueryWorkingSetEx(HANDLE hProcess, PVOID pv, DWORD cb);
+
+/* The minimum working set is RLIMIT_MEMLOCK: VirtualLock's quota. */
+#define QUOTA_LIMITS_HARDWS_MIN_ENABLE	0x00000001
+#define QUOTA_LIMITS_HARDWS_MIN_DISABLE	0x00000002
+#define QUOTA_LIMITS_HARDWS_MAX_ENABLE	0x00000004
+#define QUOTA_LIMITS_HARDWS_MAX_DISABLE	0x00000008
+
+BOOL GetProcessWorkingSetSize(HANDLE hProcess,
+			      PSIZE_T lpMinimumWorkingSetSize,
+			      PSIZE_T lpMaximumWorkingSetSize);
+BOOL GetProcessWorkingSetSizeEx(HANDLE hProcess,
+				PSIZE_T lpMinimumWorkingSetSize,
+				PSIZE_T lpMaximumWorkingSetSize, PDWORD Flags);
+BOOL SetProcessWorkingSetSize(HANDLE hProcess, SIZE_T dwMinimumWorkingSetSize,
+			      SIZE_T dwMaximumWorkingSetSize);
+BOOL SetProcessWorkingSetSizeEx(HANDLE hProcess,
+				SIZE_T dwMinimumWorkingSetSize,
+				SIZE_T dwMaximumWorkingSetSize, DWORD Flags);
+
+/*
+ * IsBad*Ptr: TRUE if some byte of the range (of the string, up to its NUL
+ * or ucchMax characters) cannot be read or written.  They never fault and
+ * never write; a guard page is reported bad and loses its guard, as on
+ * Windows.  Thread-safe and async-signal-safe.
+ */
+BOOL IsBadReadPtr(const void *lp, UINT_PTR ucb);
+BOOL IsBadWritePtr(LPVOID lp, UINT_PTR ucb);
+BOOL IsBadCodePtr(FARPROC lpfn);
+BOOL IsBadStringPtrA(LPCSTR lpsz, UINT_PTR ucchMax);
+BOOL IsBadStringPtrW(LPCWSTR lpsz, UINT_PTR ucchMax);
+
+/*
+ * Offered memory may lose its contents under memory pressure (MEM_RESET);
+ * ReclaimVirtualMemory returns ERROR_SUCCESS if none was lost, else
+ * ERROR_BUSY (lost pages read as zero).  DiscardVirtualMemory: a reset
+ * that is never undone.  All three return an error code.
+ */
+typedef enum OFFER_PRIORITY {
+	VmOfferPriorityVeryLow = 1,
+	VmOfferPriorityLow,
+	VmOfferPriorityBelowNormal,
+	VmOfferPriorityNormal
+} OFFER_PRIORITY;
+
+DWORD OfferVirtualMemory(PVOID VirtualAddress, SIZE_T Size,
+			 OFFER_PRIORITY Priority);
+DWORD ReclaimVirtualMemory(void const *VirtualAddress, SIZE_T Size);
+DWORD DiscardVirtualMemory(PVOID VirtualAddress, SIZE_T Size);
+
+typedef struct _WIN32_MEMORY_RANGE_ENTRY {
+	PVOID VirtualAddress;
+	SIZE_T NumberOfBytes;
+} WIN32_MEMORY_RANGE_ENTRY, *PWIN32_MEMORY_RANGE_ENTRY;
+
+BOOL PrefetchVirtualMemory(HANDLE hProcess, ULONG_PTR NumberOfEntries,
+			   PWIN32_MEMORY_RANGE_ENTRY VirtualAddresses,
+			   ULONG Flags);
+BOOL FlushInstructionCache(HANDLE hProcess, LPCVOID lpBaseAddress,
+			   SIZE_T dwSize);
 
 void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 SIZE_T GetLargePageMinimum(void);
