@@ -235,8 +235,12 @@ int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len)
 /*
  * A VMA copy: the child's in a fork after the program cleared VM_DONTCOPY
  * with MADV_DOFORK, or mremap's temporary copy (which ->mremap refuses).
- * The child's copy gets no pages (VM_WIPEONFORK makes fork skip the page
- * tables, which ->open runs before) and no region: it faults like a hole.
+ * The child's copy gets no pages and no region: it faults like a hole.
+ * Since 6.10 (and its 6.1.y backport) fork runs ->open before copying the
+ * page tables, and VM_WIPEONFORK makes it skip them; an older kernel has
+ * copied them already, executable special PTEs that hold no reference
+ * among them, so they go here, before the child can run (both mms are
+ * write-locked by fork, so the parent cannot free those pages meanwhile).
  */
 static void ntmem_vma_open(struct vm_area_struct *vma)
 {
@@ -247,6 +251,7 @@ static void ntmem_vma_open(struct vm_area_struct *vma)
 	if (vma->vm_mm != r->nm->mm) {
 		vma->vm_private_data = NULL;
 		vm_flags_set(vma, VM_WIPEONFORK);
+		ntmem_zap(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 		return;
 	}
 	r->nr_vmas++;
