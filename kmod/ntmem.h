@@ -200,9 +200,10 @@ int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 		 unsigned long addr, unsigned long len, u32 protect, u32 flags);
 int ntmem_decommit(struct ntmem_region *r, struct vm_area_struct *vma,
 		   unsigned long addr, unsigned long len);
+int ntmem_protect_check(struct ntmem_region *r, unsigned long addr,
+			unsigned long len, u32 *old_protect);
 int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
-		  unsigned long addr, unsigned long len, u32 protect,
-		  u32 *old_protect);
+		  unsigned long addr, unsigned long len, u32 protect);
 void ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 		 unsigned long addr, unsigned long len);
 int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,

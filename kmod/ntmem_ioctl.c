@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 
 #include "ntmem.h"
@@ -123,7 +124,11 @@ static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
 	err = ntmem_reserve(nm, &a);
 	if (err)
 		return err;
-	return ntmem_copy_out(uarg, &a, sizeof(a), usize);
+	/* a reservation the caller cannot learn of would be lost: undo it */
+	err = ntmem_copy_out(uarg, &a, sizeof(a), usize);
+	if (err)
+		ntmem_release(nm, a.addr, a.length);
+	return err;
 }
 
 /*
@@ -189,12 +194,20 @@ static int ntmem_ioc_release(struct ntmem_mm *nm, void __user *uarg)
 	return ntmem_release(nm, a.addr, a.length);
 }
 
+/*
+ * The old protection reaches the caller before anything changes: it is
+ * copied out under mmap_lock with page faults disabled, and when that
+ * would fault, the lock is dropped, the struct faulted in, and the call
+ * taken from the top.  A struct that cannot be written fails the call
+ * with nothing changed.
+ */
 static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 {
 	struct vm_area_struct *vma;
 	struct ntmem_region *r;
 	struct ntmem_protect a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	size_t out = min_t(size_t, sizeof(a), usize);
 	u32 old = 0;
 	int err;
 
@@ -208,16 +221,27 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 	if (err)
 		return err;
 
-	if (mmap_write_lock_killable(nm->mm))
-		return -EINTR;
-	r = ntmem_region_find(nm->mm, a.addr, a.length, &vma);
-	err = r ? ntmem_protect(r, vma, a.addr, a.length, a.protect, &old) :
-		  -ENXIO;
-	mmap_write_unlock(nm->mm);
-	if (err)
-		return err;
-	a.old_protect = old;
-	return ntmem_copy_out(uarg, &a, sizeof(a), usize);
+	for (;;) {
+		if (mmap_write_lock_killable(nm->mm))
+			return -EINTR;
+		r = ntmem_region_find(nm->mm, a.addr, a.length, &vma);
+		err = r ? ntmem_protect_check(r, a.addr, a.length, &old) :
+			  -ENXIO;
+		if (!err) {
+			a.old_protect = old;
+			err = copy_to_user_nofault(uarg, &a, out);
+		}
+		if (!err)
+			err = ntmem_protect(r, vma, a.addr, a.length,
+					    a.protect);
+		mmap_write_unlock(nm->mm);
+		if (err != -EFAULT)
+			return err;
+		if (fault_in_writeable(uarg, out))
+			return -EFAULT;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
 }
 
 /* The write-watch region holding [addr, addr + len), or NULL. */
@@ -231,25 +255,26 @@ static struct ntmem_region *ntmem_watch_find(struct ntmem_mm *nm, u64 addr,
 }
 
 /*
- * Report the written pages a chunk at a time.  Each chunk is collected and
- * copied out under mmap_lock with page faults disabled, and only then (with
- * reset) made clean, in the same hold: a write cannot slip in between, and
- * a page is never cleaned unless its address reached the caller's array.
- * When the copy would fault, the lock is dropped, the array faulted in, and
- * the chunk taken again; an array that cannot be written fails the call
- * with EFAULT before anything of that chunk changed.
+ * Report the written pages a chunk at a time.  Each chunk's addresses, and
+ * the count so far, are copied out under mmap_lock with page faults
+ * disabled, and only then (with reset) are those pages made clean, in the
+ * same hold: a write cannot slip in between, and a page is never cleaned
+ * unless the caller has its address.  When the copy would fault, the lock
+ * is dropped, the memory faulted in, and the chunk taken again; memory
+ * that cannot be written fails the call with EFAULT before anything of
+ * that chunk changed.
  */
 static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 {
 	struct ntmem_write_watch a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
 	struct vm_area_struct *vma;
-	u64 __user *out;
+	u64 __user *out, __user *ucount;
 	bool reset, copied = false, spanned = false;
 	struct ntmem_region *r;
 	pgoff_t first = 0, last = 0, resume, *idx;
 	unsigned int chunk, n = 0, i;
-	u64 stored = 0, *addrs;
+	u64 stored = 0, count, *addrs;
 	int err;
 
 	if (usize < 0)
@@ -260,8 +285,11 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 	err = ntmem_check_range(a.addr, a.length);
 	if (err)
 		return err;
+	if (usize < offsetofend(struct ntmem_write_watch, count))
+		return -EINVAL;
 	reset = a.flags & NTMEM_WRITE_WATCH_RESET;
 	out = u64_to_user_ptr(a.pages);
+	ucount = &((struct ntmem_write_watch __user *)uarg)->count;
 	idx = ntmem_watch_buffer(&chunk);
 	addrs = kmalloc_array(chunk, sizeof(*addrs), GFP_KERNEL);
 	if (!idx || !addrs) {
@@ -286,8 +314,11 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 						min_t(u64, chunk, a.count - stored));
 			for (i = 0; i < n; i++)
 				addrs[i] = ntmem_idx_addr(r, idx[i]);
+			count = stored + n;
 			copied = !copy_to_user_nofault(out + stored, addrs,
-						       n * sizeof(u64));
+						       n * sizeof(u64)) &&
+				 !copy_to_user_nofault(ucount, &count,
+						       sizeof(count));
 			if (!copied)
 				first = resume;
 			else if (reset)
@@ -302,9 +333,11 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 			break;
 		}
 		if (!copied) {
-			/* back to the top for the same chunk, array faulted in */
+			/* back to the top for the same chunk, memory faulted in */
 			if (fault_in_writeable((char __user *)(out + stored),
-					       n * sizeof(u64))) {
+					       n * sizeof(u64)) ||
+			    fault_in_writeable((char __user *)ucount,
+					       sizeof(*ucount))) {
 				err = -EFAULT;
 				break;
 			}
@@ -322,10 +355,8 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 out:
 	kfree(addrs);
 	kfree(idx);
-	if (err)
-		return err;
-	a.count = stored;
-	return ntmem_copy_out(uarg, &a, sizeof(a), usize);
+	/* the count is in the caller's struct already */
+	return err;
 }
 
 static int ntmem_ioc_reset_write_watch(struct ntmem_mm *nm, void __user *uarg)

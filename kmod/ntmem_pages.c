@@ -359,9 +359,22 @@ int ntmem_decommit(struct ntmem_region *r, struct vm_area_struct *vma,
 	return 0;
 }
 
+/* PROTECT's check: every page committed; the first one's protection. */
+int ntmem_protect_check(struct ntmem_region *r, unsigned long addr,
+			unsigned long len, u32 *old_protect)
+{
+	pgoff_t first, last;
+
+	ntmem_page_span(r, addr, len, &first, &last);
+	if (ntmem_scan_span(r, first, last, 0).committed != len >> PAGE_SHIFT)
+		return -ENODATA;
+	*old_protect = ntmem_page_prot(r, first);
+	return 0;
+}
+
+/* PROTECT itself, after ntmem_protect_check(); nothing changed on error. */
 int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
-		  unsigned long addr, unsigned long len, u32 protect,
-		  u32 *old_protect)
+		  unsigned long addr, unsigned long len, u32 protect)
 {
 	pgoff_t first, last;
 	struct ntmem_span span;
@@ -370,9 +383,6 @@ int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
 	ntmem_page_span(r, addr, len, &first, &last);
 	protect = ntmem_with_alloc_modifiers(r, protect);
 	span = ntmem_scan_span(r, first, last, protect);
-	if (span.committed != len >> PAGE_SHIFT)
-		return -ENODATA;
-	*old_protect = ntmem_page_prot(r, first);
 	err = mtree_store_range(&r->state, first, last, xa_mk_value(protect),
 				GFP_KERNEL);
 	if (err)
