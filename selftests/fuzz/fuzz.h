@@ -101,7 +101,7 @@ enum fz_mode { MODE_IOCTL = 1, MODE_WIN32 = 2, MODE_BOTH = 3 };
 struct fz_ctx {
 	int fd;
 	struct fz_model m;
-	bool known;		/* expect the listed known defects */
+	unsigned known;		/* bit n: expect issue-11 item n (known defect) */
 	bool verbose;
 	uintptr_t foreign;	/* 64 KiB of plain anonymous memory */
 	uintptr_t hole;		/* 1 MiB of address space kept free */
@@ -128,6 +128,9 @@ int fz_fail(struct fz_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Known defect @n (issue 11 item) excused a difference: count it. */
 void fz_known(struct fz_ctx *c, int n);
+#define KNOWN(c, n)	((c)->known & (1u << (n)))
+/* The issue-11 items the model can be told to expect. */
+#define KNOWN_ALL	((1u << 2) | (1u << 3) | (1u << 4) | (1u << 5))
 
 /* ---- real accesses (access.c) ------------------------------------------- */
 
@@ -153,7 +156,8 @@ struct fz_opts {
 	double seconds;
 	long ops;
 	enum fz_mode mode;
-	bool known, chaos, verbose, fail_nth;
+	unsigned known;		/* bit n: issue-11 item n */
+	bool chaos, verbose, fail_nth;
 	int threads;
 	const char *replay;
 };
@@ -163,7 +167,7 @@ int run_list_in_child(const struct fz_opts *o, const struct fz_op *ops, long n,
 		      bool print);
 /* Shrink a failing list in place; returns the new length. */
 long shrink_ops(const struct fz_opts *o, struct fz_op *ops, long n);
-int ctx_init(struct fz_ctx *c, bool known);
+int ctx_init(struct fz_ctx *c, unsigned known);
 void ctx_fini(struct fz_ctx *c);
 int chaos_run(const struct fz_opts *o);
 int failnth_run(const struct fz_opts *o);

@@ -963,7 +963,7 @@ static int op_get_ww(struct fz_ctx *c, const struct fz_op *op)
 	}
 	if (err == EFAULT && reset && ndirty) {
 		/* KNOWN(4): pages cleaned before the copy faulted are lost */
-		if (c->known)
+		if (KNOWN(c, 4))
 			for (unsigned k = 0; k < ndirty; k++)
 				s->pg[(expect[k] - s->base) / FZ_PAGE].dirty_maybe = true;
 	}
@@ -1060,7 +1060,7 @@ static int guard_answer(struct fz_ctx *c, const struct fz_op *op, uintptr_t a,
 	c->m.stale_guard_page = 0;
 	if (hit == guard)
 		return 0;
-	if (hit && stale && c->known) {
+	if (hit && stale && KNOWN(c, 3)) {
 		fz_known(c, 3);	/* KNOWN(3): a kernel access's guard hit */
 		return 0;
 	}
@@ -1236,7 +1236,7 @@ static int op_syscall(struct fz_ctx *c, const struct fz_op *op)
 		/* the guard is consumed either way */
 		p->prot &= ~NTMEM_PAGE_GUARD;
 		c->m.stale_guard_page = page;
-		if (n == 8 && !gup && c->known) {
+		if (n == 8 && !gup && KNOWN(c, 2)) {
 			/* KNOWN(2): the retried uaccess succeeds */
 			fz_known(c, 2);
 			if (kwrite) {
@@ -1252,7 +1252,7 @@ static int op_syscall(struct fz_ctx *c, const struct fz_op *op)
 			       n < 0 ? strerror(err) : "no error",
 			       guard ? " (guard page)" : "");
 	/* KNOWN(5): a failed process_vm_writev marks the page written */
-	if (op->kind == K_PVM_WRITE && p && p->committed && ww && c->known &&
+	if (op->kind == K_PVM_WRITE && p && p->committed && ww && KNOWN(c, 5) &&
 	    !p->dirty && (p->prot & 0xFF) == NTMEM_PAGE_EXECUTE_READWRITE)
 		p->dirty_maybe = true;
 	return 0;

@@ -16,7 +16,7 @@
 #include <ntmem/windows.h>
 #include "fuzz.h"
 
-int ctx_init(struct fz_ctx *c, bool known)
+int ctx_init(struct fz_ctx *c, unsigned known)
 {
 	void *f, *h;
 
@@ -235,7 +235,11 @@ int fuzz_main(const struct fz_opts *o, uint64_t (*now)(void))
 	for (int i = 1; i < 12; i++)
 		if (t.known[i])
 			printf(" item%d=%lu", i, t.known[i]);
-	printf("%s\n", o->known ? "" : " (--no-known)");
+	printf(" (expected:");
+	for (int i = 1; i < 12; i++)
+		if (o->known & (1u << i))
+			printf(" %d", i);
+	printf(")\n");
 	free(ops);
 	return t.divergences ? 1 : 0;
 }
