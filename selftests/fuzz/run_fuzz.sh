@@ -5,6 +5,8 @@
 # expected (--known), then a short chaos run.  Override the length with
 # FUZZ_SECONDS, the seed with FUZZ_SEED.
 cd "$(dirname "$0")" || exit 1
+bin=./fuzz/fuzz
+[ -x "$bin" ] || bin=./fuzz	# added on its own: the binary itself
 s=${FUZZ_SECONDS:-10}
 seed=${FUZZ_SEED:-}
 rc=0
@@ -15,7 +17,7 @@ for args in "--ioctl" "--win32" "--chaos --threads 4"; do
 	n=$((n + 1))
 	secs=$s
 	case $args in --chaos*) secs=$(( (s + 1) / 2 )) ;; esac
-	./fuzz/fuzz --known $args --seconds "$secs" ${seed:+--seed "$seed"} \
+	$bin --known $args --seconds "$secs" ${seed:+--seed "$seed"} \
 		> "${TMPDIR:-/tmp}/run_fuzz.$$" 2>&1
 	r=$?
 	sed 's/^/# /' "${TMPDIR:-/tmp}/run_fuzz.$$"
