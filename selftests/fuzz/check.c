@@ -180,10 +180,10 @@ static int check_ww(struct fz_ctx *c, int si)
 
 		if (p->dirty_maybe) {
 			/* a known defect left it open: take the kernel's word */
-			if (kdirty[i] != p->dirty)
-				fz_known(c, kdirty[i] ? 5 : 4);
+			if (kdirty[i] != p->dirty && p->dirty_maybe > 1)
+				fz_known(c, p->dirty_maybe);
 			p->dirty = kdirty[i];
-			p->dirty_maybe = false;
+			p->dirty_maybe = 0;
 		}
 		if (kdirty[i] != p->dirty)
 			return fz_fail(c, "write watch: page %#lx %s, model says %s",

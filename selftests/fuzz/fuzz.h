@@ -35,7 +35,8 @@ struct fz_page {
 	uint32_t prot;		/* with PAGE_GUARD while armed; 0 if reserved */
 	bool locked;
 	bool dirty;		/* write watch */
-	bool dirty_maybe;	/* known defect: kernel may report it either way */
+	uint8_t dirty_maybe;	/* kernel may report it either way: 1 a RELAX,
+				 * or the known defect's item number */
 	bool maybe_zero;	/* reset: reads as old contents or zeros */
 	bool was_reset;		/* reset since commit/undo: UNDO may say EBUSY */
 	uint64_t item[FZ_ITEMS];	/* 0 = zero; item 1: code or 0 */

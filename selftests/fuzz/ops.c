@@ -620,7 +620,8 @@ static void range_apply(struct fz_ctx *c, int kind, int si, uint64_t addr,
 			p->prot = prot_with_alloc(s, prot);
 			break;
 		case K_RESET_WW:
-			p->dirty = p->dirty_maybe = false;
+			p->dirty = false;
+			p->dirty_maybe = 0;
 			break;
 		}
 	}
@@ -965,7 +966,7 @@ static int op_get_ww(struct fz_ctx *c, const struct fz_op *op)
 		/* KNOWN(4): pages cleaned before the copy faulted are lost */
 		if (KNOWN(c, 4))
 			for (unsigned k = 0; k < ndirty; k++)
-				s->pg[(expect[k] - s->base) / FZ_PAGE].dirty_maybe = true;
+				s->pg[(expect[k] - s->base) / FZ_PAGE].dirty_maybe = 4;
 	}
 	if (err)
 		return 0;
@@ -1117,6 +1118,49 @@ int resolve_reset(struct fz_ctx *c, uintptr_t page, struct fz_page *p)
 	return 0;
 }
 
+/*
+ * A store of 8 bytes at page+4092, straddling into the next page (spec
+ * 4.6: both pages become dirty).  If the second page faults, nothing is
+ * written and si_addr is its first byte; the first page may have been
+ * made writable (and so marked written) before that fault, which the
+ * model leaves open (RELAX: dirty_maybe, settled by the checker).
+ */
+static int op_straddle(struct fz_ctx *c, const struct fz_op *op, uintptr_t page)
+{
+	uintptr_t a = page + FZ_PAGE - 4, next = page + FZ_PAGE;
+	struct fz_page *p1, *p2;
+	bool g1, g2, ww1, ww2;
+	bool ok1 = page_allows(c, a, A_WRITE, &p1, &g1, &ww1);
+	bool ok2 = page_allows(c, next, A_WRITE, &p2, &g2, &ww2);
+	uint64_t val = item_value(page, 3, op->gen);
+	uintptr_t want = !ok1 ? a : !ok2 ? next : 0;
+	bool guard = !ok1 ? g1 : g2;
+	siginfo_t si;
+	int sig;
+	void *f;
+
+	if ((ok1 && resolve_reset(c, page, p1)) ||
+	    (ok2 && resolve_reset(c, next, p2)))
+		return -1;
+	f = fz_access(A_WRITE, a, &val, &sig, &si);
+	c->faults += !!f;
+	if ((uintptr_t)f != want || (f && sig != SIGSEGV))
+		return fz_fail(c, "straddling write %#lx: fault %p signal %d, model: %#lx",
+			       (unsigned long)a, f, sig, (unsigned long)want);
+	if (!want) {
+		p1->item[3] = (p1->item[3] & 0xffffffffULL) | (val << 32);
+		p2->item[0] = (p2->item[0] & ~0xffffffffULL) | (val >> 32);
+		p1->dirty |= ww1;
+		p2->dirty |= ww2;
+		return 0;
+	}
+	if (ok1 && ww1 && !p1->dirty)
+		p1->dirty_maybe = 1;
+	if (guard)
+		(!ok1 ? p1 : p2)->prot &= ~NTMEM_PAGE_GUARD;
+	return guard_answer(c, op, want, &si, guard);
+}
+
 static int op_access(struct fz_ctx *c, const struct fz_op *op)
 {
 	struct fz_slot *s = slot_of(c, op);
@@ -1133,6 +1177,8 @@ static int op_access(struct fz_ctx *c, const struct fz_op *op)
 	int sig;
 	void *f;
 
+	if (acc == A_WRITE && item == 3 && (op->flags & 0x80))
+		return op_straddle(c, op, page);
 	if (ok && acc == A_EXEC && (p->maybe_zero || p->item[1] != CODE_WORD))
 		return 0;	/* no code there: nothing safe to run */
 	if (ok && acc == A_WRITE && resolve_reset(c, page, p))
@@ -1254,7 +1300,7 @@ static int op_syscall(struct fz_ctx *c, const struct fz_op *op)
 	/* KNOWN(5): a failed process_vm_writev marks the page written */
 	if (op->kind == K_PVM_WRITE && p && p->committed && ww && KNOWN(c, 5) &&
 	    !p->dirty && (p->prot & 0xFF) == NTMEM_PAGE_EXECUTE_READWRITE)
-		p->dirty_maybe = true;
+		p->dirty_maybe = 5;
 	return 0;
 }
 
