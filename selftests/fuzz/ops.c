@@ -6,9 +6,16 @@
  *
  * Relaxations (where the semantics leave a choice), each marked RELAX:
  *  - RESET_UNDO may fail with EBUSY if a page of the range was reset;
- *  - a reset page reads as its old contents or zeros;
+ *  - a reset page reads as its old contents or zeros (all of it, one or
+ *    the other), until written;
  *  - GET_WRITE_WATCH with a bad output buffer and no dirty page in the
- *    range may succeed (nothing to copy).
+ *    range may succeed (nothing to copy);
+ *  - a straddling store whose second page faults may leave the first page
+ *    marked written;
+ *  - an executable page is only run when the model knows it holds code.
+ * Choices where the spec is silent follow the uapi and are strict: LOCK
+ * probes pages in order (the first reserved/NOACCESS page or armed guard
+ * decides), GUP (process_vm_*) never sees executable pages.
  * Known defects (issue 11 items, --known) are marked KNOWN(n).
  */
 #define _GNU_SOURCE
@@ -311,11 +318,6 @@ static bool mapped(uintptr_t a, uint64_t len)
 	return maps_find(0, (void *)a, &e) || maps_next_start((void *)a) < a + len;
 }
 
-static uint32_t win32_prot_with_cfg(const struct fz_op *op)
-{
-	return op->prot;
-}
-
 /* Win32 argument checks shared by most range calls (spec 4.1.1, 4.4). */
 static bool win32_range_bad(uint64_t addr, uint64_t len)
 {
@@ -454,7 +456,7 @@ static int op_reserve(struct fz_ctx *c, const struct fz_op *op, bool adjacent)
 	       want == EEXIST ? ERROR_INVALID_ADDRESS : 0;
 	SetLastError(12345);
 	void *p = VirtualAlloc((void *)(uintptr_t)addr, len, type,
-			       win32_prot_with_cfg(op));
+			       op->prot);
 	DWORD le = p ? 0 : GetLastError();
 	if (expect_le(c, what, le, want, want))
 		return -1;
