@@ -7,7 +7,7 @@ FUZZ_BIN := $(O)/fuzz/fuzz
 
 $(FUZZ_BIN): $(FUZZ_SRCS) $(SRC)/fuzz/fuzz.h $(O)/ntmem_util.o $(LIBNTMEM) $(DEPS)
 	@mkdir -p $(O)/fuzz
-	$(CC) $(CFLAGS) -o $@ $(FUZZ_SRCS) $(O)/ntmem_util.o $(LIBNTMEM)
+	$(CC) $(ST_CFLAGS) -o $@ $(FUZZ_SRCS) $(O)/ntmem_util.o $(LIBNTMEM)
 
 $(O)/run_fuzz: $(SRC)/fuzz/run_fuzz.sh | $(O)
 	cp $< $@ && chmod 755 $@
