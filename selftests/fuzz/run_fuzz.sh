@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # The bounded fuzz run of `make check`: the model-based fuzzer through the
-# raw ioctls and through the Win32 API, with the issue-11 known defects
-# expected (--known), then a short chaos run.  Override the length with
+# raw ioctls and through the Win32 API, with the known defects expected
+# (--known: fuzz.h's KNOWN_ALL), then a short chaos run.  Override the length with
 # FUZZ_SECONDS, the seed with FUZZ_SEED.
 cd "$(dirname "$0")" || exit 1
 bin=./fuzz/fuzz
