@@ -40,7 +40,7 @@ MAKE_LIB = $(MAKE) -C $(TOP)/lib O=$(LIB_O)
 MAKE_NTMEMCTL = $(MAKE) -C $(TOP)/tools/ntmemctl O=$(BUILD)/tools
 
 .PHONY: all host-module lib selftests bench-build examples ntmemctl modules \
-	kmod-build w1 checkpatch check demo bench bench-alloc install install-module \
+	kmod-build w1 checkpatch check demo bench bench-alloc fuzz install install-module \
 	install-udev install-modules-load install-headers install-lib \
 	install-ntmemctl uninstall dkms-install dkms-uninstall man-lint dist \
 	package-check clean help
@@ -150,6 +150,19 @@ bench:
 	@$(MAKE) --no-print-directory bench-build
 	$(VM)/run --kernel 6.1 --module $(BUILD)/6.1/ntmem.ko --icount \
 		--add $(BUILD)/bench -- ./ntmem-bench
+
+# The model-based fuzzer (selftests/fuzz/) in the VM: SECONDS of the model
+# run, then half as long in chaos mode; SEED=N replays a seed.
+SECONDS ?= 60
+SEED ?=
+fuzz:
+	@$(MAKE) --no-print-directory modules KERNEL=$(KERNEL)
+	@$(MAKE) --no-print-directory selftests
+	$(VM)/run --kernel $(KERNEL) --module $(BUILD)/$(KERNEL)/ntmem.ko \
+		--timeout $$(( $(SECONDS) * 3 + 600 )) \
+		--add $(BUILD)/selftests/fuzz -- sh -c \
+		'./fuzz --seconds $(SECONDS) $(if $(SEED),--seed $(SEED)) && \
+		 ./fuzz --chaos --seconds $$(( ($(SECONDS) + 1) / 2 )) $(if $(SEED),--seed $(SEED))'
 
 # Allocators: two vCPUs (two-thread rows), so no --icount: ratios only.
 bench-alloc:
@@ -295,6 +308,7 @@ help:
 	@echo '  checkpatch      checkpatch --strict on kmod/ and the uapi header'
 	@echo '  demo, bench     run the examples and ntmemctl, or the benchmark, in the VM'
 	@echo '  bench-alloc     HeapAlloc, midl_user_allocate, RpcSs against glibc, jemalloc, mimalloc'
+	@echo '  fuzz            the model-based fuzzer in the VM [SECONDS=60] [KERNEL=6.1] [SEED=N]'
 	@echo '  install, uninstall, dkms-install, dkms-uninstall   (as root; DESTDIR, PREFIX)'
 	@echo '  install-module  the module alone (fails without the kernel headers)'
 	@echo '  dist            build/dist/ntmem-$(VERSION).tar.xz, reproducible'

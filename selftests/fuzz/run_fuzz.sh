@@ -1,0 +1,34 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The bounded fuzz run of `make check`: the model-based fuzzer through the
+# raw ioctls and through the Win32 API, with the known defects expected
+# (--known: fuzz.h's KNOWN_ALL), then a short chaos run.  Override the length with
+# FUZZ_SECONDS, the seed with FUZZ_SEED.
+cd "$(dirname "$0")" || exit 1
+bin=./fuzz/fuzz
+[ -x "$bin" ] || bin=./fuzz	# added on its own: the binary itself
+s=${FUZZ_SECONDS:-10}
+seed=${FUZZ_SEED:-}
+rc=0
+echo "TAP version 13"
+echo "1..3"
+n=0
+for args in "--ioctl" "--win32" "--chaos --threads 4"; do
+	n=$((n + 1))
+	secs=$s
+	case $args in --chaos*) secs=$(( (s + 1) / 2 )) ;; esac
+	$bin --known $args --seconds "$secs" ${seed:+--seed "$seed"} \
+		> "${TMPDIR:-/tmp}/run_fuzz.$$" 2>&1
+	r=$?
+	sed 's/^/# /' "${TMPDIR:-/tmp}/run_fuzz.$$"
+	if [ $r = 0 ]; then
+		echo "ok $n fuzz $args"
+	elif [ $r = 4 ]; then
+		echo "ok $n fuzz $args # SKIP"
+	else
+		echo "not ok $n fuzz $args"
+		rc=1
+	fi
+done
+rm -f "${TMPDIR:-/tmp}/run_fuzz.$$"
+exit $rc
