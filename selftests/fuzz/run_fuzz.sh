@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The bounded fuzz run of `make check`: the model-based fuzzer through the
 # raw ioctls and through the Win32 API, with the known defects expected
-# (--known: fuzz.h's KNOWN_ALL), then a short chaos run.  Override the length with
+# (--known: fuzz.h's KNOWN_ALL), then a short chaos run, and systematic
+# allocation failures where the kernel injects them (--fail-nth; a skip
+# elsewhere).  Override the length with
 # FUZZ_SECONDS, the seed with FUZZ_SEED.
 cd "$(dirname "$0")" || exit 1
 bin=./fuzz/fuzz
@@ -11,9 +13,9 @@ s=${FUZZ_SECONDS:-10}
 seed=${FUZZ_SEED:-}
 rc=0
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 n=0
-for args in "--ioctl" "--win32" "--chaos --threads 4"; do
+for args in "--ioctl" "--win32" "--chaos --threads 4" "--fail-nth"; do
 	n=$((n + 1))
 	secs=$s
 	case $args in --chaos*) secs=$(( (s + 1) / 2 )) ;; esac
