@@ -4,22 +4,24 @@
 # raw ioctls and through the Win32 API, with the known defects expected
 # (--known: fuzz.h's KNOWN_ALL), then a short chaos run, and systematic
 # allocation failures where the kernel injects them (--fail-nth; a skip
-# elsewhere).  Override the length with
-# FUZZ_SECONDS, the seed with FUZZ_SEED.
+# elsewhere).  The model runs take a fixed seed and a fixed number of ops,
+# so a check repeats (and a failure replays); `make fuzz` draws new seeds.
+# Override with FUZZ_SEED, FUZZ_OPS, and FUZZ_SECONDS for chaos.
 cd "$(dirname "$0")" || exit 1
 bin=./fuzz/fuzz
 [ -x "$bin" ] || bin=./fuzz	# added on its own: the binary itself
 s=${FUZZ_SECONDS:-10}
-seed=${FUZZ_SEED:-}
+seed=${FUZZ_SEED:-1}
+ops=${FUZZ_OPS:-10000}
 rc=0
 echo "TAP version 13"
 echo "1..4"
 n=0
 for args in "--ioctl" "--win32" "--chaos --threads 4" "--fail-nth"; do
 	n=$((n + 1))
-	secs=$s
-	case $args in --chaos*) secs=$(( (s + 1) / 2 )) ;; esac
-	$bin --known $args --seconds "$secs" ${seed:+--seed "$seed"} \
+	bound="--ops $ops --seconds 0"
+	case $args in --chaos*) bound="--seconds $(( (s + 1) / 2 ))" ;; esac
+	$bin --known $args $bound --seed "$seed" \
 		> "${TMPDIR:-/tmp}/run_fuzz.$$" 2>&1
 	r=$?
 	sed 's/^/# /' "${TMPDIR:-/tmp}/run_fuzz.$$"
