@@ -17,17 +17,6 @@ static pgoff_t ntmem_fault_idx(struct vm_fault *vmf)
 	return (vmf->address - vmf->vma->vm_start) >> PAGE_SHIFT;
 }
 
-/* Page @idx keeps its protection without the guard.  mmap_lock held. */
-void ntmem_guard_disarm(struct ntmem_region *r, pgoff_t idx)
-{
-	u32 prot = ntmem_page_prot(r, idx);
-
-	if (prot & NTMEM_PAGE_GUARD)
-		mtree_store_range(&r->state, idx, idx,
-				  xa_mk_value(prot & ~NTMEM_PAGE_GUARD),
-				  GFP_KERNEL);
-}
-
 /*
  * A guard fires once: the access fails and the page loses its guard.  A
  * user access gets SIGSEGV, and the thread's signal handler can learn it

@@ -20,6 +20,17 @@
 
 #include "ntmem.h"
 
+/* Page @idx keeps its protection without the guard.  mmap_lock held. */
+void ntmem_guard_disarm(struct ntmem_region *r, pgoff_t idx)
+{
+	u32 prot = ntmem_page_prot(r, idx);
+
+	if (prot & NTMEM_PAGE_GUARD)
+		mtree_store_range(&r->state, idx, idx,
+				  xa_mk_value(prot & ~NTMEM_PAGE_GUARD),
+				  GFP_KERNEL);
+}
+
 struct ntmem_guard_work {
 	struct callback_head cb;
 	struct ntmem_region *r;		/* reference held */
