@@ -193,7 +193,7 @@ int main(void)
 	printf("    read base -> SIGSEGV at %p (%s)\n", at,
 	       at == base ? "the exact byte" : "WRONG");
 
-	printf("\n7. RELEASE: the mapping is gone\n");
+	printf("\n7. RELEASE: pages and charge gone, the range a free placeholder\n");
 	check(range(NTMEM_IOC_RELEASE, res.addr, 0, 0) == 0, "RELEASE");
 	show_maps_line(res.addr);
 	show_usage("released");

@@ -4,10 +4,11 @@
  *
  * Locking overview, in acquisition order:
  *
- *   ntmem_mm.map_lock (mutex)   serialises RESERVE and RELEASE of one mm,
- *                               so a RELEASE never unmaps what a racing
- *                               RESERVE just created; taken before mmap_lock
- *                               because vm_mmap()/vm_munmap() take it.
+ *   ntmem_mm.map_lock (mutex)   serialises RESERVE and RELEASE of one mm
+ *                               (both are a vm_mmap() of an anon file whose
+ *                               ->get_unmapped_area checks the target range
+ *                               under mmap_lock, see ntmem_region.c); taken
+ *                               before mmap_lock because vm_mmap() takes it.
  *   mmap_lock of the mm         taken for write by every ioctl that changes
  *                               page state (COMMIT, DECOMMIT, PROTECT, RESET,
  *                               RESET_UNDO), which excludes all faults on
@@ -71,13 +72,17 @@ struct ntmem_guard_slot {
  * @id:        creation order, never reused (invariant)
  * @mm:        the address space (mmgrab'd; invariant)
  * @nr_files:  open files of /dev/ntmem bound to @mm (ntmem_mms_lock)
- * @map_lock:  serialises RESERVE and RELEASE; protects @file, @pending and
- *             @pending_task
+ * @map_lock:  serialises RESERVE and RELEASE; protects @file, @free_file,
+ *             @pending, @releasing, @checked and @pending_task
  * @file:      the anon-inode file every new reservation maps; dropped when
  *             the last /dev/ntmem file of @mm closes (mappings keep their
  *             own reference)
+ * @free_file: the one every placeholder maps (named "[ntmem free]"); as @file
  * @pending:   the RESERVE in flight, read by ->get_unmapped_area and ->mmap
- * @pending_task: the task running that RESERVE
+ * @releasing: the region the RELEASE in flight replaces by a placeholder
+ * @checked:   ->get_unmapped_area accepted the range of that vm_mmap()
+ * @pending_task: the task running that RESERVE or RELEASE
+ * @placeholders: placeholder VMAs in @mm (atomic; changed under mmap_lock)
  * @reservations: regions alive (atomic)
  * @committed: committed pages, i.e. the commit charge (atomic)
  * @resident:  pages allocated (atomic)
@@ -96,8 +101,12 @@ struct ntmem_mm {
 	unsigned int nr_files;
 	struct mutex map_lock;	/* serialises RESERVE and RELEASE */
 	struct file *file;
+	struct file *free_file;
 	const struct ntmem_reserve *pending;
+	struct ntmem_region *releasing;
+	bool checked;
 	struct task_struct *pending_task;
+	atomic_long_t placeholders;
 	atomic_long_t reservations;
 	atomic_long_t committed;
 	atomic_long_t resident;
@@ -121,7 +130,7 @@ struct ntmem_mm {
  *             two); changed under mmap_lock (write)
  * @dead:      set by ->close of the last VMA, under mmap_lock (write); a
  *             holder of a reference checks it under mmap_lock before
- *             touching @state
+ *             touching @state, and RELEASE after its vm_mmap()
  * @state:     page index -> xa_mk_value(protection) for each committed page;
  *             no entry means reserved.  Written under mmap_lock (write),
  *             except the guard clear in the fault path (mmap_lock read,
@@ -191,6 +200,19 @@ struct ntmem_region *ntmem_region_find(struct mm_struct *mm, unsigned long addr,
 				       unsigned long len,
 				       struct vm_area_struct **vmap);
 void ntmem_region_put(struct ntmem_region *r);
+
+/* ntmem_placeholder.c: released address space */
+extern const struct vm_operations_struct ntmem_placeholder_vm_ops;
+bool ntmem_range_reusable(struct mm_struct *mm, unsigned long start,
+			  unsigned long end);
+unsigned long ntmem_placeholder_area(struct mm_struct *mm, unsigned long span,
+				     bool top_down);
+void ntmem_placeholder_mmap(struct ntmem_mm *nm, struct vm_area_struct *vma);
+
+static inline bool ntmem_vma_is_placeholder(const struct vm_area_struct *vma)
+{
+	return vma->vm_ops == &ntmem_placeholder_vm_ops;
+}
 
 /* ntmem_pages.c: page state of a region */
 bool ntmem_protect_valid(u32 protect);

@@ -434,6 +434,9 @@ static void ntmem_query_locked(struct mm_struct *mm, unsigned long addr,
 	unsigned long next;
 
 	q->base = addr & PAGE_MASK;
+	/* released address space (placeholders) is free */
+	while (vma && ntmem_vma_is_placeholder(vma))
+		vma = find_vma(mm, vma->vm_end);
 	if (vma && vma->vm_start <= addr) {
 		if (vma->vm_ops == &ntmem_vm_ops && vma->vm_private_data) {
 			ntmem_query_region(vma->vm_private_data, addr, q);

@@ -139,7 +139,7 @@ static int ntmem_open(struct inode *inode, struct file *file)
 static int ntmem_release_file(struct inode *inode, struct file *file)
 {
 	struct ntmem_mm *nm = file->private_data;
-	struct file *anon = NULL;
+	struct file *anon = NULL, *free_file = NULL;
 	bool last;
 
 	mutex_lock(&ntmem_mms_lock);
@@ -147,17 +147,21 @@ static int ntmem_release_file(struct inode *inode, struct file *file)
 	mutex_unlock(&ntmem_mms_lock);
 
 	/*
-	 * The anon file refers back to @nm; drop ours with the last open file
+	 * The anon files refer back to @nm; drop ours with the last open file
 	 * to break the cycle.  Live mappings hold their own references.
 	 */
 	if (last) {
 		mutex_lock(&nm->map_lock);
 		anon = nm->file;
+		free_file = nm->free_file;
 		nm->file = NULL;
+		nm->free_file = NULL;
 		mutex_unlock(&nm->map_lock);
 	}
 	if (anon)
 		fput(anon);
+	if (free_file)
+		fput(free_file);
 	ntmem_mm_put(nm);
 	return 0;
 }

@@ -9,6 +9,14 @@
  * It can be neither split nor moved, so a region and its VMA always cover
  * the same range; it ends when the whole VMA is unmapped (RELEASE, munmap,
  * exit), in ->close.
+ *
+ * RESERVE and RELEASE are both a vm_mmap() of one of the mm's two anon
+ * files, with the request in ntmem_mm (under map_lock): the file's
+ * ->get_unmapped_area, which runs under mmap_lock before the kernel unmaps
+ * what lies in the range, accepts only free space and placeholders for a
+ * RESERVE, and only the reservation itself for a RELEASE, which puts a
+ * placeholder in its place (ntmem_placeholder.c).  So neither ever unmaps
+ * a mapping that is not ntmem's, whatever other threads do meanwhile.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -50,60 +58,104 @@ struct ntmem_region *ntmem_region_find(struct mm_struct *mm, unsigned long addr,
 	return vma->vm_private_data;
 }
 
-/* Called only inside vm_mmap() from ntmem_reserve(), with @pending set. */
-static const struct ntmem_reserve *ntmem_pending(struct ntmem_mm *nm)
+/* The request of the RESERVE or RELEASE in flight in this task, if any. */
+static bool ntmem_in_request(struct ntmem_mm *nm)
 {
-	if (READ_ONCE(nm->pending_task) != current)
-		return NULL;
-	return READ_ONCE(nm->pending);
+	return READ_ONCE(nm->pending_task) == current;
+}
+
+/* RELEASE: the range must be exactly the reservation, still in place. */
+static unsigned long ntmem_release_area(struct ntmem_mm *nm, unsigned long addr,
+					unsigned long len, unsigned long flags)
+{
+	struct ntmem_region *r = nm->releasing;
+	struct vm_area_struct *vma = vma_lookup(current->mm, addr);
+
+	if (!(flags & MAP_FIXED) || !vma || vma->vm_private_data != r ||
+	    vma->vm_ops != &ntmem_vm_ops || vma->vm_start != addr ||
+	    vma->vm_end - addr != len)
+		return -ENXIO;
+	nm->checked = true;
+	return addr;
 }
 
 /*
- * Place a reservation at a multiple of 64 KiB, in a gap that also holds the
- * rest of its last 64 KiB granule (the "slack", which belongs to nobody):
- * try the hint (or the top of the user range for TOP_DOWN) as it is, else
- * ask the mm's own policy for 64 KiB - PAGE_SIZE more than needed and round
- * its answer up.
+ * RESERVE: place a reservation at a multiple of 64 KiB, in a gap that also
+ * holds the rest of its last 64 KiB granule (the "slack", which belongs to
+ * nobody): over free space and placeholders only.  FIXED takes the address
+ * as it is; otherwise try the hint (or the top of the user range for
+ * TOP_DOWN) as it is, else reuse placeholders, else ask the mm's own policy
+ * for 64 KiB - PAGE_SIZE more than needed and round its answer up.
  */
-static unsigned long ntmem_get_unmapped_area(struct file *file,
-					     unsigned long addr,
-					     unsigned long len,
-					     unsigned long pgoff,
-					     unsigned long flags)
+static unsigned long ntmem_reserve_area(struct ntmem_mm *nm, unsigned long addr,
+					unsigned long len, unsigned long flags)
 {
-	const struct ntmem_reserve *args = ntmem_pending(file->private_data);
+	const struct ntmem_reserve *args = nm->pending;
 	unsigned long span = ALIGN(len, NTMEM_GRANULARITY);
+	bool top_down = args->flags & NTMEM_RESERVE_TOP_DOWN;
+	struct mm_struct *mm = current->mm;
 	unsigned long base;
 
-	if (!args)
-		return -EPERM;
-	if (flags & MAP_FIXED)
-		return addr;
 	if (span > NTMEM_MAX_ADDRESS - NTMEM_GRANULARITY)
 		return -ENOMEM;
-	if (args->flags & NTMEM_RESERVE_TOP_DOWN)
+	if (flags & MAP_FIXED) {
+		if (len > NTMEM_MAX_ADDRESS - addr)
+			return -ENOMEM;
+		return ntmem_range_reusable(mm, addr, addr + len) ? addr :
+								      -EEXIST;
+	}
+	if (top_down)
 		addr = NTMEM_MAX_ADDRESS - span;
 	if (addr) {
 		base = ntmem_mm_unmapped_area(addr, span, flags);
 		if (base == addr)
+			return base;
+		if (atomic_long_read(&nm->placeholders) &&
+		    span <= NTMEM_MAX_ADDRESS - addr &&
+		    ntmem_range_reusable(mm, addr, addr + span))
+			return addr;
+	}
+	if (atomic_long_read(&nm->placeholders)) {
+		base = ntmem_placeholder_area(mm, span, top_down);
+		if (!IS_ERR_VALUE(base))
 			return base;
 	}
 	base = ntmem_mm_unmapped_area(0, span + NTMEM_GRANULARITY - PAGE_SIZE,
 				      flags);
 	if (IS_ERR_VALUE(base))
 		return base;
-	return ALIGN(base, NTMEM_GRANULARITY);
+	base = ALIGN(base, NTMEM_GRANULARITY);
+	return len > NTMEM_MAX_ADDRESS - base ? -ENOMEM : base;
+}
+
+/* Only RESERVE and RELEASE map these files; a user mmap() is refused. */
+static unsigned long ntmem_get_unmapped_area(struct file *file,
+					     unsigned long addr,
+					     unsigned long len,
+					     unsigned long pgoff,
+					     unsigned long flags)
+{
+	struct ntmem_mm *nm = file->private_data;
+
+	if (!ntmem_in_request(nm))
+		return -EPERM;
+	if (nm->releasing)
+		return ntmem_release_area(nm, addr, len, flags);
+	return ntmem_reserve_area(nm, addr, len, flags);
 }
 
 static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct ntmem_mm *nm = file->private_data;
-	const struct ntmem_reserve *args = ntmem_pending(nm);
+	const struct ntmem_reserve *args = nm->pending;
 	struct ntmem_region *r;
 
-	/* Only RESERVE maps this file; a user mmap() of it is refused. */
-	if (!args || vma->vm_mm != nm->mm)
+	if (!ntmem_in_request(nm) || vma->vm_mm != nm->mm)
 		return -EPERM;
+	if (nm->releasing) {
+		ntmem_placeholder_mmap(nm, vma);
+		return 0;
+	}
 	if (!IS_ALIGNED(vma->vm_start, NTMEM_GRANULARITY) ||
 	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
@@ -166,24 +218,37 @@ static const struct file_operations ntmem_anon_fops = {
 	.llseek			= noop_llseek,
 };
 
+/* The anon file @name of @nm in *@filep, created on first use.  map_lock. */
+static int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
+			      const char *name)
+{
+	struct file *file;
+
+	if (*filep)
+		return 0;
+	file = anon_inode_getfile(name, &ntmem_anon_fops, nm, O_RDWR);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	kref_get(&nm->kref);	/* dropped in ntmem_anon_release() */
+	*filep = file;
+	return 0;
+}
+
 int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 {
 	unsigned long flags = MAP_SHARED, addr;
-	struct file *file;
+	int err;
 
 	if (mutex_lock_killable(&nm->map_lock))
 		return -EINTR;
-	if (!nm->file) {
-		file = anon_inode_getfile("[ntmem]", &ntmem_anon_fops, nm, O_RDWR);
-		if (IS_ERR(file)) {
-			mutex_unlock(&nm->map_lock);
-			return PTR_ERR(file);
-		}
-		kref_get(&nm->kref);	/* dropped in ntmem_anon_release() */
-		nm->file = file;
+	err = ntmem_request_file(nm, &nm->file, NTMEM_MAPS_NAME);
+	if (err) {
+		mutex_unlock(&nm->map_lock);
+		return err;
 	}
+	/* FIXED: ->get_unmapped_area refuses what is not free or a placeholder */
 	if (args->flags & NTMEM_RESERVE_FIXED)
-		flags |= MAP_FIXED_NOREPLACE;
+		flags |= MAP_FIXED;
 
 	WRITE_ONCE(nm->pending, args);
 	WRITE_ONCE(nm->pending_task, current);
@@ -191,12 +256,6 @@ int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 		       PROT_READ | PROT_WRITE, flags, 0);
 	WRITE_ONCE(nm->pending_task, NULL);
 	WRITE_ONCE(nm->pending, NULL);
-
-	if (!IS_ERR_VALUE(addr) &&
-	    args->length > NTMEM_MAX_ADDRESS - addr) {
-		vm_munmap(addr, args->length);
-		addr = -ENOMEM;
-	}
 	mutex_unlock(&nm->map_lock);
 	if (IS_ERR_VALUE(addr))
 		return addr;
@@ -204,11 +263,16 @@ int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 	return 0;
 }
 
+/*
+ * Map a placeholder over the reservation at @addr.  If the kernel fails
+ * after it unmapped the reservation (no memory for the new VMA), the range
+ * is a plain hole: released all the same.
+ */
 int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len)
 {
 	struct vm_area_struct *vma;
 	struct ntmem_region *r;
-	unsigned long size = 0;
+	unsigned long size = 0, ret;
 	int err = 0;
 
 	if (mutex_lock_killable(&nm->map_lock))
@@ -224,10 +288,25 @@ int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len)
 		err = -EINVAL;	/* a reservation is released whole */
 	else
 		size = r->end - r->start;
-	mmap_read_unlock(nm->mm);
-	/* map_lock keeps any other RESERVE or RELEASE off this range */
 	if (!err)
-		err = vm_munmap(addr, size);
+		kref_get(&r->kref);
+	mmap_read_unlock(nm->mm);
+	if (!err)
+		err = ntmem_request_file(nm, &nm->free_file,
+					 NTMEM_PLACEHOLDER_NAME);
+	if (!err) {
+		WRITE_ONCE(nm->releasing, r);
+		nm->checked = false;
+		WRITE_ONCE(nm->pending_task, current);
+		ret = vm_mmap(nm->free_file, addr, size, PROT_NONE,
+			      MAP_SHARED | MAP_FIXED, 0);
+		WRITE_ONCE(nm->pending_task, NULL);
+		WRITE_ONCE(nm->releasing, NULL);
+		if (IS_ERR_VALUE(ret) && !(nm->checked && READ_ONCE(r->dead)))
+			err = ret;
+	}
+	if (size)
+		ntmem_region_put(r);
 	mutex_unlock(&nm->map_lock);
 	return err;
 }

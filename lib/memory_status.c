@@ -39,6 +39,8 @@ static bool add_mapping(const char *line, void *arg)
 	char *e;
 	uint64_t lo = strtoull(line, &e, 16), hi = strtoull(e + 1, NULL, 16);
 
+	if (strstr(line, NTMEM_PLACEHOLDER_NAME))
+		return true;	/* released: free for VirtualAlloc */
 	if (lo < NTMEM_MIN_ADDRESS)
 		lo = NTMEM_MIN_ADDRESS;
 	if (hi > NTMEM_MAX_ADDRESS)

@@ -162,6 +162,7 @@ void *ntmem_find_free(int fd, size_t len)
 
 	if (!addr || ntmem_release(fd, addr, 0))
 		return NULL;
+	munmap(addr, len);	/* the placeholder: free for plain mmap() too */
 	return addr;
 }
 
@@ -367,20 +368,27 @@ static int parse_maps_line(const char *line, struct maps_entry *e)
 	return 1;
 }
 
+/* Released address space, which ntmem keeps as a placeholder mapping. */
+static int is_placeholder(const struct maps_entry *e)
+{
+	return strstr(e->name, NTMEM_PLACEHOLDER_NAME) != NULL;
+}
+
 int maps_count(void)
 {
-	char buf[16384];
-	int fd, lines = 0;
-	ssize_t n;
+	struct line_reader lr;
+	int n = 0;
+	char *line;
 
-	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		for (ssize_t i = 0; i < n; i++)
-			lines += buf[i] == '\n';
-	close(fd);
-	return lines;
+	if (lr_open(&lr, "/proc/self/maps"))
+		return -1;
+	while ((line = lr_next(&lr))) {
+		struct maps_entry m;
+
+		n += parse_maps_line(line, &m) && !is_placeholder(&m);
+	}
+	lr_close(&lr);
+	return n;
 }
 
 int maps_find(int pid, const void *addr, struct maps_entry *e)
@@ -399,8 +407,8 @@ int maps_find(int pid, const void *addr, struct maps_entry *e)
 	while ((line = lr_next(&lr))) {
 		struct maps_entry m;
 
-		if (parse_maps_line(line, &m) && m.start <= (uintptr_t)addr &&
-		    (uintptr_t)addr < m.end) {
+		if (parse_maps_line(line, &m) && !is_placeholder(&m) &&
+		    m.start <= (uintptr_t)addr && (uintptr_t)addr < m.end) {
 			*e = m;
 			found = 1;
 			break;

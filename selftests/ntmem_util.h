@@ -86,7 +86,12 @@ long proc_status_kb(const char *field);		/* e.g. "VmRSS" */
  */
 long free_memory_kb(void);
 
-int maps_count(void);				/* lines of /proc/self/maps */
+/*
+ * The /proc/self/maps helpers below skip placeholders (released address
+ * space, named NTMEM_PLACEHOLDER_NAME), which ntmem treats as holes;
+ * maps_count_matching() sees them.
+ */
+int maps_count(void);			/* mappings in /proc/self/maps */
 struct maps_entry {
 	uintptr_t start, end;
 	char perms[8];

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NTMEM_IOC_RELEASE: unmaps a whole reservation, given its base; the range
- * is then free for any later mapping.
+ * is then free for any later RESERVE and for mmap(MAP_FIXED).  It stays
+ * mapped as an inaccessible placeholder ("[ntmem free]") until then, so
+ * that RELEASE never unmaps what another thread mapped there meanwhile.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -104,11 +109,170 @@ TEST_F(release, address_reusable_by_mmap)
 	ASSERT_EQ(0, ntmem_commit(self->fd, p, PAGE_SZ, NTMEM_PAGE_READWRITE,
 				  0));
 	ASSERT_EQ(0, ntmem_release(self->fd, p, 0));
+	ASSERT_EQ(1, maps_count_matching(NTMEM_PLACEHOLDER_NAME));
+	/* the placeholder is a mapping: NOREPLACE sees it, FIXED maps over */
 	m = mmap(p, 256 * KiB, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	ASSERT_EQ(MAP_FAILED, m);
+	ASSERT_EQ(EEXIST, errno);
+	m = mmap(p, 256 * KiB, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	ASSERT_EQ((void *)p, m);
+	ASSERT_EQ(0, maps_count_matching(NTMEM_PLACEHOLDER_NAME));
 	ASSERT_NO_FAULT(try_write(p + 100 * KiB, 1));
 	ASSERT_EQ(-1, check_bytes(p, PAGE_SZ, 0));
+}
+
+/* Released space: no access, no pages, free to QUERY, reused by RESERVE. */
+TEST_F(release, leaves_a_placeholder_reserve_reuses)
+{
+	const size_t len = 256 * KiB;
+	char *p = ntmem_reserve_any(self->fd, len), *again;
+	struct ntmem_query q;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ntmem_commit(self->fd, p, len, NTMEM_PAGE_READWRITE, 0));
+	touch_pages(p, len, 7);
+	ASSERT_EQ(0, ntmem_release(self->fd, p, 0));
+	ASSERT_EQ(1, maps_count_matching(NTMEM_PLACEHOLDER_NAME));
+	ASSERT_EQ(0, ntmem_query(self->fd, p + PAGE_SZ, &q));
+	ASSERT_EQ(NTMEM_STATE_FREE, q.state);
+	ASSERT_LE(len - PAGE_SZ, q.region_size);
+	ASSERT_EQ(0, pagemap_count_present(p, len));
+	ASSERT_SEGV_AT(p, try_read(p));
+	ASSERT_SEGV_AT(p + len - 1, try_write(p + len - 1, 1));
+	ASSERT_EQ(-1, mprotect(p, PAGE_SZ, PROT_READ));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(MAP_FAILED, mremap(p, len, 2 * len, MREMAP_MAYMOVE));
+	ASSERT_EQ(-ENXIO, ntmem_release(self->fd, p, 0));
+	ASSERT_EQ(-ENXIO, ntmem_commit(self->fd, p, PAGE_SZ,
+				       NTMEM_PAGE_READWRITE, 0));
+
+	again = ntmem_reserve_any(self->fd, len);
+	ASSERT_EQ(p, again);
+	ASSERT_EQ(0, maps_count_matching(NTMEM_PLACEHOLDER_NAME));
+	ASSERT_EQ(0, ntmem_commit(self->fd, p, len, NTMEM_PAGE_READWRITE, 0));
+	ASSERT_EQ(-1, check_bytes(p, len, 0));
+}
+
+/* A FIXED RESERVE inside released space splits the placeholder. */
+TEST_F(release, fixed_reserve_inside_a_placeholder)
+{
+	char *p = ntmem_reserve_any(self->fd, MiB), *x;
+	struct ntmem_query q;
+	size_t xl = 64 * KiB;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ntmem_release(self->fd, p, 0));
+	x = p + 256 * KiB;
+	ASSERT_EQ(0, ntmem_reserve(self->fd, (void **)&x, &xl,
+				   NTMEM_RESERVE_FIXED, 0));
+	ASSERT_EQ(p + 256 * KiB, x);
+	ASSERT_EQ(2, maps_count_matching(NTMEM_PLACEHOLDER_NAME));
+	ASSERT_EQ(0, ntmem_query(self->fd, p, &q));
+	ASSERT_EQ(NTMEM_STATE_FREE, q.state);
+	ASSERT_EQ(256 * KiB, q.region_size);
+	ASSERT_EQ(0, ntmem_query(self->fd, x, &q));
+	ASSERT_EQ(NTMEM_STATE_RESERVE, q.state);
+	ASSERT_EQ(0, ntmem_query(self->fd, x + 64 * KiB, &q));
+	ASSERT_EQ(NTMEM_STATE_FREE, q.state);
+	ASSERT_EQ(0, ntmem_release(self->fd, x, 0));
+	ASSERT_EQ(0, munmap(p, MiB));	/* the program may drop placeholders */
+	ASSERT_EQ(0, maps_count_matching(NTMEM_PLACEHOLDER_NAME));
+}
+
+/* Reserving and releasing in a loop reuses the same address space. */
+TEST_F(release, loop_stays_in_place)
+{
+	static const size_t sizes[] = { 64 * KiB, MiB, 256 * KiB, 4 * KiB };
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	int maps0 = maps_count();
+
+	for (int i = 0; i < 20000; i++) {
+		size_t len = sizes[i % 4];
+		char *p = ntmem_reserve_any(self->fd, len);
+
+		ASSERT_NE(NULL, p);
+		if ((uintptr_t)p < lo)
+			lo = (uintptr_t)p;
+		if ((uintptr_t)p + len > hi)
+			hi = (uintptr_t)p + len;
+		ASSERT_EQ(0, ntmem_release(self->fd, p, 0));
+	}
+	ASSERT_EQ(maps0, maps_count());
+	ASSERT_GE(4, maps_count_matching(NTMEM_PLACEHOLDER_NAME));
+	ASSERT_GE(4 * MiB, hi - lo) TH_LOG("spread %lu KiB",
+					   (unsigned long)(hi - lo) / KiB);
+}
+
+/*
+ * Another thread munmaps the reservation and maps its own memory there
+ * while RELEASE runs: RELEASE must fail (ENXIO) or release the
+ * reservation, and never unmap the other thread's mapping.  The other
+ * thread stays running and waits a varying time each round, so that its
+ * munmap + mmap sweep across the whole RELEASE.
+ */
+struct stranger {
+	char *p;
+	size_t len;
+	atomic_int round;	/* main: the round to run */
+	atomic_int done;	/* stranger: the last round run */
+	int delay;		/* spins before munmap */
+	int mapped;
+};
+
+static void *stranger_thread(void *arg)
+{
+	struct stranger *s = arg;
+	void *m;
+
+	for (int r = 1;; r++) {
+		int v;
+
+		while ((v = atomic_load(&s->round)) >= 0 && v < r)
+			;
+		if (v < 0)
+			return NULL;
+		for (volatile int i = 0; i < s->delay; i++)
+			;
+		munmap(s->p, s->len);
+		m = mmap(s->p, s->len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+			 MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		s->mapped = m == s->p;	/* (touching it could race RELEASE) */
+		atomic_store(&s->done, r);
+	}
+}
+
+TEST_F_TIMEOUT(release, never_unmaps_a_racing_mapping, 600)
+{
+	static struct stranger s = { .len = 64 * KiB };
+	int lost = 0, enxio = 0, released = 0, rounds = 4000;
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, stranger_thread, &s));
+	for (int i = 1; i <= rounds; i++) {
+		struct maps_entry e;
+		int err;
+
+		s.p = ntmem_reserve_any(self->fd, s.len);
+		ASSERT_NE(NULL, s.p);
+		s.delay = (i * 13) % 1500;
+		atomic_store(&s.round, i);
+		err = ntmem_release(self->fd, s.p, 0);
+		while (atomic_load(&s.done) < i)
+			sched_yield();
+		ASSERT_TRUE(err == 0 || err == -ENXIO) TH_LOG("err %d", err);
+		enxio += err == -ENXIO;
+		released += err == 0;
+		if (s.mapped && (!maps_find(0, s.p, &e) || e.perms[3] != 'p'))
+			lost++;
+		munmap(s.p, s.len);
+	}
+	atomic_store(&s.round, -1);
+	pthread_join(t, NULL);
+	TH_LOG("%d rounds: %d released, %d ENXIO, %d mappings lost",
+	       rounds, released, enxio, lost);
+	ASSERT_EQ(0, lost);
 }
 
 TEST_F(release, not_at_base_enxio)

@@ -221,7 +221,7 @@ TEST_F_TIMEOUT(threads, racing_operations, 600)
 	memset(w, 0, sizeof(w));
 	have_exec = ntmem_features(self->fd) & NTMEM_FEATURE_EXEC;
 	ASSERT_EQ(0, ntmem_counters_read(&c0));
-	ASSERT_EQ(0, maps_count_matching("ntmem"));
+	ASSERT_EQ(0, maps_count_matching(NTMEM_MAPS_NAME));
 	for (int i = 0; i < NTHREADS; i++) {
 		w[i].id = i;
 		w[i].seed = i + 1;
@@ -259,7 +259,7 @@ TEST_F_TIMEOUT(threads, racing_operations, 600)
 					(void *)(uintptr_t)(v & ~0xffffULL), 0));
 		}
 	}
-	ASSERT_EQ(0, maps_count_matching("ntmem"));
+	ASSERT_EQ(0, maps_count_matching(NTMEM_MAPS_NAME));
 	ASSERT_EQ(0, ntmem_counters_read(&c1));
 	ASSERT_EQ(c0.reservations, c1.reservations);
 	ASSERT_EQ(c0.committed_pages, c1.committed_pages);

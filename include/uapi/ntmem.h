@@ -58,6 +58,13 @@
 #include <linux/ioctl.h>
 
 #define NTMEM_DEVICE		"/dev/ntmem"
+/*
+ * What /proc/<pid>/maps names a reservation ("anon_inode:[ntmem]") and
+ * released address space, which stays mapped, inaccessible and without
+ * pages, until a RESERVE or the program maps over it.
+ */
+#define NTMEM_MAPS_NAME		"[ntmem]"
+#define NTMEM_PLACEHOLDER_NAME	"[ntmem free]"
 #define NTMEM_IOC_MAGIC		0xB7
 
 /* ABI version: major changes break, minor ones add. */
