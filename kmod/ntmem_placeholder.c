@@ -24,8 +24,9 @@ bool ntmem_range_reusable(struct mm_struct *mm, unsigned long start,
 			  unsigned long end)
 {
 	struct vm_area_struct *vma;
-	VMA_ITERATOR(vmi, mm, start);
+	struct vma_iterator vmi;
 
+	vma_iter_init(&vmi, mm, start);
 	for_each_vma_range(vmi, vma, end)
 		if (!ntmem_vma_is_placeholder(vma))
 			return false;
@@ -58,8 +59,9 @@ unsigned long ntmem_placeholder_area(struct mm_struct *mm, unsigned long span,
 {
 	unsigned long run = 0, first = 0, last = 0, best = -ENOMEM;
 	struct vm_area_struct *vma;
-	VMA_ITERATOR(vmi, mm, 0);
+	struct vma_iterator vmi;
 
+	vma_iter_init(&vmi, mm, 0);
 	for (;;) {
 		unsigned long end, lo, at;
 
