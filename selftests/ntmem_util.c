@@ -446,8 +446,8 @@ uintptr_t maps_next_start(const void *addr)
 	while ((line = lr_next(&lr))) {
 		struct maps_entry m;
 
-		if (parse_maps_line(line, &m) && m.start >= (uintptr_t)addr &&
-		    m.start < best)
+		if (parse_maps_line(line, &m) && !is_placeholder(&m) &&
+		    m.start >= (uintptr_t)addr && m.start < best)
 			best = m.start;
 	}
 	lr_close(&lr);
