@@ -72,15 +72,18 @@ struct ntmem_guard_slot {
  * @id:        creation order, never reused (invariant)
  * @mm:        the address space (mmgrab'd; invariant)
  * @nr_files:  open files of /dev/ntmem bound to @mm (ntmem_mms_lock)
- * @map_lock:  serialises RESERVE and RELEASE; protects @file, @free_file,
- *             @pending, @releasing, @checked and @pending_task
+ * @map_lock:  serialises RESERVE, RELEASE and the W^X probe; protects
+ *             @file, @free_file, @pending, @releasing, @probing, @checked
+ *             and @pending_task
  * @file:      the anon-inode file every new reservation maps; dropped when
  *             the last /dev/ntmem file of @mm closes (mappings keep their
  *             own reference)
  * @free_file: the one every placeholder maps (named "[ntmem free]"); as @file
  * @pending:   the RESERVE in flight, read by ->get_unmapped_area and ->mmap
  * @releasing: the region the RELEASE in flight replaces by a placeholder
- * @checked:   ->get_unmapped_area accepted the range of that vm_mmap()
+ * @probing:   the vm_mmap() in flight is ntmem_exec_permitted()'s probe
+ * @checked:   ->get_unmapped_area accepted the range of that vm_mmap(), or
+ *             was reached by the probe
  * @pending_task: the task running that RESERVE or RELEASE
  * @placeholders: placeholder VMAs in @mm (atomic; changed under mmap_lock)
  * @reservations: regions alive (atomic)
@@ -104,6 +107,7 @@ struct ntmem_mm {
 	struct file *free_file;
 	const struct ntmem_reserve *pending;
 	struct ntmem_region *releasing;
+	bool probing;
 	bool checked;
 	struct task_struct *pending_task;
 	atomic_long_t placeholders;
@@ -200,6 +204,12 @@ struct ntmem_region *ntmem_region_find(struct mm_struct *mm, unsigned long addr,
 				       unsigned long len,
 				       struct vm_area_struct **vmap);
 void ntmem_region_put(struct ntmem_region *r);
+int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
+		       const char *name);
+
+/* ntmem_wx.c: W^X policy (MDWE, the LSM's mmap hook) */
+bool ntmem_mdwe(void);
+int ntmem_exec_permitted(struct ntmem_mm *nm, u32 protect);
 
 /* ntmem_placeholder.c: released address space */
 extern const struct vm_operations_struct ntmem_placeholder_vm_ops;
@@ -223,7 +233,7 @@ int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 int ntmem_decommit(struct ntmem_region *r, struct vm_area_struct *vma,
 		   unsigned long addr, unsigned long len);
 int ntmem_protect_check(struct ntmem_region *r, unsigned long addr,
-			unsigned long len, u32 *old_protect);
+			unsigned long len, u32 protect, u32 *old_protect);
 int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
 		  unsigned long addr, unsigned long len, u32 protect);
 void ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,

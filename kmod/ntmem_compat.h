@@ -57,6 +57,21 @@ static inline unsigned long ntmem_mm_unmapped_area(unsigned long addr,
 }
 
 /*
+ * MDWE (PR_SET_MDWE) is a flag of the mm since 6.3; 7.x reads mm flags
+ * through mm_flags_test().
+ */
+static inline bool ntmem_mm_has_mdwe(struct mm_struct *mm)
+{
+#if !defined(MMF_HAS_MDWE)
+	return false;
+#elif defined(NTMEM_HAVE_MM_FLAGS_TEST)
+	return mm_flags_test(MMF_HAS_MDWE, mm);
+#else
+	return test_bit(MMF_HAS_MDWE, &mm->flags);
+#endif
+}
+
+/*
  * Whether @task (whose mm is @mm) is dumpable for its owner, as ptrace's
  * access check asks; if not, *@ns is the user namespace in which the
  * reader needs CAP_SYS_PTRACE.  7.x keeps both in the task's exec state,

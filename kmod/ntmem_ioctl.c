@@ -121,6 +121,11 @@ static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
 		if (ntmem_check_range(a.addr, a.length))
 			a.addr = 0;
 	}
+	if (a.flags & NTMEM_RESERVE_COMMIT) {
+		err = ntmem_exec_permitted(nm, a.protect);
+		if (err)
+			return err;
+	}
 	err = ntmem_reserve(nm, &a);
 	if (err)
 		return err;
@@ -155,6 +160,8 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 	    a.protect)
 		return -EINVAL;
 	err = ntmem_check_range(a.addr, a.length);
+	if (!err && nr == _IOC_NR(NTMEM_IOC_COMMIT))
+		err = ntmem_exec_permitted(nm, a.protect);
 	if (err)
 		return err;
 
@@ -218,6 +225,8 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 	if (!ntmem_protect_valid(a.protect))
 		return -EINVAL;
 	err = ntmem_check_range(a.addr, a.length);
+	if (!err)
+		err = ntmem_exec_permitted(nm, a.protect);
 	if (err)
 		return err;
 
@@ -225,8 +234,8 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 		if (mmap_write_lock_killable(nm->mm))
 			return -EINTR;
 		r = ntmem_region_find(nm->mm, a.addr, a.length, &vma);
-		err = r ? ntmem_protect_check(r, a.addr, a.length, &old) :
-			  -ENXIO;
+		err = r ? ntmem_protect_check(r, a.addr, a.length, a.protect,
+					      &old) : -ENXIO;
 		if (!err) {
 			a.old_protect = old;
 			err = copy_to_user_nofault(uarg, &a, out);

@@ -87,6 +87,7 @@ static bool ntmem_only_adds_write(u32 old, u32 new)
 struct ntmem_span {
 	unsigned long committed;	/* committed pages in the span */
 	bool needs_zap;			/* a committed page loses a right */
+	bool gains_exec;		/* a committed page becomes executable */
 };
 
 /* Walk the committed runs of [first, last] against a new protection. */
@@ -103,6 +104,9 @@ static struct ntmem_span ntmem_scan_span(struct ntmem_region *r, pgoff_t first,
 				  max_t(unsigned long, mas.index, first) + 1;
 		if (!ntmem_only_adds_write(xa_to_value(entry), new))
 			span.needs_zap = true;
+		if (ntmem_prot_executable(new) &&
+		    !ntmem_prot_executable(xa_to_value(entry)))
+			span.gains_exec = true;
 	}
 	rcu_read_unlock();
 	return span;
@@ -260,6 +264,8 @@ int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 	ntmem_page_span(r, addr, len, &first, &last);
 	protect = ntmem_with_alloc_modifiers(r, protect);
 	span = ntmem_scan_span(r, first, last, protect);
+	if (span.gains_exec && ntmem_mdwe())
+		return -EPERM;
 	fresh = (len >> PAGE_SHIFT) - span.committed;
 	err = ntmem_charge(r->nm, fresh);
 	if (err)
@@ -361,13 +367,17 @@ int ntmem_decommit(struct ntmem_region *r, struct vm_area_struct *vma,
 
 /* PROTECT's check: every page committed; the first one's protection. */
 int ntmem_protect_check(struct ntmem_region *r, unsigned long addr,
-			unsigned long len, u32 *old_protect)
+			unsigned long len, u32 protect, u32 *old_protect)
 {
+	struct ntmem_span span;
 	pgoff_t first, last;
 
 	ntmem_page_span(r, addr, len, &first, &last);
-	if (ntmem_scan_span(r, first, last, 0).committed != len >> PAGE_SHIFT)
+	span = ntmem_scan_span(r, first, last, protect);
+	if (span.committed != len >> PAGE_SHIFT)
 		return -ENODATA;
+	if (span.gains_exec && ntmem_mdwe())
+		return -EPERM;
 	*old_protect = ntmem_page_prot(r, first);
 	return 0;
 }

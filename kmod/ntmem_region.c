@@ -139,6 +139,10 @@ static unsigned long ntmem_get_unmapped_area(struct file *file,
 
 	if (!ntmem_in_request(nm))
 		return -EPERM;
+	if (nm->probing) {	/* ntmem_wx.c: the LSM said yes; map nothing */
+		nm->checked = true;
+		return -EPERM;
+	}
 	if (nm->releasing)
 		return ntmem_release_area(nm, addr, len, flags);
 	return ntmem_reserve_area(nm, addr, len, flags);
@@ -150,7 +154,7 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	const struct ntmem_reserve *args = nm->pending;
 	struct ntmem_region *r;
 
-	if (!ntmem_in_request(nm) || vma->vm_mm != nm->mm)
+	if (!ntmem_in_request(nm) || nm->probing || vma->vm_mm != nm->mm)
 		return -EPERM;
 	if (nm->releasing) {
 		ntmem_placeholder_mmap(nm, vma);
@@ -219,8 +223,8 @@ static const struct file_operations ntmem_anon_fops = {
 };
 
 /* The anon file @name of @nm in *@filep, created on first use.  map_lock. */
-static int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
-			      const char *name)
+int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
+		       const char *name)
 {
 	struct file *file;
 

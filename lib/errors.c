@@ -26,6 +26,8 @@ DWORD ntmem__error_from_errno(int err, DWORD not_inside)
 		return ERROR_NOACCESS;
 	case EAGAIN:	/* LOCK: hit a guard page (Windows' raw NTSTATUS) */
 		return STATUS_GUARD_PAGE_VIOLATION;
+	case EPERM:	/* W^X policy: MDWE or an LSM (Arbitrary Code Guard) */
+		return ERROR_DYNAMIC_CODE_BLOCKED;
 	case EDQUOT:	/* LOCK: over RLIMIT_MEMLOCK */
 		return ERROR_WORKING_SET_QUOTA;
 	case ENOLCK:	/* UNLOCK: a page is not locked */

@@ -132,6 +132,7 @@ typedef intptr_t	(*FARPROC)(void);
 #define ERROR_WORKING_SET_QUOTA		1453
 #define ERROR_PAGEFILE_QUOTA		1454
 #define ERROR_COMMITMENT_LIMIT		1455
+#define ERROR_DYNAMIC_CODE_BLOCKED	1655
 
 /* ---- heap flags --------------------------------------------------------- */
 

@@ -43,6 +43,10 @@
  *                                            (STATUS_GUARD_PAGE_VIOLATION)
  *   EDQUOT   LOCK: over RLIMIT_MEMLOCK       (ERROR_WORKING_SET_QUOTA)
  *   ENOLCK   UNLOCK: a page is not locked    (ERROR_NOT_LOCKED)
+ *   EPERM    COMMIT, PROTECT (or RESERVE with COMMIT): the kernel's W^X
+ *            policy refuses this process that executable protection:
+ *            MDWE (PR_SET_MDWE) or the LSM's mmap hook
+ *                                            (ERROR_DYNAMIC_CODE_BLOCKED)
  *   EBADFD   fd used from another address space
  *   E2BIG    struct larger than known with non-zero tail
  *   ENOTTY   unknown ioctl
