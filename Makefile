@@ -152,17 +152,27 @@ bench:
 		--add $(BUILD)/bench -- ./ntmem-bench
 
 # The model-based fuzzer (selftests/fuzz/) in the VM: SECONDS of the model
-# run, then half as long in chaos mode; SEED=N replays a seed.
+# run, then half as long in chaos mode; SEED=N replays a seed.  With
+# INJECT=1 (the default on the debug kernel, whose config has fault
+# injection): the --fail-nth sweep (once: it does not depend on the seed),
+# chaos, then SECONDS of the model run with fail-nth armed around a
+# fraction INJECT_P of its module calls and accesses; its last line counts
+# the injections that fired and the clean failures.
 SECONDS ?= 60
 SEED ?=
+INJECT ?= $(if $(filter debug,$(KERNEL)),1,0)
+INJECT_P ?= 0.05
+FUZZ_MODEL = ./fuzz --seconds $(SECONDS) $(if $(SEED),--seed $(SEED))
+FUZZ_CHAOS = ./fuzz --chaos --seconds $$(( ($(SECONDS) + 1) / 2 )) $(if $(SEED),--seed $(SEED))
 fuzz:
 	@$(MAKE) --no-print-directory modules KERNEL=$(KERNEL)
 	@$(MAKE) --no-print-directory selftests
 	$(VM)/run --kernel $(KERNEL) --module $(BUILD)/$(KERNEL)/ntmem.ko \
 		--timeout $$(( $(SECONDS) * 3 + 600 )) \
 		--add $(BUILD)/selftests/fuzz -- sh -c \
-		'./fuzz --seconds $(SECONDS) $(if $(SEED),--seed $(SEED)) && \
-		 ./fuzz --chaos --seconds $$(( ($(SECONDS) + 1) / 2 )) $(if $(SEED),--seed $(SEED))'
+		'$(if $(filter 1,$(INJECT)),./fuzz --fail-nth && $(FUZZ_CHAOS) && \
+		 $(FUZZ_MODEL) --inject $(INJECT_P),$(FUZZ_MODEL) && \
+		 $(FUZZ_CHAOS))'
 
 # Allocators: two vCPUs (two-thread rows), so no --icount: ratios only.
 bench-alloc:
@@ -309,6 +319,7 @@ help:
 	@echo '  demo, bench     run the examples and ntmemctl, or the benchmark, in the VM'
 	@echo '  bench-alloc     HeapAlloc, midl_user_allocate, RpcSs against glibc, jemalloc, mimalloc'
 	@echo '  fuzz            the model-based fuzzer in the VM [SECONDS=60] [KERNEL=6.1] [SEED=N]'
+	@echo '                  [INJECT=1 [INJECT_P=0.05]]: allocation failures (default on KERNEL=debug)'
 	@echo '  install, uninstall, dkms-install, dkms-uninstall   (as root; DESTDIR, PREFIX)'
 	@echo '  install-module  the module alone (fails without the kernel headers)'
 	@echo '  dist            build/dist/ntmem-$(VERSION).tar.xz, reproducible'

@@ -5,6 +5,7 @@
  * page, one access that must fault (at the exact byte), and the
  * write-watch set.  Nothing here changes the model, except settling what
  * the model left open (a reset page's contents, a known defect's dirty bit).
+ * After a round: the module's counters against the model's totals.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 #include <ntmem/windows.h>
 #include "fuzz.h"
+#include "../ntmem_util.h"
 
 static int query(struct fz_ctx *c, bool win32, uintptr_t a,
 		 struct ntmem_query *q)
@@ -202,5 +204,50 @@ int check_slot(struct fz_ctx *c, int si, uint64_t *rng)
 	    check_fault(c, si, rng) || check_ww(c, si))
 		return -1;
 	c->checks++;
+	return 0;
+}
+
+const char *const fz_counter_names[FZ_NCOUNTERS] = {
+	"reservations", "committed_pages", "locked_pages", "resident_pages",
+	"reset_pages",
+};
+
+int read_counters(long *v)
+{
+	int bad = 0;
+
+	for (int i = 0; i < FZ_NCOUNTERS; i++)
+		bad |= (v[i] = ntmem_counter(fz_counter_names[i])) < 0;
+	return bad ? -1 : 0;
+}
+
+/*
+ * The counters are module-wide: the fuzzer runs alone.  Reservations,
+ * committed (charged) and locked pages since @start are exactly the
+ * model's; resident and reset pages are the kernel's business (a fault
+ * allocates, a reset page may be dropped any time).
+ */
+int check_counters(struct fz_ctx *c, const long *start)
+{
+	long want[3] = { 0, 0, 0 }, now[FZ_NCOUNTERS];
+
+	if (start[0] < 0 || read_counters(now))
+		return 0;	/* no counters: nothing to compare */
+	for (int si = 0; si < FZ_SLOTS; si++) {
+		const struct fz_slot *s = &c->m.s[si];
+
+		if (!s->used)
+			continue;
+		want[0]++;
+		for (unsigned i = 0; i < s->npages; i++) {
+			want[1] += s->pg[i].committed;
+			want[2] += s->pg[i].locked;
+		}
+	}
+	for (int i = 0; i < 3; i++)
+		if (now[i] - start[i] != want[i])
+			return fz_fail(c, "counters: %s %+ld since the round began, model %+ld",
+				       fz_counter_names[i], now[i] - start[i],
+				       want[i]);
 	return 0;
 }

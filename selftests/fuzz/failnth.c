@@ -8,8 +8,8 @@
  * contents and the module's counters as before the call.
  *
  * Needs CONFIG_FAULT_INJECTION (the debug kernel); skips elsewhere.
- * failslab and fail_page_alloc ignore sleeping allocations and order-0
- * pages by default, which are nearly all of ntmem's: turned off here.
+ * fail-nth and the debugfs setup are inject.c's.  The sweep does not
+ * depend on the seed: one run covers it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "fuzz.h"
@@ -25,28 +24,6 @@
 
 #define FN_PAGES	16
 #define FN_MAX_N	400
-
-static void put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-
-	if (fd >= 0) {
-		(void)!write(fd, val, strlen(val));
-		close(fd);
-	}
-}
-
-static void setup_debugfs(void)
-{
-	if (access("/sys/kernel/debug/failslab", F_OK))
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-	put("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
-	put("/sys/kernel/debug/failslab/verbose", "0");
-	put("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N");
-	put("/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N");
-	put("/sys/kernel/debug/fail_page_alloc/min-order", "0");
-	put("/sys/kernel/debug/fail_page_alloc/verbose", "0");
-}
 
 /* What must not change when a call fails. */
 struct snap {
@@ -175,21 +152,6 @@ static int call(int fd, enum fn_kind k, uintptr_t b, uintptr_t *newres)
 	}
 }
 
-static int set_nth(int fd, int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%d", n);
-
-	return pwrite(fd, buf, len, 0) == len ? 0 : -1;
-}
-
-static int get_nth(int fd)
-{
-	char buf[16] = "";
-
-	return pread(fd, buf, sizeof(buf) - 1, 0) > 0 ? atoi(buf) : -1;
-}
-
 /* One kind: N = 1, 2, ... until a call succeeds without an injection. */
 static int one_kind(int fd, int nth, enum fn_kind k, long *calls, long *injected)
 {
@@ -203,10 +165,10 @@ static int one_kind(int fd, int nth, enum fn_kind k, long *calls, long *injected
 			return -1;
 		}
 		take(fd, b, &before);
-		set_nth(nth, n);
+		nth_set(nth, n);
 		err = call(fd, k, b, &extra);
-		left = get_nth(nth);
-		set_nth(nth, 0);
+		left = nth_get(nth);
+		nth_set(nth, 0);
 		(*calls)++;
 		*injected += left == 0;
 		if (!err) {
@@ -245,7 +207,7 @@ static int one_kind(int fd, int nth, enum fn_kind k, long *calls, long *injected
 
 int failnth_run(const struct fz_opts *o)
 {
-	int nth = open("/proc/thread-self/fail-nth", O_RDWR), fd, bad = 0;
+	int nth = nth_open(), fd, bad = 0;
 	long calls = 0, injected = 0;
 
 	(void)o;
@@ -253,7 +215,6 @@ int failnth_run(const struct fz_opts *o)
 		printf("fuzz: fail-nth: no /proc/thread-self/fail-nth (needs CONFIG_FAULT_INJECTION, the debug kernel): skipped\n");
 		return 4;
 	}
-	setup_debugfs();
 	fd = open(NTMEM_DEVICE, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return 4;

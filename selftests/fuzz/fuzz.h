@@ -94,6 +94,7 @@ struct fz_op {
 	uint32_t prot;
 	uint32_t sub;		/* sub-page offset / misc random bits */
 	uint64_t gen;		/* value written, count, ... */
+	uint8_t inject;		/* N: fail the Nth allocation of the call */
 };
 
 enum { API_IOCTL, API_WIN32 };
@@ -111,6 +112,9 @@ struct fz_ctx {
 	long op_index;
 	char why[512];		/* the first divergence */
 	unsigned long checks, faults, known_hits[12];
+	int nth;		/* fail-nth; -1 none, -2 not opened yet */
+	bool inj_armed, inj_fired;
+	unsigned long injections, clean_fails, inj_faults;	/* (in accesses) */
 };
 
 void gen_op(uint64_t *rng, struct fz_op *op, enum fz_mode mode);
@@ -127,6 +131,12 @@ int check_slot(struct fz_ctx *c, int si, uint64_t *rng);
 int resolve_reset(struct fz_ctx *c, uintptr_t page, struct fz_page *p);
 int fz_fail(struct fz_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The module's counters (/sys/class/misc/ntmem): 0, or -1 without them. */
+#define FZ_NCOUNTERS	5
+extern const char *const fz_counter_names[FZ_NCOUNTERS];
+int read_counters(long *v);
+/* Reservations, committed and locked pages since @start: the model's. */
+int check_counters(struct fz_ctx *c, const long *start);
 /* Known defect @n (issue 11 item) excused a difference: count it. */
 void fz_known(struct fz_ctx *c, int n);
 #define KNOWN(c, n)	((c)->known & (1u << (n)))
@@ -149,6 +159,25 @@ enum fz_access { A_READ, A_WRITE, A_EXEC };
 void *fz_access(enum fz_access a, uintptr_t addr, uint64_t *val, int *sig,
 		siginfo_t *si);
 
+/* ---- injected allocation failures (inject.c) ---------------------------- */
+
+/* fail-nth of this thread (debugfs set up for it), or -1 without one. */
+int nth_open(void);
+int nth_set(int fd, int n);
+int nth_get(int fd);
+/* An op's inject field, with probability @p. */
+uint8_t inject_draw(uint64_t *rng, double p);
+/* Around the op's one module call: arm if op->inject; true if it fired. */
+void inject_arm(struct fz_ctx *c, const struct fz_op *op);
+bool inject_disarm(struct fz_ctx *c);
+/*
+ * The call failed as an injected failure does (ENOMEM; EFAULT from the
+ * user-copy fault point), or as libntmem maps those (@le), under an
+ * injection that fired: a clean failure, counted.
+ */
+bool inject_clean(struct fz_ctx *c, int err);
+bool inject_clean_le(struct fz_ctx *c, uint32_t le);
+
 /* ---- runners ------------------------------------------------------------- */
 
 uint64_t fz_rand(uint64_t *s);
@@ -161,6 +190,7 @@ struct fz_opts {
 	uint64_t seed;
 	double seconds;
 	long ops;
+	double inject;		/* probability an op's call is armed */
 	enum fz_mode mode;
 	unsigned known;		/* bit n: issue-11 item n */
 	bool chaos, verbose, fail_nth;

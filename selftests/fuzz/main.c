@@ -4,7 +4,7 @@
  *
  *   fuzz [--seed N] [--seconds S] [--ops N] [--win32|--ioctl|--both]
  *        [--known|--known=LIST|--no-known] [--chaos [--threads N]]
- *        [--fail-nth]
+ *        [--fail-nth] [--inject [P]]
  *        [--replay FILE] [--verbose]
  *
  * --known (the default) expects the defects of issue 11 that are not fixed
@@ -14,6 +14,10 @@
  * kernel-consumed guard still answered by GUARD_HIT), 4 (GET_WRITE_WATCH
  * with RESET loses pages when its output faults), 5 (a failed
  * process_vm_writev marks the page written).  --no-known: none.
+ *
+ * --inject P (0.05 if P is left out) arms fail-nth around an op's module
+ * call with probability P (inject.c); a replayed op line with inject=N is
+ * armed whatever the options.  Needs CONFIG_FAULT_INJECTION.
  *
  * Prints the seed first and a line of counts last; exits 1 on a
  * divergence (after printing the shrunk op list), 4 if it cannot run here.
@@ -63,6 +67,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: fuzz [--seed N] [--seconds S] [--ops N] [--win32|--ioctl|--both]\n"
 		"            [--known|--known=2,3,...|--no-known] [--chaos [--threads N]] [--fail-nth]\n"
+		"            [--inject [P]]\n"
 		"            [--replay FILE] [--verbose]\n");
 	exit(2);
 }
@@ -102,6 +107,10 @@ int main(int argc, char **argv)
 			o.chaos = true;
 		else if (!strcmp(a, "--fail-nth"))
 			o.fail_nth = true;
+		else if (!strcmp(a, "--inject") && v && strtod(v, NULL) > 0)
+			o.inject = atof(v), i++;
+		else if (!strcmp(a, "--inject"))
+			o.inject = 0.05;
 		else if (!strcmp(a, "--verbose"))
 			o.verbose = true;
 		else
@@ -115,6 +124,17 @@ int main(int argc, char **argv)
 		printf("fuzz: %s: %s (module not loaded?): skipped\n",
 		       NTMEM_DEVICE, strerror(errno));
 		return 4;
+	}
+	if (o.inject > 0 && !o.replay && !o.fail_nth && !o.chaos) {
+		int nth = nth_open();
+
+		if (nth < 0) {
+			printf("fuzz: --inject: no /proc/thread-self/fail-nth (needs CONFIG_FAULT_INJECTION, the debug kernel): skipped\n");
+			return 4;
+		}
+		close(nth);
+		printf("fuzz: injecting allocation failures into %.3g of the ops\n",
+		       o.inject);
 	}
 	if (o.replay)
 		return replay_main(&o);

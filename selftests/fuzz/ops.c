@@ -17,6 +17,8 @@
  * probes pages in order (the first reserved/NOACCESS page or armed guard
  * decides), GUP (process_vm_*) never sees executable pages.
  * Known defects (issue 11 items, --known) are marked KNOWN(n).
+ * An op with inject=N arms fail-nth around its module call (inject.c):
+ * inject_clean() there means an injected failure, which changes nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -114,17 +116,23 @@ void op_format(const struct fz_op *op, char *buf, size_t len)
 		 kind_names[op->kind], op->api ? "win32" : "ioctl", op->slot,
 		 op->first, op->npages, op->item, op->flags, op->prot, op->sub,
 		 (unsigned long long)op->gen, op->defect);
+	if (op->inject) {
+		size_t l = strlen(buf);
+
+		snprintf(buf + l, len - l, " inject=%u", op->inject);
+	}
 }
 
 int op_parse(const char *line, struct fz_op *op)
 {
 	char kind[32], api[8];
-	unsigned slot, first, npages, item, flags, prot, sub, defect;
+	unsigned slot, first, npages, item, flags, prot, sub, defect, inject = 0;
 	unsigned long long gen;
+	int n = sscanf(line, "%31s %7s slot=%u first=%u npages=%u item=%u flags=0x%x prot=0x%x sub=0x%x gen=0x%llx defect=%u inject=%u",
+		       kind, api, &slot, &first, &npages, &item, &flags, &prot,
+		       &sub, &gen, &defect, &inject);
 
-	if (sscanf(line, "%31s %7s slot=%u first=%u npages=%u item=%u flags=0x%x prot=0x%x sub=0x%x gen=0x%llx defect=%u",
-		   kind, api, &slot, &first, &npages, &item, &flags, &prot,
-		   &sub, &gen, &defect) != 11)
+	if (n != 11 && n != 12)	/* inject=N is there only when armed */
 		return -1;
 	memset(op, 0, sizeof(*op));
 	for (op->kind = 0; op->kind < K_NKINDS; op->kind++)
@@ -136,6 +144,7 @@ int op_parse(const char *line, struct fz_op *op)
 	op->slot = slot, op->first = first, op->npages = npages;
 	op->item = item % FZ_ITEMS, op->flags = flags, op->prot = prot;
 	op->sub = sub, op->gen = gen, op->defect = defect;
+	op->inject = inject > 255 ? 255 : inject;
 	return 0;
 }
 
@@ -224,7 +233,9 @@ static int raw_ioctl(struct fz_ctx *c, const struct fz_op *op,
 	if (op->defect == D_RESERVED_FIELD)	/* the last reserved word */
 		buf[ksize / 8 - 1] = op->gen | 1;
 	memcpy(buf, &usize, sizeof(usize));
+	inject_arm(c, op);
 	ret = ioctl(c->fd, cmd, buf) < 0 ? -errno : 0;
+	inject_disarm(c);
 	memcpy(arg, buf, ksize);
 	return ret;
 }
@@ -430,6 +441,8 @@ static int op_reserve(struct fz_ctx *c, const struct fz_op *op, bool adjacent)
 		if (op->defect == D_UNALIGNED_ADDR && !fixed)
 			r.addr = addr;
 		err = -raw_ioctl(c, op, NTMEM_IOC_RESERVE, &r, sizeof(r));
+		if (inject_clean(c, err))
+			return 0;
 		if (expect_err(c, what, err, want, -1))
 			return -1;
 		if (err)
@@ -455,9 +468,13 @@ static int op_reserve(struct fz_ctx *c, const struct fz_op *op, bool adjacent)
 	want = want == EINVAL ? ERROR_INVALID_PARAMETER :
 	       want == EEXIST ? ERROR_INVALID_ADDRESS : 0;
 	SetLastError(12345);
+	inject_arm(c, op);
 	void *p = VirtualAlloc((void *)(uintptr_t)addr, len, type,
 			       op->prot);
+	inject_disarm(c);
 	DWORD le = p ? 0 : GetLastError();
+	if (inject_clean_le(c, le))
+		return 0;
 	if (expect_le(c, what, le, want, want))
 		return -1;
 	if (!p)
@@ -511,6 +528,8 @@ static int op_release(struct fz_ctx *c, const struct fz_op *op)
 		if (op->defect == D_BAD_PROT)
 			r.protect = op->prot | 1;
 		int err = -raw_ioctl(c, op, NTMEM_IOC_RELEASE, &r, sizeof(r));
+		if (inject_clean(c, err))
+			return 0;
 		if (expect_err(c, "release ioctl", err, want, -1))
 			return -1;
 		if (!err)
@@ -539,7 +558,11 @@ static int op_release(struct fz_ctx *c, const struct fz_op *op)
 	else if (ri < 0 || (addr & ~(FZ_PAGE - 1)) != s->base)
 		want = ERROR_INVALID_ADDRESS;
 	SetLastError(12345);
+	inject_arm(c, op);	/* QUERY, then RELEASE: only one changes */
 	le = VirtualFree((void *)(uintptr_t)addr, len, type) ? 0 : GetLastError();
+	inject_disarm(c);
+	if (inject_clean_le(c, le))
+		return 0;
 	if (expect_le(c, "VirtualFree(MEM_RELEASE)", le, want, want))
 		return -1;
 	if (!le)
@@ -691,6 +714,8 @@ static int op_range_ioctl(struct fz_ctx *c, const struct fz_op *op)
 	struct ntmem_range r = { .size = sizeof(r), .flags = flags,
 				 .addr = addr, .length = len, .protect = prot };
 	err = -raw_ioctl(c, op, range_cmd[op->kind], &r, sizeof(r));
+	if (inject_clean(c, err))
+		return 0;
 	if (expect_err(c, what, err, want, alt))
 		return -1;
 	if (gp >= 0)	/* LOCK met an armed guard: consumed, nothing locked */
@@ -726,6 +751,8 @@ static int op_protect_ioctl(struct fz_ctx *c, const struct fz_op *op)
 	if (op->defect == D_UNKNOWN_FLAG)
 		p.flags = 1u << (op->sub % 32);
 	err = -raw_ioctl(c, op, NTMEM_IOC_PROTECT, &p, sizeof(p));
+	if (inject_clean(c, err))
+		return 0;
 	if (expect_err(c, "protect ioctl", err, want, -1))
 		return -1;
 	if (err)
@@ -797,8 +824,12 @@ static int op_range_win32(struct fz_ctx *c, const struct fz_op *op)
 		    range_was_reset(c, si, start, end - start))
 			alt = ERROR_BUSY;
 		SetLastError(12345);
+		inject_arm(c, op);
 		void *p = VirtualAlloc((void *)(uintptr_t)addr, len, type, prot);
+		inject_disarm(c);
 		le = p ? 0 : GetLastError();
+		if (inject_clean_le(c, le))
+			return 0;
 		if (expect_le(c, what, le, want, alt))
 			return -1;
 		if (p && (uintptr_t)p != start)
@@ -825,8 +856,12 @@ static int op_range_win32(struct fz_ctx *c, const struct fz_op *op)
 			end = start + c->m.s[si].npages * FZ_PAGE;
 		}
 		SetLastError(12345);
+		inject_arm(c, op);	/* QUERY, then DECOMMIT */
 		le = VirtualFree((void *)(uintptr_t)addr, len, type) ? 0 :
 		     GetLastError();
+		inject_disarm(c);
+		if (inject_clean_le(c, le))
+			return 0;
 		if (expect_le(c, what, le, want, want))
 			return -1;
 		break;
@@ -866,8 +901,12 @@ static int op_range_win32(struct fz_ctx *c, const struct fz_op *op)
 			       sem == ENOLCK ? ERROR_NOT_LOCKED : 0;
 		}
 		SetLastError(12345);
+		inject_arm(c, op);
 		le = (op->kind == K_LOCK ? VirtualLock : VirtualUnlock)(
 			(void *)(uintptr_t)addr, len) ? 0 : GetLastError();
+		inject_disarm(c);
+		if (inject_clean_le(c, le))
+			return 0;
 		if (expect_le(c, what, le, want, want))
 			return -1;
 		if (gp >= 0)
@@ -878,7 +917,11 @@ static int op_range_win32(struct fz_ctx *c, const struct fz_op *op)
 		if (!want && (si < 0 || !c->m.s[si].ww))
 			want = ERROR_INVALID_PARAMETER;
 		SetLastError(12345);
+		inject_arm(c, op);
 		le = ResetWriteWatch((void *)(uintptr_t)addr, len) ? GetLastError() : 0;
+		inject_disarm(c);
+		if (inject_clean_le(c, le))
+			return 0;
 		if (expect_le(c, what, le, want, want))
 			return -1;
 		break;
@@ -944,6 +987,8 @@ static int op_get_ww(struct fz_ctx *c, const struct fz_op *op)
 		if (op->defect == D_UNKNOWN_FLAG)
 			w.flags |= 2u << (op->sub % 31);
 		err = -raw_ioctl(c, op, NTMEM_IOC_GET_WRITE_WATCH, &w, sizeof(w));
+		if (inject_clean(c, err))
+			return 0;
 		if (expect_err(c, "get_ww ioctl", err, want, alt))
 			return -1;
 		cnt = w.count;
@@ -1032,6 +1077,8 @@ static int op_query(struct fz_ctx *c, const struct fz_op *op)
 		want = EINVAL;
 	}
 	err = -raw_ioctl(c, op, NTMEM_IOC_QUERY, &q, sizeof(q));
+	if (inject_clean(c, err))
+		return 0;
 	if (expect_err(c, "query ioctl", err, want, -1))
 		return -1;
 	if (!err && (q.state != st || (st == NTMEM_STATE_FREE &&
@@ -1150,7 +1197,10 @@ static int op_straddle(struct fz_ctx *c, const struct fz_op *op, uintptr_t page)
 	if ((ok1 && resolve_reset(c, page, p1)) ||
 	    (ok2 && resolve_reset(c, next, p2)))
 		return -1;
+	if (!want)	/* only an access that must succeed (inject.c) */
+		inject_arm(c, op);
 	f = fz_access(A_WRITE, a, &val, &sig, &si);
+	c->inj_faults += inject_disarm(c);
 	c->faults += !!f;
 	if ((uintptr_t)f != want || (f && sig != SIGSEGV))
 		return fz_fail(c, "straddling write %#lx: fault %p signal %d, model: %#lx",
@@ -1191,7 +1241,10 @@ static int op_access(struct fz_ctx *c, const struct fz_op *op)
 		return 0;	/* no code there: nothing safe to run */
 	if (ok && acc == A_WRITE && resolve_reset(c, page, p))
 		return -1;
+	if (ok)		/* only an access that must succeed (inject.c) */
+		inject_arm(c, op);
 	f = fz_access(acc, a, &val, &sig, &si);
+	c->inj_faults += inject_disarm(c);
 	c->faults += !!f;
 	if (ok) {
 		if (f)
@@ -1323,6 +1376,8 @@ static int op_guard_hit(struct fz_ctx *c, const struct fz_op *op)
 		want = EINVAL;
 	}
 	err = -raw_ioctl(c, op, NTMEM_IOC_GUARD_HIT, &g, sizeof(g));
+	if (inject_clean(c, err))
+		return 0;
 	if (expect_err(c, "guard_hit ioctl", err, want, -1))
 		return -1;
 	if (!err) {

@@ -22,6 +22,7 @@ int ctx_init(struct fz_ctx *c, unsigned known)
 
 	memset(c, 0, sizeof(*c));
 	c->known = known;
+	c->nth = -2;	/* fail-nth: opened by the first armed op (inject.c) */
 	c->fd = open(NTMEM_DEVICE, O_RDWR | O_CLOEXEC);
 	if (c->fd < 0)
 		return -errno;
@@ -62,6 +63,8 @@ int ctx_init(struct fz_ctx *c, unsigned known)
 
 void ctx_fini(struct fz_ctx *c)
 {
+	if (c->nth >= 0)
+		close(c->nth);
 	close(c->fd);
 	close(c->pipe[0]);
 	close(c->pipe[1]);
@@ -72,6 +75,7 @@ struct child_report {
 	long ran;		/* ops completed without divergence */
 	long failed_at;		/* index of the diverging op, or -1 */
 	unsigned long checks, faults, known[12];
+	unsigned long injections, clean_fails, inj_faults;
 	char why[512];
 };
 
@@ -83,6 +87,7 @@ static void run_list(const struct fz_opts *o, const struct fz_op *ops, long n,
 	uint64_t rng = o->seed ^ 0xC0FFEE;
 	char line[256];
 	int err = ctx_init(&c, o->known);
+	long start[FZ_NCOUNTERS];
 
 	memset(rep, 0, sizeof(*rep));
 	rep->failed_at = -1;
@@ -91,6 +96,8 @@ static void run_list(const struct fz_opts *o, const struct fz_op *ops, long n,
 		rep->failed_at = 0;
 		return;
 	}
+	if (read_counters(start))
+		start[0] = -1;
 	for (long i = 0; i < n; i++) {
 		c.op_index = i;
 		if (print || o->verbose) {
@@ -109,17 +116,42 @@ static void run_list(const struct fz_opts *o, const struct fz_op *ops, long n,
 		}
 		rep->ran++;
 	}
+	/* the round's end: the module counts what the model holds */
+	if (rep->failed_at < 0 && n && check_counters(&c, start)) {
+		rep->failed_at = --rep->ran;
+		memcpy(rep->why, c.why, sizeof(rep->why));
+	}
 	rep->checks = c.checks;
+	rep->injections = c.injections;
+	rep->clean_fails = c.clean_fails;
+	rep->inj_faults = c.inj_faults;
 	rep->faults = c.faults;
 	memcpy(rep->known, c.known_hits, sizeof(rep->known));
 	ctx_fini(&c);
 }
 
-/* Fork, run, and collect the report; a child killed by a signal failed. */
+/* Once the child is gone, every counter is back where it started. */
+static int counters_back(const long *start, long *now)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		if (read_counters(now) ||
+		    !memcmp(now, start, sizeof(*now) * FZ_NCOUNTERS))
+			return 0;
+		usleep(100000);
+	}
+	return -1;
+}
+
+/*
+ * Fork, run, and collect the report; a child killed by a signal failed,
+ * and so did one that left the module's counters changed.
+ */
 static int run_child(const struct fz_opts *o, const struct fz_op *ops, long n,
 		     struct child_report *rep, bool print)
 {
 	struct child_report *shared;
+	long start[FZ_NCOUNTERS], now[FZ_NCOUNTERS];
+	bool counted = !read_counters(start);
 	int status;
 	pid_t pid;
 
@@ -148,6 +180,16 @@ static int run_child(const struct fz_opts *o, const struct fz_op *ops, long n,
 			 "the process died (status %#x) at op %ld", status,
 			 rep->ran);
 	}
+	if (rep->failed_at < 0 && counted && n && counters_back(start, now)) {
+		int i = 0;
+
+		while (now[i] == start[i])
+			i++;
+		rep->failed_at = --rep->ran;
+		snprintf(rep->why, sizeof(rep->why),
+			 "counters: %s %ld after the process exited, %ld before it ran",
+			 fz_counter_names[i], now[i], start[i]);
+	}
 	return 0;
 }
 
@@ -166,7 +208,8 @@ int run_list_in_child(const struct fz_opts *o, const struct fz_op *ops,
 /* Totals over the run, for the last line. */
 struct totals {
 	long ops, rounds, divergences;
-	unsigned long checks, faults, known[12];
+	unsigned long checks, faults, known[12], injections, clean_fails;
+	unsigned long inj_faults;
 };
 
 static void add(struct totals *t, const struct child_report *r)
@@ -174,6 +217,9 @@ static void add(struct totals *t, const struct child_report *r)
 	t->ops += r->ran + (r->failed_at >= 0);
 	t->checks += r->checks;
 	t->faults += r->faults;
+	t->injections += r->injections;
+	t->clean_fails += r->clean_fails;
+	t->inj_faults += r->inj_faults;
 	for (int i = 0; i < 12; i++)
 		t->known[i] += r->known[i];
 }
@@ -195,13 +241,16 @@ int fuzz_main(const struct fz_opts *o, uint64_t (*now)(void))
 	for (long r = 0; (o->ops <= 0 || t.ops < o->ops) &&
 			 (o->seconds <= 0 || now() < end); r++) {
 		uint64_t rng = o->seed * 0x100000001B3ULL + r;
+		uint64_t irng = rng ^ 0x1A7EC7ED;	/* --inject's own stream */
 		struct child_report rep;
 		long n = ROUND_OPS;
 
 		if (o->ops > 0 && o->ops - t.ops < n)
 			n = o->ops - t.ops;
-		for (long i = 0; i < n; i++)
+		for (long i = 0; i < n; i++) {
 			gen_op(&rng, &ops[i], o->mode);
+			ops[i].inject = inject_draw(&irng, o->inject);
+		}
 		if (run_child(o, ops, n, &rep, false)) {
 			fprintf(stderr, "fuzz: fork failed\n");
 			return 1;
@@ -230,8 +279,9 @@ int fuzz_main(const struct fz_opts *o, uint64_t (*now)(void))
 			break;
 		}
 	}
-	printf("fuzz: ops %ld, rounds %ld, divergences %ld, checks %lu, faults %lu, known defects seen:",
-	       t.ops, t.rounds, t.divergences, t.checks, t.faults);
+	printf("fuzz: ops %ld, rounds %ld, injections fired %lu (%lu in faults), clean failures %lu, divergences %ld, checks %lu, faults %lu, known defects seen:",
+	       t.ops, t.rounds, t.injections, t.inj_faults, t.clean_fails,
+	       t.divergences, t.checks, t.faults);
 	for (int i = 1; i < 12; i++)
 		if (t.known[i])
 			printf(" item%d=%lu", i, t.known[i]);
