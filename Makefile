@@ -157,17 +157,20 @@ bench:
 # injection): the --fail-nth sweep (once: it does not depend on the seed),
 # chaos, then SECONDS of the model run with fail-nth armed around a
 # fraction INJECT_P of its module calls and accesses; its last line counts
-# the injections that fired and the clean failures.
+# the injections that fired and the clean failures.  CHAOS_SECONDS
+# (default half of SECONDS) bounds the chaos run.
 SECONDS ?= 60
 SEED ?=
 INJECT ?= $(if $(filter debug,$(KERNEL)),1,0)
 INJECT_P ?= 0.05
 FUZZ_MODEL = ./fuzz --seconds $(SECONDS) $(if $(SEED),--seed $(SEED))
-FUZZ_CHAOS = ./fuzz --chaos --seconds $$(( ($(SECONDS) + 1) / 2 )) $(if $(SEED),--seed $(SEED))
+CHAOS_SECONDS ?= $$(( ($(SECONDS) + 1) / 2 ))
+FUZZ_CHAOS = ./fuzz --chaos --seconds $(CHAOS_SECONDS) $(if $(SEED),--seed $(SEED))
 fuzz:
 	@$(MAKE) --no-print-directory modules KERNEL=$(KERNEL)
 	@$(MAKE) --no-print-directory selftests
 	$(VM)/run --kernel $(KERNEL) --module $(BUILD)/$(KERNEL)/ntmem.ko \
+		$(if $(filter debug,$(KERNEL)),--mem 1536M) \
 		--timeout $$(( $(SECONDS) * 3 + 600 )) \
 		--add $(BUILD)/selftests/fuzz -- sh -c \
 		'$(if $(filter 1,$(INJECT)),./fuzz --fail-nth && $(FUZZ_CHAOS) && \
