@@ -23,6 +23,7 @@ DWORD ntmem__error_from_errno(int err, DWORD not_inside)
 	case EBUSY:	/* RESET_UNDO: data was discarded */
 		return ERROR_BUSY;
 	case EACCES:	/* LOCK: not committed, or NOACCESS */
+	case EFAULT:	/* the kernel could not read or write a buffer */
 		return ERROR_NOACCESS;
 	case EAGAIN:	/* LOCK: hit a guard page (Windows' raw NTSTATUS) */
 		return STATUS_GUARD_PAGE_VIOLATION;

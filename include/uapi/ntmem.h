@@ -47,6 +47,8 @@
  *            policy refuses this process that executable protection:
  *            MDWE (PR_SET_MDWE) or the LSM's mmap hook
  *                                            (ERROR_DYNAMIC_CODE_BLOCKED)
+ *   EFAULT   the argument struct (or an output array) cannot be read
+ *            or written; nothing changed     (ERROR_NOACCESS)
  *   EBADFD   fd used from another address space
  *   E2BIG    struct larger than known with non-zero tail
  *   ENOTTY   unknown ioctl
