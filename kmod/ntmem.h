@@ -21,6 +21,9 @@
  *   region->pages xa_lock       the xarray's own lock; faults insert pages
  *                               concurrently under mmap_lock (read).
  *   ntmem_reset_lock (spinlock) the list of regions with reset pages.
+ *   ntmem_users_lock (spinlock) the users and their shares (ntmem_user.c);
+ *                               innermost, like ntmem_mms_lock, and never
+ *                               held with it.
  *   ntmem_mms_lock (mutex)      the list of ntmem_mm; innermost: taken by
  *                               the last ntmem_mm_put(), which runs under
  *                               mmap_lock (->close drops a region's
@@ -43,6 +46,8 @@
 #include <linux/xarray.h>
 #include <uapi/ntmem.h>
 #include <uapi/ntmem_netlink.h>
+
+struct ntmem_user;
 
 #define NTMEM_PAGE_BASE_MASK	0x0ffU	/* the one base protection bit */
 #define NTMEM_PAGE_MODIFIERS	(NTMEM_PAGE_GUARD | NTMEM_PAGE_NOCACHE | \
@@ -92,6 +97,7 @@ struct ntmem_guard_slot {
  * @limit:     the process's own commit limit in pages, 0 for none (atomic)
  * @owner:     the thread group that created this context (reference held;
  *             invariant), for the netlink control plane
+ * @user:      the user charged for its commits (reference held; invariant)
  * @guard_lock: protects @guard_hits and @guard_next
  * @guard_hits: the last guard-page fault of recent threads
  * @guard_next: the slot a new thread takes
@@ -116,6 +122,7 @@ struct ntmem_mm {
 	atomic_long_t resident;
 	atomic_long_t limit;
 	struct pid *owner;
+	struct ntmem_user *user;
 	spinlock_t guard_lock;	/* @guard_hits, @guard_next */
 	struct ntmem_guard_slot guard_hits[NTMEM_GUARD_SLOTS];
 	unsigned int guard_next;
@@ -206,6 +213,13 @@ struct ntmem_region *ntmem_region_find(struct mm_struct *mm, unsigned long addr,
 void ntmem_region_put(struct ntmem_region *r);
 int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
 		       const char *name);
+
+/* ntmem_user.c: each user's share of the commit limit */
+struct ntmem_user *ntmem_user_get(void);
+void ntmem_user_put(struct ntmem_user *u);
+int ntmem_user_charge(struct ntmem_mm *nm, unsigned long pages,
+		      unsigned long limit);
+void ntmem_user_uncharge(struct ntmem_mm *nm, unsigned long pages);
 
 /* ntmem_wx.c: W^X policy (MDWE, the LSM's mmap hook) */
 bool ntmem_mdwe(void);

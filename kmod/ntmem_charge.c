@@ -3,9 +3,10 @@
  * ntmem: the commit charge and its limits.  Every committed page is
  * charged here when it is committed, touched or not, and uncharged when it
  * is decommitted or released (exit and kill release).  A commit that would
- * pass the global limit or the process's own limit fails in the call with
- * ENOSPC, so that a program that committed can touch all of it without
- * being OOM-killed -- as on Windows, where commit is backed when granted.
+ * pass the global limit, the user's share of it (ntmem_user.c) or the
+ * process's own limit fails in the call with ENOSPC, so that a program
+ * that committed can touch all of it without being OOM-killed -- as on
+ * Windows, where commit is backed when granted.
  *
  * ntmem's pages are never swapped, so the default limit is RAM, less a
  * reserve for everything else: a quarter of RAM, at least 64 MiB.  The
@@ -99,9 +100,14 @@ int ntmem_charge(struct ntmem_mm *nm, unsigned long pages)
 				  total - pages, ntmem_commit_limit());
 		return -ENOSPC;
 	}
+	if (ntmem_user_charge(nm, pages, ntmem_commit_limit())) {
+		atomic_long_sub(pages, &ntmem_stats.committed_pages);
+		return -ENOSPC;
+	}
 	own = atomic_long_add_return(pages, &nm->committed);
 	if (own_limit && own > own_limit) {
 		atomic_long_sub(pages, &nm->committed);
+		ntmem_user_uncharge(nm, pages);
 		atomic_long_sub(pages, &ntmem_stats.committed_pages);
 		ntmem_limit_event(nm, NTMEM_EVENT_PROCESS_LIMIT, pages,
 				  own - pages, own_limit);
@@ -114,5 +120,6 @@ int ntmem_charge(struct ntmem_mm *nm, unsigned long pages)
 void ntmem_uncharge(struct ntmem_mm *nm, unsigned long pages)
 {
 	atomic_long_sub(pages, &nm->committed);
+	ntmem_user_uncharge(nm, pages);
 	atomic_long_sub(pages, &ntmem_stats.committed_pages);
 }

@@ -36,6 +36,7 @@ static void ntmem_mm_free(struct kref *kref)
 		     atomic_long_read(&nm->resident));
 	mmdrop(nm->mm);
 	put_pid(nm->owner);
+	ntmem_user_put(nm->user);
 	atomic_long_dec(&ntmem_stats.contexts);
 	kfree(nm);
 }
@@ -51,15 +52,21 @@ static struct ntmem_mm *ntmem_mm_get_current(void)
 	struct mm_struct *mm = current->mm;
 	struct ntmem_mm *nm, *fresh;
 
+	/* allocated before ntmem_mms_lock, which the reset shrinker takes */
 	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
-	if (!fresh)
+	if (fresh)
+		fresh->user = ntmem_user_get();
+	if (!fresh || !fresh->user) {
+		kfree(fresh);
 		return ERR_PTR(-ENOMEM);
+	}
 
 	mutex_lock(&ntmem_mms_lock);
 	list_for_each_entry(nm, &ntmem_mms, node) {
 		if (nm->mm == mm && kref_get_unless_zero(&nm->kref)) {
 			nm->nr_files++;
 			mutex_unlock(&ntmem_mms_lock);
+			ntmem_user_put(fresh->user);
 			kfree(fresh);
 			return nm;
 		}

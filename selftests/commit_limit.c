@@ -22,6 +22,7 @@
 #include "ntmem_util.h"
 
 #define LIMIT_PARAM	"/sys/module/ntmem/parameters/commit_limit_mb"
+#define SHARE_PARAM	"/sys/module/ntmem/parameters/user_share_percent"
 #define CGROUP		"/sys/fs/cgroup/ntmem-selftest"
 
 static int write_file(const char *path, const char *text)
@@ -47,6 +48,7 @@ static int set_limit_mb(long mb)
 FIXTURE(limit) {
 	int fd;
 	long saved_mb;	/* commit_limit_mb at setup, put back in teardown */
+	long saved_share;	/* user_share_percent, likewise */
 };
 
 FIXTURE_SETUP(limit)
@@ -55,11 +57,17 @@ FIXTURE_SETUP(limit)
 	ASSERT_LE(0, self->fd);
 	self->saved_mb = read_long_file(LIMIT_PARAM);
 	ASSERT_LE(0, self->saved_mb);
+	self->saved_share = read_long_file(SHARE_PARAM);
+	ASSERT_LE(1, self->saved_share);
 }
 
 FIXTURE_TEARDOWN(limit)
 {
+	char text[16];
+
 	set_limit_mb(self->saved_mb);
+	snprintf(text, sizeof(text), "%ld", self->saved_share);
+	write_file(SHARE_PARAM, text);
 	if (self->fd > 0)
 		close(self->fd);
 }
@@ -82,7 +90,8 @@ TEST_F(limit, default_is_ram_less_a_reserve)
 
 /*
  * The issue's test: commit everything the default limit allows, fail one
- * page past it, then touch every committed page and live.
+ * page past it, then touch every committed page and live.  (With users'
+ * shares off: this is the only user.)
  */
 TEST_F_TIMEOUT(limit, commit_to_the_limit_touch_all_survive, 300)
 {
@@ -95,6 +104,7 @@ TEST_F_TIMEOUT(limit, commit_to_the_limit_touch_all_survive, 300)
 	struct ntmem_query q;
 	char *p;
 
+	ASSERT_EQ(0, write_file(SHARE_PARAM, "100"));
 	ASSERT_LT(0, (long)avail);
 	p = ntmem_reserve_any(self->fd, len);
 	ASSERT_NE(NULL, p);
@@ -251,6 +261,80 @@ TEST_F_TIMEOUT(limit, memcg_bounds_ntmem_memory, 120)
 	ASSERT_LT(0, peak);
 	ASSERT_GE(32L * MiB, peak);
 	ASSERT_EQ(0, rmdir(CGROUP));
+}
+
+/*
+ * One user cannot make every other user's commits fail: a user holds at
+ * most user_share_percent of the limit, over all its processes, and
+ * another user can still commit.  As uids 1000 and 1001 (any uid works).
+ */
+static int commit_as(uid_t uid, size_t len, int hold_fd)
+{
+	pid_t child = fork();
+	int status;
+
+	if (child < 0)
+		return -errno;
+	if (!child) {
+		int fd;
+		char *p;
+
+		if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+			_exit(20);
+		fd = ntmem_open();
+		p = fd < 0 ? NULL : ntmem_reserve_any(fd, len);
+		if (!p)
+			_exit(21);
+		switch (ntmem_commit(fd, p, len, NTMEM_PAGE_READWRITE, 0)) {
+		case 0:
+			break;
+		case -ENOSPC:
+			_exit(28);
+		default:
+			_exit(22);
+		}
+		if (hold_fd < 0)
+			_exit(0);
+		if (write(hold_fd, "x", 1) != 1)
+			_exit(23);
+		pause();	/* holds the commit until killed */
+		_exit(24);
+	}
+	if (hold_fd >= 0)
+		return child;
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+		return -ECHILD;
+	return WEXITSTATUS(status) ? -WEXITSTATUS(status) : 0;
+}
+
+TEST_F_TIMEOUT(limit, one_user_cannot_starve_others, 120)
+{
+	long used = ntmem_counter("committed_pages");
+	size_t limit = 256 * MiB, half = limit / 2;
+	int pipefd[2], status;
+	pid_t hog;
+	char c;
+
+	ASSERT_EQ(0, set_limit_mb(256 + used / 256));
+	ASSERT_EQ(0, write_file(SHARE_PARAM, "60"));
+	ASSERT_EQ(0, pipe(pipefd));
+	/* user 1000 holds half of the limit in one process ... */
+	hog = commit_as(1000, half, pipefd[1]);
+	ASSERT_LT(0, hog);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	/* ... and cannot pass 60% with another of its processes */
+	ASSERT_EQ(-28, commit_as(1000, 32 * MiB, -1));
+	ASSERT_EQ(0, commit_as(1000, 16 * MiB, -1));
+	/* while user 1001 still commits what is left */
+	ASSERT_EQ(0, commit_as(1001, 96 * MiB, -1));
+	/* with shares off, user 1000 could have taken it all */
+	ASSERT_EQ(0, write_file(SHARE_PARAM, "100"));
+	ASSERT_EQ(0, commit_as(1000, 96 * MiB, -1));
+	ASSERT_NE(0, write_file(SHARE_PARAM, "0"));
+	ASSERT_NE(0, write_file(SHARE_PARAM, "101"));
+	ASSERT_EQ(0, kill(hog, SIGKILL));
+	ASSERT_EQ(hog, waitpid(hog, &status, 0));
+	ASSERT_EQ(used, ntmem_counter("committed_pages"));
 }
 
 TEST_HARNESS_MAIN

@@ -106,6 +106,7 @@ enum ntmem_genl_attr {
 enum ntmem_event {
 	NTMEM_EVENT_COMMIT_LIMIT = 1,	/* the global commit limit */
 	NTMEM_EVENT_PROCESS_LIMIT = 2,	/* the process's own limit */
+	NTMEM_EVENT_USER_LIMIT = 3,	/* the user's share of the global limit */
 };
 
 #endif /* _UAPI_LINUX_NTMEM_NETLINK_H */

@@ -36,6 +36,8 @@ static const char *event_name(uint32_t event, bool json)
 		return json ? "commit_limit" : "global commit limit";
 	case NTMEM_EVENT_PROCESS_LIMIT:
 		return json ? "process_limit" : "process commit limit";
+	case NTMEM_EVENT_USER_LIMIT:
+		return json ? "user_limit" : "user's share of the commit limit";
 	default:
 		return json ? "unknown" : "unknown event";
 	}
