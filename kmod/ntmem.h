@@ -213,6 +213,9 @@ struct ntmem_region *ntmem_region_find(struct mm_struct *mm, unsigned long addr,
 void ntmem_region_put(struct ntmem_region *r);
 int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
 		       const char *name);
+int ntmem_vma_refuse_mremap(struct vm_area_struct *vma);
+int ntmem_vma_refuse_mprotect(struct vm_area_struct *vma, unsigned long start,
+			      unsigned long end, unsigned long newflags);
 
 /* ntmem_user.c: each user's share of the commit limit */
 struct ntmem_user *ntmem_user_get(void);

@@ -126,24 +126,10 @@ static void ntmem_placeholder_close(struct vm_area_struct *vma)
 		atomic_long_dec(&nm->placeholders);
 }
 
-/* Free address space has no access to give. */
-static int ntmem_placeholder_mprotect(struct vm_area_struct *vma,
-				      unsigned long start, unsigned long end,
-				      unsigned long newflags)
-{
-	return -EACCES;
-}
-
-/* Moved, it would claim address space ntmem never released. */
-static int ntmem_placeholder_mremap(struct vm_area_struct *vma)
-{
-	return -EINVAL;
-}
-
 /* No ->fault: an access the protection lets through gets SIGBUS. */
 const struct vm_operations_struct ntmem_placeholder_vm_ops = {
 	.open		= ntmem_placeholder_open,
 	.close		= ntmem_placeholder_close,
-	.mprotect	= ntmem_placeholder_mprotect,
-	.mremap		= ntmem_placeholder_mremap,
+	.mprotect	= ntmem_vma_refuse_mprotect,
+	.mremap		= ntmem_vma_refuse_mremap,
 };

@@ -363,14 +363,20 @@ static int ntmem_vma_may_split(struct vm_area_struct *vma, unsigned long addr)
 	return -EINVAL;
 }
 
-/* A moved reservation would no longer be where its owner thinks it is. */
-static int ntmem_vma_mremap(struct vm_area_struct *vma)
+/*
+ * A moved reservation would no longer be where its owner thinks it is, and
+ * a moved placeholder would claim address space ntmem never released.
+ */
+int ntmem_vma_refuse_mremap(struct vm_area_struct *vma)
 {
 	return -EINVAL;
 }
 
-/* Protection is per page and belongs to PROTECT; mprotect() is refused. */
-static int ntmem_vma_mprotect(struct vm_area_struct *vma, unsigned long start,
+/*
+ * Protection is per page and belongs to PROTECT, and free space (a
+ * placeholder) has none to give: mprotect() is refused.
+ */
+int ntmem_vma_refuse_mprotect(struct vm_area_struct *vma, unsigned long start,
 			      unsigned long end, unsigned long newflags)
 {
 	return -EACCES;
@@ -380,8 +386,8 @@ const struct vm_operations_struct ntmem_vm_ops = {
 	.open		= ntmem_vma_open,
 	.close		= ntmem_vma_close,
 	.may_split	= ntmem_vma_may_split,
-	.mremap		= ntmem_vma_mremap,
-	.mprotect	= ntmem_vma_mprotect,
+	.mremap		= ntmem_vma_refuse_mremap,
+	.mprotect	= ntmem_vma_refuse_mprotect,
 	.fault		= ntmem_fault,
 	.page_mkwrite	= ntmem_page_mkwrite,
 	.pfn_mkwrite	= ntmem_pfn_mkwrite,

@@ -374,7 +374,8 @@ static int is_placeholder(const struct maps_entry *e)
 	return strstr(e->name, NTMEM_PLACEHOLDER_NAME) != NULL;
 }
 
-int maps_count(void)
+/* Mappings whose name holds @needle (NULL: all but placeholders). */
+static int count_maps(const char *needle)
 {
 	struct line_reader lr;
 	int n = 0;
@@ -385,10 +386,17 @@ int maps_count(void)
 	while ((line = lr_next(&lr))) {
 		struct maps_entry m;
 
-		n += parse_maps_line(line, &m) && !is_placeholder(&m);
+		if (parse_maps_line(line, &m))
+			n += needle ? strstr(m.name, needle) != NULL :
+				      !is_placeholder(&m);
 	}
 	lr_close(&lr);
 	return n;
+}
+
+int maps_count(void)
+{
+	return count_maps(NULL);
 }
 
 int maps_find(int pid, const void *addr, struct maps_entry *e)
@@ -420,19 +428,7 @@ int maps_find(int pid, const void *addr, struct maps_entry *e)
 
 int maps_count_matching(const char *needle)
 {
-	struct line_reader lr;
-	int n = 0;
-	char *line;
-
-	if (lr_open(&lr, "/proc/self/maps"))
-		return -1;
-	while ((line = lr_next(&lr))) {
-		struct maps_entry m;
-
-		n += parse_maps_line(line, &m) && strstr(m.name, needle);
-	}
-	lr_close(&lr);
-	return n;
+	return count_maps(needle);
 }
 
 uintptr_t maps_next_start(const void *addr)
