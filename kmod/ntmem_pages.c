@@ -18,8 +18,10 @@
  * ->page_mkwrite, which consults the new state.
  */
 #include <linux/highmem.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 
 #include "ntmem.h"
@@ -113,6 +115,30 @@ static struct ntmem_span ntmem_scan_span(struct ntmem_region *r, pgoff_t first,
 }
 
 /*
+ * A zeroed page for @r, charged to the memory cgroup of @r's process even
+ * when another process faults it in (ptrace, /proc/PID/mem,
+ * process_vm_writev): Linux charges a page that GUP faults into a process
+ * to that process's cgroup too, and a debugger's cgroup must not pay for
+ * (or be OOM-killed over) its target's memory.
+ */
+static struct page *ntmem_alloc_page(struct ntmem_region *r)
+{
+	struct mem_cgroup *memcg = NULL, *old = NULL;
+	struct page *page;
+
+	if (current->mm != r->nm->mm) {
+		memcg = get_mem_cgroup_from_mm(r->nm->mm);
+		old = set_active_memcg(memcg);
+	}
+	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+	if (memcg) {
+		set_active_memcg(old);
+		mem_cgroup_put(memcg);
+	}
+	return page;
+}
+
+/*
  * The page of committed page @idx, allocated (zeroed) on first use, with a
  * reference for the caller.  Caller holds mmap_lock (read or write), which
  * keeps ioctls from removing pages; concurrent faults race only to insert.
@@ -147,7 +173,7 @@ again:
 		return old;
 	}
 
-	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+	page = ntmem_alloc_page(r);
 	if (!page)
 		return ERR_PTR(-ENOMEM);
 	/* one reference for the store, one for the caller */

@@ -264,6 +264,92 @@ TEST_F_TIMEOUT(limit, memcg_bounds_ntmem_memory, 120)
 }
 
 /*
+ * Pages that another process faults in (here: a debugger writing through
+ * /proc/PID/mem) are charged to the owner's memory cgroup, as Linux does
+ * for anonymous memory: the debugger in a 16 MiB group writes 64 MiB into
+ * its target and survives; the target's group holds the 64 MiB.
+ */
+#define DBG_CG	"/sys/fs/cgroup/ntmem-debugger"
+#define TGT_CG	"/sys/fs/cgroup/ntmem-target"
+
+static int join_cgroup(const char *cg)
+{
+	char path[128], pid[32];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return write_file(path, pid);
+}
+
+TEST_F_TIMEOUT(limit, remote_faults_charge_the_owner_cgroup, 120)
+{
+	const size_t len = 64 * MiB;
+	int pipefd[2], status;
+	pid_t target, dbg;
+	long tgt_kb, dbg_peak;
+	char *p = NULL;
+
+	ASSERT_EQ(0, write_file("/sys/fs/cgroup/cgroup.subtree_control",
+				"+memory"));
+	rmdir(DBG_CG);
+	rmdir(TGT_CG);
+	ASSERT_EQ(0, mkdir(DBG_CG, 0755));
+	ASSERT_EQ(0, mkdir(TGT_CG, 0755));
+	ASSERT_EQ(0, write_file(DBG_CG "/memory.max", "16777216"));
+	ASSERT_EQ(0, pipe(pipefd));
+	target = fork();
+	ASSERT_LE(0, target);
+	if (!target) {
+		int fd;
+
+		if (join_cgroup(TGT_CG))
+			_exit(10);
+		fd = ntmem_open();
+		p = fd < 0 ? NULL : ntmem_reserve_any(fd, len);
+		if (!p || ntmem_commit(fd, p, len, NTMEM_PAGE_READWRITE, 0))
+			_exit(11);
+		if (write(pipefd[1], &p, sizeof(p)) != sizeof(p))
+			_exit(12);
+		pause();
+		_exit(13);
+	}
+	ASSERT_EQ((ssize_t)sizeof(p), read(pipefd[0], &p, sizeof(p)));
+	dbg = fork();
+	ASSERT_LE(0, dbg);
+	if (!dbg) {
+		static char buf[MiB];
+		char path[64];
+		int mem;
+
+		if (join_cgroup(DBG_CG))
+			_exit(20);
+		snprintf(path, sizeof(path), "/proc/%d/mem", target);
+		mem = open(path, O_RDWR);
+		if (mem < 0)
+			_exit(21);
+		memset(buf, 0x77, sizeof(buf));
+		for (size_t off = 0; off < len; off += sizeof(buf))
+			if (pwrite(mem, buf, sizeof(buf),
+				   (off_t)(uintptr_t)(p + off)) != sizeof(buf))
+				_exit(22);
+		_exit(0);
+	}
+	ASSERT_EQ(dbg, waitpid(dbg, &status, 0));
+	dbg_peak = read_long_file(DBG_CG "/memory.peak");
+	tgt_kb = read_long_file(TGT_CG "/memory.current") / 1024;
+	kill(target, SIGKILL);
+	waitpid(target, NULL, 0);
+	rmdir(DBG_CG);
+	rmdir(TGT_CG);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("debugger status %#x (killed by its cgroup's OOM?)",
+		       status);
+	ASSERT_GT(16L * MiB, dbg_peak);
+	ASSERT_LE((long)(len / 1024) - 4096, tgt_kb)
+		TH_LOG("target's group holds %ld kB", tgt_kb);
+}
+
+/*
  * One user cannot make every other user's commits fail: a user holds at
  * most user_share_percent of the limit, over all its processes, and
  * another user can still commit.  As uids 1000 and 1001 (any uid works).
