@@ -156,6 +156,7 @@ enum fz_access { A_READ, A_WRITE, A_EXEC };
  * written; for A_EXEC the code's return value), else si_addr of the
  * SIGSEGV/SIGBUS; *sig gets the signal, *si a copy of its siginfo.
  */
+void fz_access_init(void);
 void *fz_access(enum fz_access a, uintptr_t addr, uint64_t *val, int *sig,
 		siginfo_t *si);
 

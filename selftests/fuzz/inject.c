@@ -91,6 +91,7 @@ uint8_t inject_draw(uint64_t *rng, double p)
 
 void inject_arm(struct fz_ctx *c, const struct fz_op *op)
 {
+	fz_access_init();	/* its sigaction must not meet the armed N */
 	c->inj_fired = false;
 	if (op->inject && c->nth == -2)
 		c->nth = nth_open();	/* -1: no fault injection, never armed */
