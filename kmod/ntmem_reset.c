@@ -108,11 +108,20 @@ static unsigned long ntmem_reset_scan(struct shrinker *s,
 	return freed ? freed : SHRINK_STOP;
 }
 
+/*
+ * seeks = 0: a reset page costs nothing to recreate (its contents may be
+ * discarded), so reclaim asks for half of them each time, at any priority,
+ * as Linux reclaims MADV_FREE pages before anything else; with the
+ * default, reclaim at high priority asked for so few that a process could
+ * be OOM-killed while reset pages were still held.
+ */
+#define NTMEM_RESET_SEEKS	0
+
 #ifndef NTMEM_HAVE_SHRINKER_ALLOC
 static struct shrinker ntmem_reset_shrinker_s = {
 	.count_objects	= ntmem_reset_count,
 	.scan_objects	= ntmem_reset_scan,
-	.seeks		= DEFAULT_SEEKS,
+	.seeks		= NTMEM_RESET_SEEKS,
 };
 
 int ntmem_reset_init(void)
@@ -134,6 +143,7 @@ int ntmem_reset_init(void)
 		return -ENOMEM;
 	ntmem_reset_shrinker->count_objects = ntmem_reset_count;
 	ntmem_reset_shrinker->scan_objects = ntmem_reset_scan;
+	ntmem_reset_shrinker->seeks = NTMEM_RESET_SEEKS;
 	shrinker_register(ntmem_reset_shrinker);
 	return 0;
 }
