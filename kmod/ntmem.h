@@ -18,21 +18,18 @@
  *   region->state internal lock the maple tree's own spinlock; the only
  *                               writer that holds mmap_lock just for read is
  *                               the fault path clearing a guard bit.
- *   region->pages xa_lock       the xarray's own lock; faults insert pages
- *                               concurrently under mmap_lock (read).
- *   ntmem_reset_lock (spinlock) the list of regions with reset pages.
+ *   folio lock of a store page  taken by the fault path and by the page
+ *                               cache (truncation, reclaim) under it.
+ *   region->pages, ->reset and  the xarrays' own locks; faults insert and
+ *   ->written xa_lock           erase concurrently under mmap_lock (read).
  *   ntmem_users_lock (spinlock) the users and their shares (ntmem_user.c);
  *                               innermost, like ntmem_mms_lock, and never
  *                               held with it.
  *   ntmem_mms_lock (mutex)      the list of ntmem_mm; innermost: taken by
  *                               the last ntmem_mm_put(), which runs under
  *                               mmap_lock (->close drops a region's
- *                               reference) and from the reset shrinker,
- *                               and nothing is taken while it is held.
- *
- * The reset shrinker takes only ntmem_reset_lock and the xarray lock (a
- * reset page is never mapped, see ntmem_get_page()), so it can run inside
- * any allocation.
+ *                               reference), and nothing is taken while it
+ *                               is held.
  */
 #ifndef NTMEM_H
 #define NTMEM_H
@@ -53,13 +50,9 @@ struct ntmem_user;
 #define NTMEM_PAGE_MODIFIERS	(NTMEM_PAGE_GUARD | NTMEM_PAGE_NOCACHE | \
 				 NTMEM_PAGE_WRITECOMBINE)
 
-/* xarray marks on region->pages entries */
-#define NTMEM_MARK_RESET	XA_MARK_0	/* reset: may be dropped */
-#define NTMEM_MARK_LOST		XA_MARK_1	/* dropped since its RESET */
-#define NTMEM_MARK_DIRTY	XA_MARK_2	/* written (write watch) */
-
-/* The value left in region->pages where the shrinker dropped a page. */
-#define NTMEM_DISCARDED		xa_mk_value(0)
+/* Values in region->reset: a page made clean by RESET, and one found gone. */
+#define NTMEM_RESET_CLEAN	xa_mk_value(1)
+#define NTMEM_RESET_LOST	xa_mk_value(2)
 
 /* Guard hits remembered per address space: one per recent faulting thread. */
 #define NTMEM_GUARD_SLOTS	16
@@ -84,6 +77,9 @@ struct ntmem_guard_slot {
  *             the last /dev/ntmem file of @mm closes (mappings keep their
  *             own reference)
  * @free_file: the one every placeholder maps (named "[ntmem free]"); as @file
+ * @store:     the shmem file that holds the committed pages of every region
+ *             (ntmem_store.c); created with @file, under @map_lock, and
+ *             invariant from then until @nm is freed
  * @pending:   the RESERVE in flight, read by ->get_unmapped_area and ->mmap
  * @releasing: the region the RELEASE in flight replaces by a placeholder
  * @probing:   the vm_mmap() in flight is ntmem_exec_permitted()'s probe
@@ -93,7 +89,8 @@ struct ntmem_guard_slot {
  * @placeholders: placeholder VMAs in @mm (atomic; changed under mmap_lock)
  * @reservations: regions alive (atomic)
  * @committed: committed pages, i.e. the commit charge (atomic)
- * @resident:  pages allocated (atomic)
+ * @resident:  pages in the pinned store, region->pages (atomic); the
+ *             store's own are counted by the page cache
  * @limit:     the process's own commit limit in pages, 0 for none (atomic)
  * @owner:     the thread group that created this context (reference held;
  *             invariant), for the netlink control plane
@@ -111,6 +108,7 @@ struct ntmem_mm {
 	struct mutex map_lock;	/* serialises RESERVE and RELEASE */
 	struct file *file;
 	struct file *free_file;
+	struct file *store;
 	const struct ntmem_reserve *pending;
 	struct ntmem_region *releasing;
 	bool probing;
@@ -146,16 +144,23 @@ struct ntmem_mm {
  *             no entry means reserved.  Written under mmap_lock (write),
  *             except the guard clear in the fault path (mmap_lock read,
  *             serialised by the tree's own lock); read under mmap_lock.
- * @pages:     page index -> struct page of each committed page that has
- *             memory (refcount held), or NTMEM_DISCARDED; marks as above.
+ * @pages:     the pinned store: page index -> struct page (refcount held)
+ *             of each committed page that must not move or be swapped --
+ *             locked and executable ones -- and so is not in nm->store.
  *             Inserted under mmap_lock (read or write), removed under
  *             mmap_lock (write).
- * @nr_reset:  entries marked NTMEM_MARK_RESET (under mmap_lock)
+ * @reset:     page index -> NTMEM_RESET_CLEAN for each store page that
+ *             RESET left clean (reclaim may drop it), NTMEM_RESET_LOST once
+ *             it was found dropped.  Stored under mmap_lock (write); a write
+ *             fault erases its page's entry and a fault that finds the page
+ *             gone makes it LOST (mmap_lock read).
+ * @nr_reset:  entries in @reset (atomic: faults erase under mmap_lock read)
+ * @written:   page index -> xa_mk_value(1) for each page written since its
+ *             write watch was last reset (write-watch regions only)
  * @locked:    page index -> xa_mk_value(1) for each locked page
  *             (ntmem_lock.c); written under mmap_lock (write), or in
  *             ->close, read under mmap_lock
  * @nr_locked: pages in @locked, charged to mm->pinned_vm (as @locked)
- * @reset_node: on ntmem_reset_list while @nr_reset > 0 (ntmem_reset_lock)
  */
 struct ntmem_region {
 	struct kref kref;
@@ -168,8 +173,9 @@ struct ntmem_region {
 	bool dead;
 	struct maple_tree state;
 	struct xarray pages;
-	unsigned long nr_reset;
-	struct list_head reset_node;
+	struct xarray reset;
+	atomic_long_t nr_reset;
+	struct xarray written;
 	struct maple_tree locked;
 	unsigned long nr_locked;
 };
@@ -253,28 +259,47 @@ int ntmem_protect_check(struct ntmem_region *r, unsigned long addr,
 			unsigned long len, u32 protect, u32 *old_protect);
 int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
 		  unsigned long addr, unsigned long len, u32 protect);
-void ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
-		 unsigned long addr, unsigned long len);
-int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
-		     unsigned long len);
 void ntmem_query_region(struct ntmem_region *r, unsigned long addr,
 			struct ntmem_query *q);
 void ntmem_pages_teardown(struct ntmem_region *r);
-struct page *ntmem_get_page(struct ntmem_region *r, pgoff_t idx, bool *fresh);
+struct page *ntmem_pinned_get(struct ntmem_region *r, pgoff_t idx);
+struct page *ntmem_page_get(struct ntmem_region *r, pgoff_t idx, u32 prot,
+			    bool *pinned);
+void ntmem_pages_unpin(struct ntmem_region *r, struct vm_area_struct *vma,
+		       pgoff_t first, pgoff_t last);
 int ntmem_map_exec_page(struct vm_area_struct *vma, unsigned long addr,
 			struct page *page, u32 prot, bool write);
 bool ntmem_prot_writable(u32 prot);
 bool ntmem_prot_executable(u32 prot);
 int ntmem_prefault(struct ntmem_region *r, struct vm_area_struct *vma,
-		   pgoff_t first, pgoff_t last, u32 prot);
+		   pgoff_t first, pgoff_t last, u32 prot, bool pin);
+
+/* ntmem_store.c: the shmem page store */
+int ntmem_store_init(void);
+void ntmem_store_exit(void);
+int ntmem_store_create(struct ntmem_mm *nm);
+void ntmem_store_destroy(struct ntmem_mm *nm);
+bool ntmem_store_owns(struct ntmem_region *r, struct page *page);
+struct page *ntmem_store_get(struct ntmem_region *r, pgoff_t idx);
+struct page *ntmem_store_find(struct ntmem_region *r, pgoff_t idx);
+bool ntmem_store_holds(struct ntmem_region *r, pgoff_t idx);
+void ntmem_store_free(struct ntmem_region *r, pgoff_t first, pgoff_t last);
+int ntmem_store_for_each(struct ntmem_region *r, pgoff_t first, pgoff_t last,
+			 int (*fn)(struct ntmem_region *r, pgoff_t idx,
+				   struct folio *folio, void *arg),
+			 void *arg);
+unsigned long ntmem_store_resident(struct ntmem_region *r, pgoff_t first,
+				   pgoff_t last);
+void ntmem_store_usage(struct ntmem_mm *nm, unsigned long *resident,
+		       unsigned long *swapped);
 
 /* ntmem_lock.c: VirtualLock and VirtualUnlock */
 unsigned long ntmem_tree_count(struct maple_tree *mt, pgoff_t first,
 			       pgoff_t last);
 int ntmem_lock(struct ntmem_region *r, struct vm_area_struct *vma,
 	       unsigned long addr, unsigned long len);
-int ntmem_unlock(struct ntmem_region *r, unsigned long addr,
-		 unsigned long len);
+int ntmem_unlock(struct ntmem_region *r, struct vm_area_struct *vma,
+		 unsigned long addr, unsigned long len);
 void ntmem_unlock_all(struct ntmem_region *r, pgoff_t first, pgoff_t last);
 void ntmem_zap_unlocked(struct ntmem_region *r, struct vm_area_struct *vma,
 			pgoff_t first, pgoff_t last);
@@ -295,18 +320,22 @@ bool ntmem_guard_defer(struct ntmem_region *r, pgoff_t idx);
 void ntmem_guard_disarm(struct ntmem_region *r, pgoff_t idx);
 
 /* ntmem_watch.c: write watch */
-void ntmem_watch_mark(struct ntmem_region *r, pgoff_t idx);
+int ntmem_page_written(struct ntmem_region *r, pgoff_t idx);
+void ntmem_watch_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last);
 unsigned int ntmem_watch_collect(struct ntmem_region *r, pgoff_t *first,
 				 pgoff_t last, pgoff_t *out, unsigned int max);
 void ntmem_watch_clean(struct ntmem_region *r, struct vm_area_struct *vma,
 		       const pgoff_t *idx, unsigned int n);
 pgoff_t *ntmem_watch_buffer(unsigned int *len);
 
-/* ntmem_reset.c: dropping reset pages under memory pressure */
-int ntmem_reset_init(void);
-void ntmem_reset_exit(void);
-void ntmem_reset_track(struct ntmem_region *r, long delta);
-void ntmem_reset_forget(struct ntmem_region *r);
+/* ntmem_reset.c: MEM_RESET and MEM_RESET_UNDO */
+int ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
+		unsigned long addr, unsigned long len);
+int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
+		     unsigned long len);
+void ntmem_reset_fault(struct ntmem_region *r, pgoff_t idx);
+void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx);
+void ntmem_reset_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last);
 
 /* ntmem_charge.c: the commit charge (the one place it is taken), limits */
 void ntmem_charge_init(void);
@@ -339,5 +368,7 @@ struct ntmem_stats {
 extern struct ntmem_stats ntmem_stats;
 extern const struct attribute_group *ntmem_stats_groups[];
 void ntmem_resident_add(struct ntmem_region *r, long pages);
+unsigned long ntmem_store_pages_total(void);
+long ntmem_resident_pages(void);
 
 #endif /* NTMEM_H */

@@ -13,6 +13,12 @@
 #ifdef NTMEM_HAVE_TASK_EXEC_STATE
 #include <linux/sched/exec_state.h>
 #endif
+/* struct folio_batch: linux/pagevec.h until 7.x renamed the header */
+#ifdef NTMEM_HAVE_FOLIO_BATCH_H
+#include <linux/folio_batch.h>
+#else
+#include <linux/pagevec.h>
+#endif
 
 #ifndef NTMEM_HAVE_VM_FLAGS_SET
 /* 6.3 made vm_flags const and added these; before, drivers wrote it. */
@@ -40,6 +46,13 @@ static inline void ntmem_zap(struct vm_area_struct *vma, unsigned long addr,
 	zap_page_range_single(vma, addr, size, NULL);
 #endif
 }
+
+/* 7.x passes shmem's flags as a vma_flags_t bitmap. */
+#ifdef NTMEM_HAVE_SHMEM_VMA_FLAGS
+#define NTMEM_SHMEM_NORESERVE	mk_vma_flags(VMA_NORESERVE_BIT)
+#else
+#define NTMEM_SHMEM_NORESERVE	VM_NORESERVE
+#endif
 
 /* The mm's own placement policy, as mmap() without a file would use it. */
 static inline unsigned long ntmem_mm_unmapped_area(unsigned long addr,

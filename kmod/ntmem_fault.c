@@ -3,8 +3,9 @@
  * ntmem: faults on reservations.  Every access that the page tables do not
  * already allow arrives here and is decided by the page's state: reserved,
  * NOACCESS, guarded or lacking the right -> SIGSEGV at the faulting
- * address; otherwise the page (allocated zeroed on first touch) is mapped.
- * Kernel accesses (copy_to_user, GUP) get the same answers, as EFAULT.
+ * address; otherwise the page (allocated zeroed on first touch, or swapped
+ * in) is mapped.  Kernel accesses (copy_to_user, GUP) get the same answers,
+ * as EFAULT.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -35,13 +36,30 @@ static vm_fault_t ntmem_guard_fired(struct vm_fault *vmf,
 	return VM_FAULT_SIGSEGV;
 }
 
+static int ntmem_no_op_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	return 0;
+}
+
+/*
+ * The store gives huge folios only if an administrator forces them on every
+ * tmpfs (shmem_enabled=force).  The core would map such a folio with one
+ * PMD when the page table is missing -- all of it, whatever the protection
+ * of its other pages; so make sure the page table is there.
+ */
+static void ntmem_fault_no_pmd(struct vm_fault *vmf)
+{
+	apply_to_page_range(vmf->vma->vm_mm, vmf->address & PAGE_MASK,
+			    PAGE_SIZE, ntmem_no_op_pte, NULL);
+}
+
 vm_fault_t ntmem_fault(struct vm_fault *vmf)
 {
 	struct ntmem_region *r = vmf->vma->vm_private_data;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	pgoff_t idx = ntmem_fault_idx(vmf);
 	struct page *page;
-	bool fresh;
+	bool pinned;
 	u32 prot;
 	int err;
 
@@ -65,16 +83,18 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 	if ((vmf->flags & FAULT_FLAG_REMOTE) && ntmem_prot_executable(prot))
 		return VM_FAULT_SIGSEGV;
 
-	page = ntmem_get_page(r, idx, &fresh);
+	ntmem_reset_fault(r, idx);
+	page = ntmem_page_get(r, idx, prot, &pinned);
 	if (IS_ERR(page))
-		return VM_FAULT_OOM;
+		return PTR_ERR(page) == -EIO ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
 	atomic_long_inc(&ntmem_stats.faults);
 
 	if (ntmem_prot_executable(prot)) {
-		if (write)
-			ntmem_watch_mark(r, idx);
-		err = ntmem_map_exec_page(vmf->vma, vmf->address & PAGE_MASK,
-					  page, prot, write);
+		err = write ? ntmem_page_written(r, idx) : 0;
+		if (!err)
+			err = ntmem_map_exec_page(vmf->vma,
+						  vmf->address & PAGE_MASK,
+						  page, prot, write);
 		put_page(page);
 		return err ? VM_FAULT_OOM : VM_FAULT_NOPAGE;
 	}
@@ -84,6 +104,16 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 	 * after ->page_mkwrite agrees.  The reference moves to the PTE.
 	 */
 	lock_page(page);
+	if (!pinned) {
+		/* truncated since the lookup: look again */
+		if (!ntmem_store_owns(r, page)) {
+			unlock_page(page);
+			put_page(page);
+			return VM_FAULT_NOPAGE;
+		}
+		if (folio_test_large(page_folio(page)))
+			ntmem_fault_no_pmd(vmf);
+	}
 	vmf->page = page;
 	return VM_FAULT_LOCKED;
 }
@@ -104,8 +134,9 @@ vm_fault_t ntmem_page_mkwrite(struct vm_fault *vmf)
 	if (pte_present(vmf->orig_pte) &&
 	    !ntmem_prot_writable(ntmem_page_prot(r, idx)))
 		return VM_FAULT_SIGSEGV;
-	ntmem_watch_mark(r, idx);
-	/* the page has no mapping: it must come back locked */
+	if (ntmem_page_written(r, idx))
+		return VM_FAULT_OOM;
+	/* a pinned page has no mapping: it must come back locked */
 	lock_page(vmf->page);
 	return VM_FAULT_LOCKED;
 }
@@ -119,8 +150,7 @@ vm_fault_t ntmem_pfn_mkwrite(struct vm_fault *vmf)
 	if (!r || (vmf->flags & FAULT_FLAG_REMOTE) ||
 	    !ntmem_prot_writable(ntmem_page_prot(r, idx)))
 		return VM_FAULT_SIGSEGV;
-	ntmem_watch_mark(r, idx);
-	return 0;
+	return ntmem_page_written(r, idx) ? VM_FAULT_OOM : 0;
 }
 
 /*
@@ -141,18 +171,22 @@ int ntmem_access(struct vm_area_struct *vma, unsigned long addr, void *buf,
 		int n = min_t(int, len - done, PAGE_SIZE - off);
 		u32 prot = ntmem_page_prot(r, idx);
 		struct page *page;
-		bool fresh;
+		bool pinned;
 		void *kaddr;
 
 		if (!prot || (prot & NTMEM_PAGE_BASE_MASK) == NTMEM_PAGE_NOACCESS)
 			break;
-		page = ntmem_get_page(r, idx, &fresh);
+		if (write && ntmem_page_written(r, idx))
+			break;
+		ntmem_reset_fault(r, idx);
+		page = ntmem_page_get(r, idx, prot, &pinned);
 		if (IS_ERR(page))
 			break;
 		kaddr = kmap_local_page(page);
 		if (write) {
-			ntmem_watch_mark(r, idx);
 			memcpy(kaddr + off, buf + done, n);
+			if (!pinned)
+				set_page_dirty_lock(page);
 		} else {
 			memcpy(buf + done, kaddr + off, n);
 		}

@@ -200,7 +200,7 @@ static int ntmem_fill_stats(struct sk_buff *skb)
 	    ntmem_put_u64(skb, NTMEM_A_COMMITTED,
 			  ntmem_bytes(atomic_long_read(&s->committed_pages))) ||
 	    ntmem_put_u64(skb, NTMEM_A_RESIDENT,
-			  ntmem_bytes(atomic_long_read(&s->resident_pages))) ||
+			  ntmem_bytes(ntmem_resident_pages())) ||
 	    ntmem_put_u64(skb, NTMEM_A_RESET,
 			  ntmem_bytes(atomic_long_read(&s->reset_pages))) ||
 	    ntmem_put_u64(skb, NTMEM_A_LOCKED,
@@ -273,7 +273,7 @@ static int ntmem_usage(struct ntmem_mm *nm, struct ntmem_usage *u)
 
 			if (vma->vm_ops != &ntmem_vm_ops || !r || r->nm != nm)
 				continue;
-			u->reset += r->nr_reset;
+			u->reset += atomic_long_read(&r->nr_reset);
 			u->locked += r->nr_locked;
 		}
 	}
@@ -286,11 +286,13 @@ static int ntmem_fill_process(struct sk_buff *skb, u32 portid, u32 seq,
 			      int flags, struct ntmem_mm *nm, pid_t pid,
 			      struct netlink_ext_ack *extack)
 {
+	unsigned long resident, swapped;
 	char comm[TASK_COMM_LEN];
 	struct ntmem_usage u;
 	void *hdr;
 	int err;
 
+	ntmem_store_usage(nm, &resident, &swapped);
 	err = ntmem_usage(nm, &u);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "interrupted");
@@ -308,7 +310,7 @@ static int ntmem_fill_process(struct sk_buff *skb, u32 portid, u32 seq,
 	    ntmem_put_u64(skb, NTMEM_A_COMMITTED,
 			  ntmem_bytes(atomic_long_read(&nm->committed))) ||
 	    ntmem_put_u64(skb, NTMEM_A_RESIDENT,
-			  ntmem_bytes(atomic_long_read(&nm->resident))) ||
+			  ntmem_bytes(resident)) ||
 	    ntmem_put_u64(skb, NTMEM_A_RESET, ntmem_bytes(u.reset)) ||
 	    ntmem_put_u64(skb, NTMEM_A_LOCKED, ntmem_bytes(u.locked)) ||
 	    ntmem_put_u64(skb, NTMEM_A_LIMIT,
@@ -418,19 +420,14 @@ static int ntmem_get_process_done(struct netlink_callback *cb)
 
 /* --- GET_REGIONS --------------------------------------------------------- */
 
-/* Pages of [base, base + size) in @r that have memory (not dropped). */
+/* Pages of [base, base + size) in @r that are in memory. */
 static unsigned long ntmem_run_resident(struct ntmem_region *r,
 					unsigned long base, unsigned long size)
 {
-	unsigned long idx, n = 0;
 	pgoff_t first, last;
-	void *entry;
 
 	ntmem_page_span(r, base, size, &first, &last);
-	xa_for_each_range(&r->pages, idx, entry, first, last)
-		if (!xa_is_value(entry))
-			n++;
-	return n;
+	return ntmem_store_resident(r, first, last);
 }
 
 static int ntmem_fill_region(struct sk_buff *skb, struct netlink_callback *cb,

@@ -175,13 +175,13 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 	else if (nr == _IOC_NR(NTMEM_IOC_DECOMMIT))
 		err = ntmem_decommit(r, vma, a.addr, a.length);
 	else if (nr == _IOC_NR(NTMEM_IOC_RESET))
-		ntmem_reset(r, vma, a.addr, a.length);
+		err = ntmem_reset(r, vma, a.addr, a.length);
 	else if (nr == _IOC_NR(NTMEM_IOC_RESET_UNDO))
 		err = ntmem_reset_undo(r, a.addr, a.length);
 	else if (nr == _IOC_NR(NTMEM_IOC_LOCK))
 		err = ntmem_lock(r, vma, a.addr, a.length);
 	else
-		err = ntmem_unlock(r, a.addr, a.length);
+		err = ntmem_unlock(r, vma, a.addr, a.length);
 	mmap_write_unlock(nm->mm);
 	return err;
 }

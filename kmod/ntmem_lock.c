@@ -2,10 +2,11 @@
 /*
  * ntmem: VirtualLock and VirtualUnlock.
  *
- * ntmem pages are never on an LRU list, so a page that has memory stays
- * resident anyway; what a lock adds is Windows' contract: the pages get
- * memory now, are mapped, are never dropped by RESET, and count against
- * RLIMIT_MEMLOCK.  They are charged to mm->pinned_vm (VmPin in
+ * Windows' contract: the pages get memory now, are mapped, stay resident --
+ * never swapped, never dropped by RESET -- and count against
+ * RLIMIT_MEMLOCK.  A locked page leaves the shmem store for the pinned one
+ * (region->pages: pages on no LRU list, which reclaim never sees) and goes
+ * back when it is unlocked.  They are charged to mm->pinned_vm (VmPin in
  * /proc/PID/status), the counter drivers use for memory they hold for a
  * process; it is atomic, so ->close can uncharge without the mmap_lock
  * rules that mm->locked_vm has.
@@ -118,7 +119,7 @@ static int ntmem_lock_populate(struct ntmem_region *r,
 		entry = mas_walk(&mas);
 		end = min_t(pgoff_t, mas.last, last);
 		rcu_read_unlock();
-		err = ntmem_prefault(r, vma, idx, end, xa_to_value(entry));
+		err = ntmem_prefault(r, vma, idx, end, xa_to_value(entry), true);
 		idx = end + 1;
 	}
 	return err;
@@ -148,8 +149,8 @@ int ntmem_lock(struct ntmem_region *r, struct vm_area_struct *vma,
 	return err;
 }
 
-int ntmem_unlock(struct ntmem_region *r, unsigned long addr,
-		 unsigned long len)
+int ntmem_unlock(struct ntmem_region *r, struct vm_area_struct *vma,
+		 unsigned long addr, unsigned long len)
 {
 	unsigned long pages = len >> PAGE_SHIFT;
 	pgoff_t first, last;
@@ -159,9 +160,11 @@ int ntmem_unlock(struct ntmem_region *r, unsigned long addr,
 	if (ntmem_tree_count(&r->locked, first, last) != pages)
 		return -ENOLCK;
 	err = mtree_store_range(&r->locked, first, last, NULL, GFP_KERNEL);
-	if (!err)
-		ntmem_unpin(r, pages);
-	return err;
+	if (err)
+		return err;
+	ntmem_unpin(r, pages);
+	ntmem_pages_unpin(r, vma, first, last);
+	return 0;
 }
 
 /*

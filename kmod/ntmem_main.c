@@ -34,6 +34,7 @@ static void ntmem_mm_free(struct kref *kref)
 	WARN_ON_ONCE(atomic_long_read(&nm->reservations) ||
 		     atomic_long_read(&nm->committed) ||
 		     atomic_long_read(&nm->resident));
+	ntmem_store_destroy(nm);
 	mmdrop(nm->mm);
 	put_pid(nm->owner);
 	ntmem_user_put(nm->user);
@@ -52,7 +53,6 @@ static struct ntmem_mm *ntmem_mm_get_current(void)
 	struct mm_struct *mm = current->mm;
 	struct ntmem_mm *nm, *fresh;
 
-	/* allocated before ntmem_mms_lock, which the reset shrinker takes */
 	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
 	if (fresh)
 		fresh->user = ntmem_user_get();
@@ -84,6 +84,23 @@ static struct ntmem_mm *ntmem_mm_get_current(void)
 	atomic_long_inc(&ntmem_stats.contexts);
 	mutex_unlock(&ntmem_mms_lock);
 	return nm;
+}
+
+/* Pages of every store that are in memory (ntmem_store.c). */
+unsigned long ntmem_store_pages_total(void)
+{
+	unsigned long pages = 0;
+	struct ntmem_mm *nm;
+
+	mutex_lock(&ntmem_mms_lock);
+	list_for_each_entry(nm, &ntmem_mms, node) {
+		struct file *store = smp_load_acquire(&nm->store);
+
+		if (store)
+			pages += READ_ONCE(store->f_mapping->nrpages);
+	}
+	mutex_unlock(&ntmem_mms_lock);
+	return pages;
 }
 
 /*
@@ -202,12 +219,12 @@ static int __init ntmem_init(void)
 	int err;
 
 	ntmem_charge_init();
-	err = ntmem_reset_init();
+	err = ntmem_store_init();
 	if (err)
 		return err;
 	err = ntmem_genl_init();
 	if (err)
-		goto out_reset;
+		goto out_store;
 	err = misc_register(&ntmem_misc);
 	if (err == -EBUSY) {
 		pr_notice("misc minor %d is taken: /dev/ntmem gets a dynamic one\n",
@@ -223,8 +240,8 @@ static int __init ntmem_init(void)
 
 out_genl:
 	ntmem_genl_exit();
-out_reset:
-	ntmem_reset_exit();
+out_store:
+	ntmem_store_exit();
 	return err;
 }
 
@@ -232,7 +249,7 @@ static void __exit ntmem_exit(void)
 {
 	misc_deregister(&ntmem_misc);
 	ntmem_genl_exit();
-	ntmem_reset_exit();
+	ntmem_store_exit();
 }
 
 module_init(ntmem_init);

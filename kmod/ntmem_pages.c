@@ -8,7 +8,11 @@
  *  - region->state, a maple tree of ranges: each run of committed pages with
  *    one protection is one entry, reserved pages are gaps.  COMMIT, PROTECT
  *    and DECOMMIT of any size are one range store.
- *  - region->pages, an xarray holding only pages that have memory.
+ *  - the memory: the mm's shmem store (ntmem_store.c) for most pages, and
+ *    region->pages, the pinned store, for locked and executable ones.  A
+ *    page is looked up in region->pages first, so a page pinned once may
+ *    stay there; it goes back to the store when it is unlocked or loses
+ *    execute permission.
  *
  * Callers hold mmap_lock for write (see ntmem.h), so no fault runs while
  * state changes.  Lowering a page's permissions, or giving it execute
@@ -90,6 +94,7 @@ struct ntmem_span {
 	unsigned long committed;	/* committed pages in the span */
 	bool needs_zap;			/* a committed page loses a right */
 	bool gains_exec;		/* a committed page becomes executable */
+	bool loses_exec;		/* an executable page becomes not */
 };
 
 /* Walk the committed runs of [first, last] against a new protection. */
@@ -109,28 +114,30 @@ static struct ntmem_span ntmem_scan_span(struct ntmem_region *r, pgoff_t first,
 		if (ntmem_prot_executable(new) &&
 		    !ntmem_prot_executable(xa_to_value(entry)))
 			span.gains_exec = true;
+		if (!ntmem_prot_executable(new) &&
+		    ntmem_prot_executable(xa_to_value(entry)))
+			span.loses_exec = true;
 	}
 	rcu_read_unlock();
 	return span;
 }
 
 /*
- * A zeroed page for @r, charged to the memory cgroup of @r's process even
- * when another process faults it in (ptrace, /proc/PID/mem,
- * process_vm_writev): Linux charges a page that GUP faults into a process
- * to that process's cgroup too, and a debugger's cgroup must not pay for
- * (or be OOM-killed over) its target's memory.
+ * A page for the pinned store, charged (as kernel memory) to the memory
+ * cgroup of @r's process even when another process faults it in, as the
+ * store's pages are (ntmem_store_get()).
  */
-static struct page *ntmem_alloc_page(struct ntmem_region *r)
+static struct page *ntmem_alloc_page(struct ntmem_region *r, bool zero)
 {
 	struct mem_cgroup *memcg = NULL, *old = NULL;
+	gfp_t gfp = GFP_HIGHUSER | __GFP_ACCOUNT;
 	struct page *page;
 
 	if (current->mm != r->nm->mm) {
 		memcg = get_mem_cgroup_from_mm(r->nm->mm);
 		old = set_active_memcg(memcg);
 	}
-	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+	page = alloc_page(zero ? gfp | __GFP_ZERO : gfp);
 	if (memcg) {
 		set_active_memcg(old);
 		mem_cgroup_put(memcg);
@@ -139,57 +146,121 @@ static struct page *ntmem_alloc_page(struct ntmem_region *r)
 }
 
 /*
- * The page of committed page @idx, allocated (zeroed) on first use, with a
- * reference for the caller.  Caller holds mmap_lock (read or write), which
- * keeps ioctls from removing pages; concurrent faults race only to insert.
- *
- * Every path that maps a page gets it here, and a page handed out is no
- * longer reset: so a reset page is never mapped, and the shrinker can drop
- * it under the xarray lock alone.
+ * The pinned page of @idx, with a reference for the caller: the one in
+ * region->pages, or a new one -- which takes over the store's contents
+ * (swapped in if need be) when the store has the page, and then the store
+ * lets it go.  Caller holds mmap_lock (read or write): pages leave
+ * region->pages only under it for write, so concurrent faults race only to
+ * insert.
  */
-struct page *ntmem_get_page(struct ntmem_region *r, pgoff_t idx, bool *fresh)
+struct page *ntmem_pinned_get(struct ntmem_region *r, pgoff_t idx)
 {
-	struct page *page, *cur;
-	bool was_reset = false;
-	void *old;
+	struct page *page, *cur, *src = NULL;
 
 again:
-	old = xa_load(&r->pages, idx);
-	if (old && !xa_is_value(old)) {
-		xa_lock(&r->pages);
-		if (xa_load(&r->pages, idx) != old) {
-			xa_unlock(&r->pages);
-			goto again;
-		}
-		if (xa_get_mark(&r->pages, idx, NTMEM_MARK_RESET)) {
-			__xa_clear_mark(&r->pages, idx, NTMEM_MARK_RESET);
-			was_reset = true;
-		}
-		get_page(old);
-		xa_unlock(&r->pages);
-		if (was_reset)
-			ntmem_reset_track(r, -1);
-		*fresh = false;
-		return old;
+	page = xa_load(&r->pages, idx);
+	if (page) {
+		get_page(page);
+		return page;
 	}
-
-	page = ntmem_alloc_page(r);
-	if (!page)
+	if (ntmem_store_holds(r, idx)) {
+		src = ntmem_store_get(r, idx);
+		if (IS_ERR(src))
+			return src;
+	}
+	page = ntmem_alloc_page(r, !src);
+	if (!page) {
+		if (src)
+			put_page(src);
 		return ERR_PTR(-ENOMEM);
+	}
+	if (src) {
+		copy_highpage(page, src);
+		put_page(src);
+	}
 	/* one reference for the store, one for the caller */
 	get_page(page);
-	/* replacing NTMEM_DISCARDED keeps its NTMEM_MARK_LOST */
-	cur = xa_cmpxchg(&r->pages, idx, old, page, GFP_KERNEL);
-	if (cur != old) {
+	cur = xa_cmpxchg(&r->pages, idx, NULL, page, GFP_KERNEL);
+	if (cur) {
 		put_page(page);
 		put_page(page);
+		src = NULL;
 		if (xa_is_err(cur))
 			return ERR_PTR(xa_err(cur));
 		goto again;
 	}
 	ntmem_resident_add(r, 1);
-	*fresh = true;
+	if (src) {
+		/* its contents moved: they are no longer reset */
+		ntmem_reset_written(r, idx);
+		ntmem_store_free(r, idx, idx);
+	}
 	return page;
+}
+
+/*
+ * The page of committed page @idx, to be mapped with protection @prot, with
+ * a reference for the caller; *@pinned says which store it is in.  An
+ * executable page must be pinned (special PTEs, see ntmem_map_exec_page());
+ * a page already pinned (locked, or once executable) is used where it is.
+ */
+struct page *ntmem_page_get(struct ntmem_region *r, pgoff_t idx, u32 prot,
+			    bool *pinned)
+{
+	struct page *page;
+
+	*pinned = true;
+	if (ntmem_prot_executable(prot))
+		return ntmem_pinned_get(r, idx);
+	page = xa_load(&r->pages, idx);
+	if (page) {
+		get_page(page);
+		return page;
+	}
+	*pinned = false;
+	return ntmem_store_get(r, idx);
+}
+
+/*
+ * Give the pinned pages of [first, last] that need pinning no more (not
+ * locked, not executable) back to the store, where they can be swapped.
+ * Best effort: a page that cannot get a store page stays pinned, which is
+ * correct too.  Caller holds mmap_lock for write.
+ */
+void ntmem_pages_unpin(struct ntmem_region *r, struct vm_area_struct *vma,
+		       pgoff_t first, pgoff_t last)
+{
+	unsigned long idx;
+	struct page *page;
+	long moved = 0;
+
+	xa_for_each_range(&r->pages, idx, page, first, last) {
+		unsigned long addr = ntmem_idx_addr(r, idx);
+		u32 prot = ntmem_page_prot(r, idx);
+		struct page *dst;
+
+		if (ntmem_prot_executable(prot) || ntmem_page_locked(r, idx))
+			continue;
+		dst = ntmem_store_get(r, idx);
+		if (IS_ERR(dst))
+			break;
+		ntmem_zap(vma, addr, PAGE_SIZE);
+		copy_highpage(dst, page);
+		set_page_dirty_lock(dst);
+		/* it stays in the working set, as an unlocked page does */
+		if ((prot & NTMEM_PAGE_BASE_MASK) != NTMEM_PAGE_NOACCESS &&
+		    !(prot & NTMEM_PAGE_GUARD))
+			vm_insert_page(vma, addr, dst);
+		put_page(dst);
+		xa_erase(&r->pages, idx);
+		put_page(page);
+		moved++;
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	if (moved)
+		ntmem_resident_add(r, -moved);
 }
 
 struct ntmem_pte_args {
@@ -244,12 +315,15 @@ bool ntmem_prot_executable(u32 prot)
 		       NTMEM_PAGE_EXECUTE_READWRITE);
 }
 
-/* Allocate and map the pages of [first, last]; stops early on a fatal signal. */
+/*
+ * Give the pages of [first, last] memory and map them; @pin puts them in the
+ * pinned store (LOCK).  Stops early on a fatal signal.
+ */
 int ntmem_prefault(struct ntmem_region *r, struct vm_area_struct *vma,
-		   pgoff_t first, pgoff_t last, u32 prot)
+		   pgoff_t first, pgoff_t last, u32 prot, bool pin)
 {
 	pgoff_t idx;
-	bool fresh;
+	bool pinned;
 	int err = 0;
 
 	if ((prot & NTMEM_PAGE_BASE_MASK) == NTMEM_PAGE_NOACCESS ||
@@ -257,7 +331,8 @@ int ntmem_prefault(struct ntmem_region *r, struct vm_area_struct *vma,
 		return 0;
 	for (idx = first; idx <= last; idx++) {
 		unsigned long addr = ntmem_idx_addr(r, idx);
-		struct page *page = ntmem_get_page(r, idx, &fresh);
+		struct page *page = pin ? ntmem_pinned_get(r, idx) :
+				   ntmem_page_get(r, idx, prot, &pinned);
 
 		if (IS_ERR(page))
 			return PTR_ERR(page);
@@ -310,7 +385,9 @@ int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 	 * a fatal signal), so a failure here must not fail the call.
 	 */
 	if (flags & NTMEM_COMMIT_PREFAULT)
-		ntmem_prefault(r, vma, first, last, protect);
+		ntmem_prefault(r, vma, first, last, protect, false);
+	if (span.loses_exec)
+		ntmem_pages_unpin(r, vma, first, last);
 	return 0;
 }
 
@@ -330,31 +407,26 @@ int ntmem_commit_all(struct ntmem_region *r)
 }
 
 /*
- * Remove the memory of [first, last] from the store; PTEs are already gone.
- * Works in batches under the xarray lock, restarting each batch with a
- * fresh walk: xas_pause() after an erase that freed a node would skip
- * entries.
+ * Remove the pinned pages of [first, last]; PTEs are already gone.  Works in
+ * batches under the xarray lock, restarting each batch with a fresh walk:
+ * xas_pause() after an erase that freed a node would skip entries.
  */
-static void ntmem_free_range(struct ntmem_region *r, pgoff_t first,
-			     pgoff_t last)
+static void ntmem_pinned_free(struct ntmem_region *r, pgoff_t first,
+			      pgoff_t last)
 {
 	XA_STATE(xas, &r->pages, first);
-	long freed = 0, unreset = 0;
 	unsigned long next;
 	unsigned int batch;
-	void *entry;
+	struct page *page;
+	long freed = 0;
 
 	do {
 		batch = 0;
 		xas_lock(&xas);
-		xas_for_each(&xas, entry, last) {
-			if (xas_get_mark(&xas, NTMEM_MARK_RESET))
-				unreset++;
+		xas_for_each(&xas, page, last) {
 			xas_store(&xas, NULL);
-			if (!xa_is_value(entry)) {
-				put_page(entry);
-				freed++;
-			}
+			put_page(page);
+			freed++;
 			if (++batch == NTMEM_FREE_BATCH)
 				break;
 		}
@@ -367,8 +439,16 @@ static void ntmem_free_range(struct ntmem_region *r, pgoff_t first,
 	} while (true);
 	if (freed)
 		ntmem_resident_add(r, -freed);
-	if (unreset)
-		ntmem_reset_track(r, -unreset);
+}
+
+/* Free the memory of [first, last], in both stores, and forget its marks. */
+static void ntmem_free_range(struct ntmem_region *r, pgoff_t first,
+			     pgoff_t last)
+{
+	ntmem_pinned_free(r, first, last);
+	ntmem_store_free(r, first, last);
+	ntmem_reset_forget(r, first, last);
+	ntmem_watch_forget(r, first, last);
 }
 
 int ntmem_decommit(struct ntmem_region *r, struct vm_area_struct *vma,
@@ -425,76 +505,9 @@ int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
 		return err;
 	if (span.needs_zap)
 		ntmem_zap(vma, addr, len);
+	if (span.loses_exec)
+		ntmem_pages_unpin(r, vma, first, last);
 	return 0;
-}
-
-/*
- * Mark the pages of the range reset, but locked ones.  Their PTEs go first
- * (no fault runs meanwhile: mmap_lock is held for write), so a reset page
- * is never mapped and the next access takes it out of reset again; locked
- * pages keep theirs.  The xarray lock is dropped every batch.
- */
-void ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
-		 unsigned long addr, unsigned long len)
-{
-	XA_STATE(xas, &r->pages, 0);
-	unsigned int batch = 0;
-	pgoff_t first, last;
-	long marked = 0;
-	void *entry;
-
-	ntmem_page_span(r, addr, len, &first, &last);
-	ntmem_zap_unlocked(r, vma, first, last);
-	xas_set(&xas, first);
-	xas_lock(&xas);
-	xas_for_each(&xas, entry, last) {
-		if (!xa_is_value(entry) &&
-		    !xas_get_mark(&xas, NTMEM_MARK_RESET) &&
-		    !ntmem_page_locked(r, xas.xa_index)) {
-			xas_set_mark(&xas, NTMEM_MARK_RESET);
-			marked++;
-		}
-		if (++batch % NTMEM_FREE_BATCH)
-			continue;
-		/* the shrinker may drop these once unlocked: count them now */
-		ntmem_reset_track(r, marked);
-		marked = 0;
-		xas_pause(&xas);
-		xas_unlock(&xas);
-		cond_resched();
-		xas_lock(&xas);
-	}
-	ntmem_reset_track(r, marked);
-	xas_unlock(&xas);
-}
-
-int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
-		     unsigned long len)
-{
-	pgoff_t first, last;
-	long unmarked = 0;
-	unsigned long idx;
-	bool lost = false;
-	void *entry;
-
-	ntmem_page_span(r, addr, len, &first, &last);
-	xa_for_each_range(&r->pages, idx, entry, first, last) {
-		xa_lock(&r->pages);
-		if (xa_get_mark(&r->pages, idx, NTMEM_MARK_LOST)) {
-			lost = true;
-			__xa_clear_mark(&r->pages, idx, NTMEM_MARK_LOST);
-		}
-		entry = xa_load(&r->pages, idx);
-		if (!xa_is_value(entry) &&
-		    xa_get_mark(&r->pages, idx, NTMEM_MARK_RESET)) {
-			__xa_clear_mark(&r->pages, idx, NTMEM_MARK_RESET);
-			unmarked++;
-		}
-		xa_unlock(&r->pages);
-	}
-	if (unmarked)
-		ntmem_reset_track(r, -unmarked);
-	return lost ? -EBUSY : 0;
 }
 
 void ntmem_query_region(struct ntmem_region *r, unsigned long addr,
@@ -537,7 +550,6 @@ void ntmem_pages_teardown(struct ntmem_region *r)
 	struct ntmem_span span = ntmem_scan_span(r, 0, last, 0);
 
 	ntmem_free_range(r, 0, last);
-	ntmem_reset_forget(r);
 	ntmem_uncharge(r->nm, span.committed);
 	ntmem_lock_teardown(r);
 	/*
@@ -548,4 +560,6 @@ void ntmem_pages_teardown(struct ntmem_region *r)
 	mt_clear_in_rcu(&r->state);
 	mtree_destroy(&r->state);
 	xa_destroy(&r->pages);
+	xa_destroy(&r->reset);
+	xa_destroy(&r->written);
 }

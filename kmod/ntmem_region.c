@@ -3,9 +3,11 @@
  * ntmem: the lifetime of a reservation.
  *
  * A reservation is one shared mapping of a per-mm anon-inode file, created
- * by vm_mmap() from the RESERVE ioctl at a 64 KiB-aligned address.  The
- * VMA is VM_MIXEDMAP so that it can hold both refcounted pages (which GUP,
- * O_DIRECT and RSS see) and the special PTEs used for executable pages.
+ * by vm_mmap() from the RESERVE ioctl at a 64 KiB-aligned address; the
+ * file's f_mapping is the mm's page store (ntmem_store.c).  The VMA is
+ * VM_MIXEDMAP so that it can hold both refcounted pages (which GUP,
+ * O_DIRECT, RSS and reclaim see) and the special PTEs used for executable
+ * pages.
  * It can be neither split nor moved, so a region and its VMA always cover
  * the same range; it ends when the whole VMA is unmapped (RELEASE, munmap,
  * exit), in ->close.
@@ -178,7 +180,8 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	/* RCU mode: faults read the tree while a guard bit is cleared */
 	mt_init_flags(&r->state, MT_FLAGS_USE_RCU);
 	xa_init(&r->pages);
-	INIT_LIST_HEAD(&r->reset_node);
+	xa_init(&r->reset);
+	xa_init(&r->written);
 	mt_init(&r->locked);
 	if (args->flags & NTMEM_RESERVE_COMMIT) {
 		int err = ntmem_commit_all(r);
@@ -193,6 +196,8 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 
 	vma->vm_private_data = r;
 	vma->vm_ops = &ntmem_vm_ops;
+	/* store page index = address in pages, so rmap finds the mapping */
+	vma->vm_pgoff = vma->vm_start >> PAGE_SHIFT;
 	/*
 	 * MIXEDMAP: refcounted pages and special PTEs side by side.  DONTCOPY:
 	 * a child does not inherit reservations.  DONTEXPAND: mremap cannot
@@ -234,6 +239,12 @@ int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	kref_get(&nm->kref);	/* dropped in ntmem_anon_release() */
+	/*
+	 * Reservations map the store's pages: their VMAs must be in the
+	 * store's address_space (i_mmap), where rmap looks for them.
+	 */
+	if (filep == &nm->file)
+		file->f_mapping = nm->store->f_mapping;
 	*filep = file;
 	return 0;
 }
@@ -245,7 +256,9 @@ int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 
 	if (mutex_lock_killable(&nm->map_lock))
 		return -EINTR;
-	err = ntmem_request_file(nm, &nm->file, NTMEM_MAPS_NAME);
+	err = ntmem_store_create(nm);
+	if (!err)
+		err = ntmem_request_file(nm, &nm->file, NTMEM_MAPS_NAME);
 	if (err) {
 		mutex_unlock(&nm->map_lock);
 		return err;

@@ -23,6 +23,8 @@ static ssize_t ntmem_stat_show(struct device *dev,
 	struct ntmem_stat_attr *sa =
 		container_of(attr, struct ntmem_stat_attr, dev_attr);
 
+	if (sa->value == &ntmem_stats.resident_pages)
+		return sysfs_emit(buf, "%ld\n", ntmem_resident_pages());
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(sa->value));
 }
 
@@ -72,9 +74,20 @@ const struct attribute_group *ntmem_stats_groups[] = {
 	NULL,
 };
 
-/* Pages of @r that have memory: per process and module-wide. */
+/*
+ * Pages of @r's pinned store: per process and module-wide.  The shmem
+ * store's pages come and go with reclaim and swap, so the page cache
+ * counts them (ntmem_store_usage(), ntmem_store_pages_total()).
+ */
 void ntmem_resident_add(struct ntmem_region *r, long pages)
 {
 	atomic_long_add(pages, &r->nm->resident);
 	atomic_long_add(pages, &ntmem_stats.resident_pages);
+}
+
+/* Pages in memory in every store. */
+long ntmem_resident_pages(void)
+{
+	return atomic_long_read(&ntmem_stats.resident_pages) +
+	       ntmem_store_pages_total();
 }

@@ -5,9 +5,10 @@
  * Pages are mapped read-only until written (the VMA's protection is
  * read-only because of ->page_mkwrite; executable pages are installed
  * read-only unless the fault is a write).  The first write to a page of a
- * write-watch region therefore passes ntmem_watch_mark(), which marks it
- * in the page store.  Reporting walks only the marked pages; resetting a
- * page removes its PTE so that the next write faults and marks it again.
+ * write-watch region therefore passes ntmem_page_written(), which records
+ * it in region->written.  Reporting walks only the recorded pages;
+ * resetting a page removes its PTE so that the next write faults and
+ * records it again.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -18,11 +19,29 @@
 /* Pages handled per round trip between the page store and userspace. */
 #define NTMEM_WATCH_CHUNK	256
 
-/* A write is reaching page @idx, which is in the store. */
-void ntmem_watch_mark(struct ntmem_region *r, pgoff_t idx)
+/*
+ * A write is reaching page @idx: it is no longer reset, and write watch
+ * records it.  Fails only for want of memory for the record, before the
+ * write is let through.
+ */
+int ntmem_page_written(struct ntmem_region *r, pgoff_t idx)
 {
-	if (r->write_watch && !xa_get_mark(&r->pages, idx, NTMEM_MARK_DIRTY))
-		xa_set_mark(&r->pages, idx, NTMEM_MARK_DIRTY);
+	ntmem_reset_written(r, idx);
+	if (!r->write_watch || xa_load(&r->written, idx))
+		return 0;
+	return xa_err(xa_store(&r->written, idx, xa_mk_value(1), GFP_KERNEL));
+}
+
+/* DECOMMIT or release of [first, last]: nothing there was written. */
+void ntmem_watch_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last)
+{
+	unsigned long idx;
+	void *entry;
+
+	if (!r->write_watch)
+		return;
+	xa_for_each_range(&r->written, idx, entry, first, last)
+		xa_erase(&r->written, idx);
 }
 
 /* Remove the PTEs of the ascending page indices @idx[0..n), run by run. */
@@ -51,17 +70,17 @@ unsigned int ntmem_watch_collect(struct ntmem_region *r, pgoff_t *first,
 	unsigned int n = 0;
 	void *entry;
 
-	entry = xa_find(&r->pages, &idx, last, NTMEM_MARK_DIRTY);
+	entry = xa_find(&r->written, &idx, last, XA_PRESENT);
 	while (entry && n < max) {
 		out[n++] = idx;
-		entry = xa_find_after(&r->pages, &idx, last, NTMEM_MARK_DIRTY);
+		entry = xa_find_after(&r->written, &idx, last, XA_PRESENT);
 	}
 	*first = n < max ? last + 1 : out[n - 1] + 1;
 	return n;
 }
 
 /*
- * Make the pages @idx[0..n) (ascending) clean: PTEs first, then the mark,
+ * Make the pages @idx[0..n) (ascending) clean: PTEs first, then the record,
  * under mmap_lock held for write so that no write slips in between.
  */
 void ntmem_watch_clean(struct ntmem_region *r, struct vm_area_struct *vma,
@@ -71,7 +90,7 @@ void ntmem_watch_clean(struct ntmem_region *r, struct vm_area_struct *vma,
 
 	ntmem_watch_zap(r, vma, idx, n);
 	for (i = 0; i < n; i++)
-		xa_clear_mark(&r->pages, idx[i], NTMEM_MARK_DIRTY);
+		xa_erase(&r->written, idx[i]);
 }
 
 /* The scratch buffer for ntmem_watch_collect() callers. */

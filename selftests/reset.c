@@ -146,25 +146,28 @@ TEST_F(reset, outside_one_reservation_enxio)
 	ASSERT_EQ(-ENXIO, ntmem_reset_undo(self->fd, f, 64 * KiB));
 }
 
-static bool reset_pages_below(void *arg)
+static bool resident_pages_below(void *arg)
 {
-	long limit = *(long *)arg, now = ntmem_counter("reset_pages");
+	long limit = *(long *)arg, now = ntmem_counter("resident_pages");
 
 	return now >= 0 && now < limit;
 }
 
-/* Apply pressure until the reset_pages counter falls below @limit. */
+/*
+ * Apply pressure until reclaim has dropped some reset pages: until fewer
+ * than @limit pages are resident.
+ */
 static void squeeze(struct __test_metadata *_metadata, long limit)
 {
 	uint64_t t0 = now_ns();
 	long held;
 
-	held = memory_pressure(0, reset_pages_below, &limit);
-	TH_LOG("pressure: child held %ld MiB, %llu ms; reset_pages %ld -> %ld",
+	held = memory_pressure(0, resident_pages_below, &limit);
+	TH_LOG("pressure: child held %ld MiB, %llu ms; resident_pages %ld -> %ld",
 	       held, (unsigned long long)((now_ns() - t0) / 1000000), limit,
-	       ntmem_counter("reset_pages"));
+	       ntmem_counter("resident_pages"));
 	ASSERT_LE(0, held) TH_LOG("the pressure child died (OOM?)");
-	ASSERT_LT(ntmem_counter("reset_pages"), limit)
+	ASSERT_LT(ntmem_counter("resident_pages"), limit)
 		TH_LOG("no reset page was dropped under memory pressure");
 }
 
@@ -186,7 +189,7 @@ TEST_F_TIMEOUT(reset, dropped_under_pressure, 120)
 	ASSERT_EQ(0, ntmem_counters_read(&c1));
 	ASSERT_EQ(c0.reset_pages + pages, c1.reset_pages);
 
-	squeeze(_metadata, c1.reset_pages);
+	squeeze(_metadata, c1.resident_pages);
 
 	ASSERT_EQ(-EBUSY, ntmem_reset_undo(self->fd, p, len));
 	ASSERT_EQ(0, ntmem_counters_read(&c2));
@@ -227,7 +230,7 @@ TEST_F_TIMEOUT(reset, written_page_is_never_lost, 120)
 	for (long i = 0; i < pages; i += 8)
 		fill_pattern(p + i * PAGE_SZ, PAGE_SZ, 87);
 
-	squeeze(_metadata, ntmem_counter("reset_pages"));
+	squeeze(_metadata, ntmem_counter("resident_pages"));
 
 	for (long i = 0; i < pages; i++) {
 		char *pg = p + i * PAGE_SZ;

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ntmem: the page store.  The committed pages of an address space are the
+ * folios of one shmem file, on a tmpfs mount of the module's own, at index
+ * (address >> PAGE_SHIFT).  So Linux reclaims, swaps, charges (to the
+ * memory cgroup of the process that faults them in) and counts (RssShmem,
+ * Committed_AS) them as it does the pages of a memfd, and GUP, O_DIRECT
+ * and migration work on them as on any page-cache page.
+ *
+ * A reservation maps them through the core fault path.  Its VMA's file is
+ * the mm's anon file, whose f_mapping is the store's address_space, and its
+ * vm_pgoff is its address in pages: so rmap finds every mapping of a store
+ * page, and reclaim can unmap it, write it to swap and drop it.
+ *
+ * The private mount is the drivers' way (i915's gemfs): it has no size
+ * limit (a kernel mount), and huge pages are off unless the store asks.
+ * Pages that must neither move nor be swapped -- locked ones, and
+ * executable ones, which are mapped by special PTEs that rmap cannot see
+ * -- live in the pinned store instead (region->pages, ntmem_pages.c).
+ */
+#include <linux/fs.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/pagemap.h>
+#include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
+
+#include "ntmem.h"
+#include "ntmem_compat.h"
+
+static struct vfsmount *ntmem_store_mnt;
+
+int ntmem_store_init(void)
+{
+	struct file_system_type *type = get_fs_type("tmpfs");
+
+	if (!type)
+		return -ENODEV;
+	ntmem_store_mnt = kern_mount(type);
+	return PTR_ERR_OR_ZERO(ntmem_store_mnt);
+}
+
+void ntmem_store_exit(void)
+{
+	kern_unmount(ntmem_store_mnt);
+}
+
+/* @nm's store, created on first use.  Caller holds nm->map_lock. */
+int ntmem_store_create(struct ntmem_mm *nm)
+{
+	struct file *store;
+
+	if (nm->store)
+		return 0;
+	/*
+	 * NORESERVE: the commit charge is ntmem's own (ntmem_charge.c); the
+	 * kernel accounts each page in Committed_AS as it gets memory, as it
+	 * does for a memfd.  The size covers every user address.
+	 */
+	store = shmem_file_setup_with_mnt(ntmem_store_mnt, "ntmem",
+					  MAX_LFS_FILESIZE,
+					  NTMEM_SHMEM_NORESERVE);
+	if (IS_ERR(store))
+		return PTR_ERR(store);
+	smp_store_release(&nm->store, store);
+	return 0;
+}
+
+void ntmem_store_destroy(struct ntmem_mm *nm)
+{
+	if (nm->store)
+		fput(nm->store);
+}
+
+static struct address_space *ntmem_store_mapping(struct ntmem_region *r)
+{
+	return r->nm->store->f_mapping;
+}
+
+static pgoff_t ntmem_store_index(struct ntmem_region *r, pgoff_t idx)
+{
+	return (r->start >> PAGE_SHIFT) + idx;
+}
+
+/* Whether store page @page is still in the store (not truncated). */
+bool ntmem_store_owns(struct ntmem_region *r, struct page *page)
+{
+	return page_folio(page)->mapping == ntmem_store_mapping(r);
+}
+
+/*
+ * The store page of @idx, swapped in or allocated zeroed, with a reference
+ * for the caller.  It is charged to the memory cgroup of @r's process even
+ * when another process reaches it (ptrace, /proc/PID/mem,
+ * process_vm_writev): Linux charges a page that GUP faults into a process
+ * to that process's cgroup, and a debugger's cgroup must not pay for (or
+ * be OOM-killed over) its target's memory.
+ */
+struct page *ntmem_store_get(struct ntmem_region *r, pgoff_t idx)
+{
+	struct address_space *mapping = ntmem_store_mapping(r);
+	struct mem_cgroup *memcg = NULL, *old = NULL;
+	struct page *page;
+
+	if (current->mm != r->nm->mm) {
+		memcg = get_mem_cgroup_from_mm(r->nm->mm);
+		old = set_active_memcg(memcg);
+	}
+	page = shmem_read_mapping_page_gfp(mapping, ntmem_store_index(r, idx),
+					   mapping_gfp_mask(mapping));
+	if (memcg) {
+		set_active_memcg(old);
+		mem_cgroup_put(memcg);
+	}
+	return page;
+}
+
+/* The store page of @idx if it is in memory, referenced; else NULL. */
+struct page *ntmem_store_find(struct ntmem_region *r, pgoff_t idx)
+{
+	return find_get_page(ntmem_store_mapping(r), ntmem_store_index(r, idx));
+}
+
+/* Whether the store holds @idx at all, in memory or in swap. */
+bool ntmem_store_holds(struct ntmem_region *r, pgoff_t idx)
+{
+	return xa_load(&ntmem_store_mapping(r)->i_pages,
+		       ntmem_store_index(r, idx)) != NULL;
+}
+
+/* Free the store pages of [first, last], in memory and in swap. */
+void ntmem_store_free(struct ntmem_region *r, pgoff_t first, pgoff_t last)
+{
+	loff_t start = (loff_t)ntmem_store_index(r, first) << PAGE_SHIFT;
+	loff_t end = ((loff_t)ntmem_store_index(r, last) + 1) << PAGE_SHIFT;
+
+	shmem_truncate_range(file_inode(r->nm->store), start, end - 1);
+}
+
+/*
+ * Call @fn for each folio of the store in [first, last] that is in memory
+ * and lies wholly in the range, locked and referenced; stop at the first
+ * non-zero return.
+ */
+int ntmem_store_for_each(struct ntmem_region *r, pgoff_t first, pgoff_t last,
+			 int (*fn)(struct ntmem_region *r, pgoff_t idx,
+				   struct folio *folio, void *arg),
+			 void *arg)
+{
+	struct address_space *mapping = ntmem_store_mapping(r);
+	pgoff_t base = ntmem_store_index(r, 0);
+	pgoff_t index = base + first, end = base + last;
+	struct folio_batch fbatch;
+	unsigned int i;
+	int err = 0;
+
+	folio_batch_init(&fbatch);
+	while (!err && filemap_get_folios(mapping, &index, end, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++) {
+			struct folio *folio = fbatch.folios[i];
+
+			if (folio->index < base + first ||
+			    folio->index + folio_nr_pages(folio) - 1 > end)
+				continue;
+			folio_lock(folio);
+			if (folio->mapping == mapping)
+				err = fn(r, folio->index - base, folio, arg);
+			folio_unlock(folio);
+			if (err)
+				break;
+		}
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	return err;
+}
+
+static int ntmem_store_count_one(struct ntmem_region *r, pgoff_t idx,
+				 struct folio *folio, void *arg)
+{
+	*(unsigned long *)arg += folio_nr_pages(folio);
+	return 0;
+}
+
+/* Pages of [first, last] of @r that are in memory, in either store. */
+unsigned long ntmem_store_resident(struct ntmem_region *r, pgoff_t first,
+				   pgoff_t last)
+{
+	unsigned long n = 0, i;
+	void *entry;
+
+	ntmem_store_for_each(r, first, last, ntmem_store_count_one, &n);
+	xa_for_each_range(&r->pages, i, entry, first, last)
+		n++;
+	return n;
+}
+
+/* Pages of @nm's store in memory and in swap. */
+void ntmem_store_usage(struct ntmem_mm *nm, unsigned long *resident,
+		       unsigned long *swapped)
+{
+	struct file *store = smp_load_acquire(&nm->store);
+
+	*resident = atomic_long_read(&nm->resident);
+	*swapped = 0;
+	if (!store)
+		return;
+	*resident += READ_ONCE(store->f_mapping->nrpages);
+	*swapped = READ_ONCE(SHMEM_I(file_inode(store))->swapped);
+}
