@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -288,6 +289,25 @@ long read_long_file(const char *path)
 	return strtol(buf, NULL, 10);
 }
 
+long file_key_long(const char *path, const char *key)
+{
+	struct line_reader lr;
+	size_t klen = strlen(key);
+	long val = -1;
+	char *line;
+
+	if (lr_open(&lr, path))
+		return -1;
+	while ((line = lr_next(&lr))) {
+		if (!strncmp(line, key, klen) && line[klen] == ' ') {
+			val = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	lr_close(&lr);
+	return val;
+}
+
 long ntmem_counter(const char *name)
 {
 	char path[128];
@@ -309,9 +329,114 @@ int ntmem_counters_read(struct ntmem_counters *c)
 		c->contexts < 0 || c->locked_pages < 0) ? -1 : 0;
 }
 
-/* --- pagemap, maps, smaps ----------------------------------------------- */
+/* --- memory cgroups (v2) ------------------------------------------------ */
 
-#define PM_PRESENT	(1ULL << 63)
+int write_text_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : n < 0 ? (int)n : -EIO;
+}
+
+static void memcg_path(char *buf, size_t size, const char *name,
+		       const char *file)
+{
+	snprintf(buf, size, CGROUP_ROOT "/%s%s%s", name, file ? "/" : "",
+		 file ? file : "");
+}
+
+const char *memcg_unavailable(void)
+{
+	char buf[256];
+	ssize_t n;
+	int fd = open(CGROUP_ROOT "/cgroup.controllers", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return "no cgroup v2 at " CGROUP_ROOT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return "cannot read " CGROUP_ROOT "/cgroup.controllers";
+	buf[n] = '\0';
+	for (char *t = strtok(buf, " \n"); t; t = strtok(NULL, " \n"))
+		if (!strcmp(t, "memory"))
+			return NULL;
+	return "no memory controller in " CGROUP_ROOT "/cgroup.controllers";
+}
+
+int memcg_create(const char *name, long max_bytes)
+{
+	char path[256], text[32];
+	int ret;
+
+	ret = write_text_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory");
+	if (ret)
+		return ret;
+	memcg_path(path, sizeof(path), name, NULL);
+	rmdir(path);
+	if (mkdir(path, 0755))
+		return -errno;
+	memcg_path(path, sizeof(path), name, "memory.max");
+	snprintf(text, sizeof(text), "%ld", max_bytes);
+	ret = write_text_file(path, text);
+	if (ret)
+		return ret;
+	/* absent without swap accounting: nothing to lift then */
+	memcg_path(path, sizeof(path), name, "memory.swap.max");
+	if (!access(path, F_OK))
+		ret = write_text_file(path, "max");
+	return ret;
+}
+
+int memcg_join(const char *name)
+{
+	char path[256], pid[32];
+
+	memcg_path(path, sizeof(path), name, "cgroup.procs");
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return write_text_file(path, pid);
+}
+
+long memcg_read(const char *name, const char *file)
+{
+	char path[256];
+
+	memcg_path(path, sizeof(path), name, file);
+	return read_long_file(path);
+}
+
+long memcg_key(const char *name, const char *file, const char *key)
+{
+	char path[256];
+
+	memcg_path(path, sizeof(path), name, file);
+	return file_key_long(path, key);
+}
+
+int memcg_remove(const char *name)
+{
+	char path[256];
+
+	memcg_path(path, sizeof(path), name, NULL);
+	/* the last task's exit may still be on its way out of the group */
+	for (int i = 0; i < 50; i++) {
+		if (!rmdir(path) || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			break;
+		usleep(100000);
+	}
+	return -errno;
+}
+
+/* --- pagemap, maps, smaps ----------------------------------------------- */
 
 int pagemap_present(const void *addr)
 {
@@ -322,10 +447,15 @@ int pagemap_present(const void *addr)
 
 long pagemap_count_present(const void *addr, size_t len)
 {
+	return pagemap_count_bits(addr, len, PM_PRESENT);
+}
+
+long pagemap_count_bits(const void *addr, size_t len, uint64_t mask)
+{
 	uintptr_t first = (uintptr_t)addr / PAGE_SZ;
 	uintptr_t last = ((uintptr_t)addr + len - 1) / PAGE_SZ;
 	uint64_t ent[512];
-	long present = 0;
+	long count = 0;
 	int fd;
 
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -343,11 +473,11 @@ long pagemap_count_present(const void *addr, size_t len)
 			return n < 0 ? -errno : -EIO;
 		}
 		for (size_t i = 0; i < cnt; i++)
-			present += !!(ent[i] & PM_PRESENT);
+			count += (ent[i] & mask) == mask;
 		first += cnt;
 	}
 	close(fd);
-	return present;
+	return count;
 }
 
 static int parse_maps_line(const char *line, struct maps_entry *e)

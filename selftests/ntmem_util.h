@@ -56,6 +56,13 @@ uint64_t ntmem_features(int fd);
 
 /* The number a file (sysfs, a module parameter) starts with; -1 if unreadable. */
 long read_long_file(const char *path);
+/*
+ * The number after "KEY " in a file of "key value" lines (memory.stat,
+ * memory.events, /proc/vmstat); -1 if there is no such line.
+ */
+long file_key_long(const char *path, const char *key);
+/* Write @text to a file (sysfs, cgroupfs, procfs): 0 or -errno. */
+int write_text_file(const char *path, const char *text);
 /* Module-wide counters in /sys/class/misc/ntmem/ (-1 if unreadable). */
 long ntmem_counter(const char *name);
 struct ntmem_counters {
@@ -74,6 +81,10 @@ int ntmem_counters_read(struct ntmem_counters *c);	/* 0 or -1 */
 int pagemap_present(const void *addr);
 /* Number of present pages in [addr, addr+len), or -errno. */
 long pagemap_count_present(const void *addr, size_t len);
+#define PM_PRESENT	(1ULL << 63)
+#define PM_SWAPPED	(1ULL << 62)
+/* Pages in [addr, addr+len) whose pagemap entry has every bit of @mask. */
+long pagemap_count_bits(const void *addr, size_t len, uint64_t mask);
 
 long rss_kb(void);				/* VmRSS of this process */
 long smaps_rss_kb(const void *addr);		/* Rss of the VMA holding addr */
@@ -103,6 +114,25 @@ int maps_find(int pid, const void *addr, struct maps_entry *e);
 int maps_count_matching(const char *needle);
 /* Start of the lowest mapping at or above @addr, or UINTPTR_MAX. */
 uintptr_t maps_next_start(const void *addr);
+
+/* --- memory cgroups (cgroup v2) ----------------------------------------- */
+
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+
+/* NULL if cgroup v2 and its memory controller are there, else why not. */
+const char *memcg_unavailable(void);
+/*
+ * CGROUP_ROOT/@name afresh (a leftover one removed first), the memory
+ * controller enabled for it, memory.max = @max_bytes and memory.swap.max
+ * unlimited.  0 or -errno.
+ */
+int memcg_create(const char *name, long max_bytes);
+int memcg_join(const char *name);		/* move the caller in; 0/-errno */
+/* The number in @name's @file (e.g. "memory.current"); -1 if unreadable. */
+long memcg_read(const char *name, const char *file);
+/* The value of @key in @name's @file (e.g. "memory.events", "oom_kill"). */
+long memcg_key(const char *name, const char *file, const char *key);
+int memcg_remove(const char *name);	/* rmdir, waiting for it to empty */
 
 /* --- contents ----------------------------------------------------------- */
 
