@@ -204,7 +204,7 @@ static int __init ntmem_init(void)
 	ntmem_charge_init();
 	err = ntmem_reset_init();
 	if (err)
-		return err;
+		goto out_charge;
 	err = ntmem_genl_init();
 	if (err)
 		goto out_reset;
@@ -225,6 +225,8 @@ out_genl:
 	ntmem_genl_exit();
 out_reset:
 	ntmem_reset_exit();
+out_charge:
+	ntmem_charge_exit();
 	return err;
 }
 
@@ -233,6 +235,7 @@ static void __exit ntmem_exit(void)
 	misc_deregister(&ntmem_misc);
 	ntmem_genl_exit();
 	ntmem_reset_exit();
+	ntmem_charge_exit();
 }
 
 module_init(ntmem_init);
