@@ -339,10 +339,13 @@ void ntmem_reset_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last);
 
 /* ntmem_charge.c: the commit charge (the one place it is taken), limits */
 void ntmem_charge_init(void);
+void ntmem_charge_exit(void);
 int ntmem_charge(struct ntmem_mm *nm, unsigned long pages);
 void ntmem_uncharge(struct ntmem_mm *nm, unsigned long pages);
 void ntmem_set_commit_limit(unsigned long pages);
 unsigned long ntmem_commit_limit(void);
+bool ntmem_commit_limit_parts(unsigned long *ram, unsigned long *swap,
+			      unsigned long *reserve);
 unsigned long ntmem_commit_peak(void);
 
 /* ntmem_genl.c: the generic netlink family (include/uapi/ntmem_netlink.h) */
@@ -361,7 +364,7 @@ struct ntmem_stats {
 	atomic_long_t faults;
 	atomic_long_t dropped_pages;
 	atomic_long_t locked_pages;
-	atomic_long_t commit_limit;	/* pages; set at load and by SET_LIMIT */
+	atomic_long_t commit_limit;	/* pages; read with ntmem_commit_limit() */
 	atomic_long_t commit_peak;	/* pages */
 };
 

@@ -194,7 +194,13 @@ static bool ntmem_may_read(struct ntmem_mm *nm)
 static int ntmem_fill_stats(struct sk_buff *skb)
 {
 	struct ntmem_stats *s = &ntmem_stats;
+	unsigned long ram, swap, reserve;
 
+	if (ntmem_commit_limit_parts(&ram, &swap, &reserve) &&
+	    (ntmem_put_u64(skb, NTMEM_A_LIMIT_RAM, ntmem_bytes(ram)) ||
+	     ntmem_put_u64(skb, NTMEM_A_LIMIT_SWAP, ntmem_bytes(swap)) ||
+	     ntmem_put_u64(skb, NTMEM_A_LIMIT_RESERVE, ntmem_bytes(reserve))))
+		return -EMSGSIZE;
 	if (ntmem_put_u64(skb, NTMEM_A_RESERVATIONS,
 			  ntmem_count(atomic_long_read(&s->reservations))) ||
 	    ntmem_put_u64(skb, NTMEM_A_COMMITTED,

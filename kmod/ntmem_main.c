@@ -221,7 +221,7 @@ static int __init ntmem_init(void)
 	ntmem_charge_init();
 	err = ntmem_store_init();
 	if (err)
-		return err;
+		goto out_charge;
 	err = ntmem_genl_init();
 	if (err)
 		goto out_store;
@@ -242,6 +242,8 @@ out_genl:
 	ntmem_genl_exit();
 out_store:
 	ntmem_store_exit();
+out_charge:
+	ntmem_charge_exit();
 	return err;
 }
 
@@ -250,6 +252,7 @@ static void __exit ntmem_exit(void)
 	misc_deregister(&ntmem_misc);
 	ntmem_genl_exit();
 	ntmem_store_exit();
+	ntmem_charge_exit();
 }
 
 module_init(ntmem_init);

@@ -28,6 +28,13 @@ static ssize_t ntmem_stat_show(struct device *dev,
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(sa->value));
 }
 
+/* The automatic commit limit is brought up to date when it is read. */
+static ssize_t ntmem_limit_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", ntmem_commit_limit());
+}
+
 static struct ntmem_stat_attr ntmem_stat_attrs[] = {
 	{ __ATTR(reservations, 0444, ntmem_stat_show, NULL),
 	  &ntmem_stats.reservations },
@@ -45,7 +52,7 @@ static struct ntmem_stat_attr ntmem_stat_attrs[] = {
 	  &ntmem_stats.dropped_pages },
 	{ __ATTR(locked_pages, 0444, ntmem_stat_show, NULL),
 	  &ntmem_stats.locked_pages },
-	{ __ATTR(commit_limit_pages, 0444, ntmem_stat_show, NULL),
+	{ __ATTR(commit_limit_pages, 0444, ntmem_limit_show, NULL),
 	  &ntmem_stats.commit_limit },
 	{ __ATTR(commit_peak_pages, 0444, ntmem_stat_show, NULL),
 	  &ntmem_stats.commit_peak },

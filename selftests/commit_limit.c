@@ -5,6 +5,9 @@
  * ENOSPC and changes nothing; whatever was committed can then be touched
  * without an OOM kill.  And the memory cgroup bounds ntmem memory too.
  *
+ * The automatic global limit is RAM plus swap less a reserve (a quarter
+ * of RAM, at least 64 MiB), and follows swapoff and swapon (run with
+ * tools/vm/run --swap SIZE for the swap tests; without swap they skip).
  * The global limit is a module parameter here (the netlink family sets
  * it too); every test puts it back.
  */
@@ -13,8 +16,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +29,8 @@
 #define LIMIT_PARAM	"/sys/module/ntmem/parameters/commit_limit_mb"
 #define SHARE_PARAM	"/sys/module/ntmem/parameters/user_share_percent"
 #define CGROUP		"/sys/fs/cgroup/ntmem-selftest"
+#define KB_PER_PAGE	((long)(PAGE_SZ / 1024))
+#define MIN_RESERVE	((long)((64UL << 20) / PAGE_SZ))	/* pages */
 
 static int write_file(const char *path, const char *text)
 {
@@ -49,6 +56,7 @@ FIXTURE(limit) {
 	int fd;
 	long saved_mb;	/* commit_limit_mb at setup, put back in teardown */
 	long saved_share;	/* user_share_percent, likewise */
+	char swapdev[256];	/* swapped off by the test: swapon in teardown */
 };
 
 FIXTURE_SETUP(limit)
@@ -68,24 +76,134 @@ FIXTURE_TEARDOWN(limit)
 	set_limit_mb(self->saved_mb);
 	snprintf(text, sizeof(text), "%ld", self->saved_share);
 	write_file(SHARE_PARAM, text);
+	if (self->swapdev[0])
+		swapon(self->swapdev, 0);
 	if (self->fd > 0)
 		close(self->fd);
 }
 
-/* ntmem's pages are never swapped: RAM less a quarter, at least 64 MiB. */
-TEST_F(limit, default_is_ram_less_a_reserve)
+/* In pages: RAM + swap - the reserve, from /proc/meminfo as it is now. */
+static long expected_limit(void)
 {
-	long ram = meminfo_kb("MemTotal") / 4;	/* pages */
-	long reserve = ram / 4 > 16384 ? ram / 4 : 16384;
+	long ram = meminfo_kb("MemTotal") / KB_PER_PAGE;
+	long swap = meminfo_kb("SwapTotal") / KB_PER_PAGE;
+	long reserve = ram / 4 > MIN_RESERVE ? ram / 4 : MIN_RESERVE;
+
+	return ram + swap > reserve ? ram + swap - reserve : 0;
+}
+
+/* Within a page: MemTotal and SwapTotal are the counts the module reads. */
+#define ASSERT_LIMIT_IS(expected) do {					\
+	long _l = ntmem_counter("commit_limit_pages"), _e = (expected);	\
+	ASSERT_GE(1, labs(_l - _e))					\
+		TH_LOG("commit limit %ld pages, expected %ld", _l, _e);	\
+} while (0)
+
+/*
+ * The first swap device in /proc/swaps and its size in kB (0 if none):
+ * the one tools/vm/run --swap set up.
+ */
+static long first_swap(char *dev, size_t len)
+{
+	char line[512], name[256];
+	long kb = 0;
+	FILE *f = fopen("/proc/swaps", "r");
+
+	if (!f)
+		return 0;
+	if (fgets(line, sizeof(line), f) && fgets(line, sizeof(line), f) &&
+	    sscanf(line, "%255s %*s %ld", name, &kb) == 2)
+		snprintf(dev, len, "%s", name);
+	else
+		kb = 0;
+	fclose(f);
+	return kb;
+}
+
+/* The automatic limit: RAM plus swap, less a quarter of RAM (at least 64 MiB). */
+TEST_F(limit, default_is_ram_plus_swap_less_a_reserve)
+{
+	long limit = expected_limit();
 
 	ASSERT_EQ(0, self->saved_mb);
-	ASSERT_EQ(ram - reserve, ntmem_counter("commit_limit_pages"));
+	ASSERT_LIMIT_IS(limit);
 	ASSERT_EQ(0, set_limit_mb(100));
 	ASSERT_EQ(100 * 256, ntmem_counter("commit_limit_pages"));
 	ASSERT_EQ(0, set_limit_mb(0));
-	ASSERT_EQ(ram - reserve, ntmem_counter("commit_limit_pages"));
+	ASSERT_LIMIT_IS(limit);
 	ASSERT_NE(0, set_limit_mb(-1));
-	ASSERT_EQ(ram - reserve, ntmem_counter("commit_limit_pages"));
+	ASSERT_LIMIT_IS(limit);
+}
+
+/* With swap, the automatic limit is larger than RAM less the reserve by all of it. */
+TEST_F(limit, default_counts_swap)
+{
+	long swap = meminfo_kb("SwapTotal") / KB_PER_PAGE;
+	long ram = meminfo_kb("MemTotal") / KB_PER_PAGE;
+	long reserve = ram / 4 > MIN_RESERVE ? ram / 4 : MIN_RESERVE;
+
+	if (swap <= 0)
+		SKIP(return, "no swap (run with tools/vm/run --swap SIZE)");
+	ASSERT_LIMIT_IS(ram - reserve + swap);
+	ASSERT_LT(ram - reserve, ntmem_counter("commit_limit_pages"));
+	TH_LOG("RAM %ld + swap %ld - reserve %ld = %ld pages", ram, swap,
+	       reserve, ntmem_counter("commit_limit_pages"));
+}
+
+/*
+ * swapoff takes the device's pages out of the automatic limit, swapon puts
+ * them back; an explicit limit stays what it was.  A commit right after
+ * swapon (without anyone reading the limit first) already gets the swap.
+ */
+TEST_F_TIMEOUT(limit, follows_swapoff_and_swapon, 120)
+{
+	long with_swap, without, used, dev_kb;
+	size_t len, need;
+	char dev[256];
+	char *p;
+
+	dev_kb = first_swap(dev, sizeof(dev));
+	if (dev_kb <= 0)
+		SKIP(return, "no swap device (run with tools/vm/run --swap SIZE)");
+	ASSERT_EQ(0, self->saved_mb);
+	with_swap = ntmem_counter("commit_limit_pages");
+	ASSERT_LIMIT_IS(expected_limit());
+
+	ASSERT_EQ(0, swapoff(dev)) TH_LOG("swapoff %s: %s", dev, strerror(errno));
+	snprintf(self->swapdev, sizeof(self->swapdev), "%s", dev);
+	without = ntmem_counter("commit_limit_pages");
+	ASSERT_LIMIT_IS(expected_limit());
+	ASSERT_EQ(with_swap - dev_kb / KB_PER_PAGE, without);
+	TH_LOG("%s: %ld kB; limit %ld pages with it, %ld without", dev,
+	       dev_kb, with_swap, without);
+
+	/* past the RAM-only limit, within the one with swap */
+	used = ntmem_counter("committed_pages");
+	need = (size_t)(without - used + 256) * PAGE_SZ;
+	ASSERT_GT(with_swap, without + 256);
+	len = (need + GRAN - 1) & ~(GRAN - 1);
+	p = ntmem_reserve_any(self->fd, len);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(-ENOSPC, ntmem_commit(self->fd, p, need,
+					NTMEM_PAGE_READWRITE, 0));
+
+	ASSERT_EQ(0, swapon(dev, 0)) TH_LOG("swapon %s: %s", dev, strerror(errno));
+	self->swapdev[0] = '\0';
+	EXPECT_EQ(0, ntmem_commit(self->fd, p, need, NTMEM_PAGE_READWRITE, 0));
+	EXPECT_EQ(with_swap, ntmem_counter("commit_limit_pages"));
+	EXPECT_EQ(0, ntmem_release(self->fd, p, 0));
+	ASSERT_EQ(used, ntmem_counter("committed_pages"));
+
+	/* an explicit limit does not move with swap */
+	ASSERT_EQ(0, set_limit_mb(100));
+	ASSERT_EQ(0, swapoff(dev));
+	snprintf(self->swapdev, sizeof(self->swapdev), "%s", dev);
+	EXPECT_EQ(100 * 256, ntmem_counter("commit_limit_pages"));
+	ASSERT_EQ(0, swapon(dev, 0));
+	self->swapdev[0] = '\0';
+	EXPECT_EQ(100 * 256, ntmem_counter("commit_limit_pages"));
+	ASSERT_EQ(0, set_limit_mb(0));
+	ASSERT_EQ(with_swap, ntmem_counter("commit_limit_pages"));
 }
 
 /*

@@ -364,6 +364,50 @@ TEST_F(nl, stats_match_sysfs)
 	result_free(&res);
 }
 
+/*
+ * The automatic limit's parts: RAM and swap as /proc/meminfo has them,
+ * less the reserve, make the limit; with an explicit limit, no parts.
+ */
+TEST_F(nl, stats_limit_parts)
+{
+	const uint64_t *u;
+	uint64_t limit, quarter;
+	struct result res;
+
+	ASSERT_EQ(0, self->saved_param);	/* the automatic limit */
+	request(&self->nl, NTMEM_CMD_GET_STATS, false, NULL, &res);
+	ASSERT_EQ(0, res.error) TH_LOG("GET_STATS: %s", res.extack);
+	ASSERT_EQ(1, res.n);
+	ASSERT_TRUE(res.replies[0].has[NTMEM_A_LIMIT_RAM]);
+	ASSERT_TRUE(res.replies[0].has[NTMEM_A_LIMIT_SWAP]);
+	ASSERT_TRUE(res.replies[0].has[NTMEM_A_LIMIT_RESERVE]);
+	u = res.replies[0].u64;
+	EXPECT_EQ((uint64_t)meminfo_kb("MemTotal") * 1024, u[NTMEM_A_LIMIT_RAM]);
+	EXPECT_EQ((uint64_t)meminfo_kb("SwapTotal") * 1024,
+		  u[NTMEM_A_LIMIT_SWAP]);
+	/* a quarter of RAM's pages, at least 64 MiB */
+	quarter = u[NTMEM_A_LIMIT_RAM] / PAGE_SZ / 4 * PAGE_SZ;
+	EXPECT_EQ(quarter > 64 * MiB ? quarter : 64 * MiB,
+		  u[NTMEM_A_LIMIT_RESERVE]);
+	EXPECT_EQ(u[NTMEM_A_LIMIT_RAM] + u[NTMEM_A_LIMIT_SWAP] -
+		  u[NTMEM_A_LIMIT_RESERVE], u[NTMEM_A_COMMIT_LIMIT]);
+	limit = u[NTMEM_A_COMMIT_LIMIT];
+	result_free(&res);
+
+	ASSERT_EQ(0, set_limit(&self->nl, 0, 100 * MiB, &res));
+	result_free(&res);
+	request(&self->nl, NTMEM_CMD_GET_STATS, false, NULL, &res);
+	ASSERT_EQ(0, res.error);
+	EXPECT_EQ(100 * MiB, res.replies[0].u64[NTMEM_A_COMMIT_LIMIT]);
+	EXPECT_FALSE(res.replies[0].has[NTMEM_A_LIMIT_RAM]);
+	EXPECT_FALSE(res.replies[0].has[NTMEM_A_LIMIT_SWAP]);
+	EXPECT_FALSE(res.replies[0].has[NTMEM_A_LIMIT_RESERVE]);
+	result_free(&res);
+	ASSERT_EQ(0, set_limit(&self->nl, 0, 0, &res));
+	result_free(&res);
+	ASSERT_EQ((long)(limit / PAGE_SZ), ntmem_counter("commit_limit_pages"));
+}
+
 /* --- GET_PROCESS ---------------------------------------------------------- */
 
 TEST_F(nl, process_self_exact)

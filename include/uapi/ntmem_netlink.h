@@ -11,7 +11,11 @@
  *
  * Commands (family version NTMEM_GENL_VERSION):
  *
- *   GET_STATS     do: the module-wide counters and the commit limit.
+ *   GET_STATS     do: the module-wide counters and the commit limit;
+ *                 while the limit is the automatic one, also what it is
+ *                 made of: COMMIT_LIMIT = LIMIT_RAM + LIMIT_SWAP -
+ *                 LIMIT_RESERVE (0 if negative).  An older module sends
+ *                 no LIMIT_RAM, LIMIT_SWAP, LIMIT_RESERVE.
  *   GET_PROCESS   do with NTMEM_A_PID: one process's usage; dump: every
  *                 process that has /dev/ntmem open or ntmem memory mapped.
  *                 Reply: PID, COMM, RESERVATIONS, COMMITTED, RESIDENT,
@@ -96,6 +100,9 @@ enum ntmem_genl_attr {
 	NTMEM_A_REGION_FLAGS,		/* u32: NTMEM_REGION_* */
 	NTMEM_A_EVENT,			/* u32: enum ntmem_event */
 	NTMEM_A_REQUESTED,		/* u64: bytes a failed commit asked for */
+	NTMEM_A_LIMIT_RAM,		/* u64: the automatic limit's RAM, */
+	NTMEM_A_LIMIT_SWAP,		/* u64: plus its swap, */
+	NTMEM_A_LIMIT_RESERVE,		/* u64: less its reserve */
 	__NTMEM_A_MAX,
 };
 #define NTMEM_A_MAX		(__NTMEM_A_MAX - 1)

@@ -48,6 +48,9 @@ static struct nla_policy ntmem_policy[NTMEM_A_MAX + 1] = {
 	[NTMEM_A_REGION_FLAGS]	= { .type = NLA_U32 },
 	[NTMEM_A_EVENT]		= { .type = NLA_U32 },
 	[NTMEM_A_REQUESTED]	= { .type = NLA_U64 },
+	[NTMEM_A_LIMIT_RAM]	= { .type = NLA_U64 },
+	[NTMEM_A_LIMIT_SWAP]	= { .type = NLA_U64 },
+	[NTMEM_A_LIMIT_RESERVE]	= { .type = NLA_U64 },
 };
 
 /* What one request's callbacks share (or a subscription's). */

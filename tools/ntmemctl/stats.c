@@ -18,6 +18,10 @@ static const struct stat_field {
 	{ NTMEM_A_RESERVATIONS, "reservations", "Reservations", STAT_COUNT },
 	{ NTMEM_A_COMMITTED, "committed", "Committed", STAT_BYTES },
 	{ NTMEM_A_COMMIT_LIMIT, "commit_limit", "Commit limit", STAT_BYTES },
+	/* only while the limit is the automatic one */
+	{ NTMEM_A_LIMIT_RAM, "commit_limit_ram", "  RAM", STAT_BYTES },
+	{ NTMEM_A_LIMIT_SWAP, "commit_limit_swap", "  + swap", STAT_BYTES },
+	{ NTMEM_A_LIMIT_RESERVE, "commit_limit_reserve", "  - reserve", STAT_BYTES },
 	{ NTMEM_A_COMMIT_PEAK, "commit_peak", "Commit peak", STAT_BYTES },
 	{ NTMEM_A_RESIDENT, "resident", "Resident", STAT_BYTES },
 	{ NTMEM_A_RESET, "reset", "Reset (may be dropped)", STAT_BYTES },
@@ -101,5 +105,7 @@ const struct command cmd_stats = {
 	.help = "Show the module-wide counters: processes using ntmem, reservations,\n"
 		"committed, resident, reset, dropped and locked memory, page faults,\n"
 		"and the global commit limit and the highest commit since the module\n"
-		"was loaded.  JSON sizes are in bytes.\n\nOptions:\n",
+		"was loaded.  The automatic limit (no commit_limit_mb, no `ntmemctl\n"
+		"limit`) is RAM plus swap less a reserve (a quarter of RAM, at least\n"
+		"64 MiB); its parts are shown under it.  JSON sizes are in bytes.\n\nOptions:\n",
 };
