@@ -94,6 +94,7 @@ unsigned long ntmem_store_pages_total(void)
 
 	mutex_lock(&ntmem_mms_lock);
 	list_for_each_entry(nm, &ntmem_mms, node) {
+		/* pairs with ntmem_store_create() */
 		struct file *store = smp_load_acquire(&nm->store);
 
 		if (store)

@@ -63,6 +63,7 @@ int ntmem_store_create(struct ntmem_mm *nm)
 					  NTMEM_SHMEM_NORESERVE);
 	if (IS_ERR(store))
 		return PTR_ERR(store);
+	/* readers without map_lock see a whole file (ntmem_store_usage()) */
 	smp_store_release(&nm->store, store);
 	return 0;
 }
@@ -200,6 +201,7 @@ unsigned long ntmem_store_resident(struct ntmem_region *r, pgoff_t first,
 void ntmem_store_usage(struct ntmem_mm *nm, unsigned long *resident,
 		       unsigned long *swapped)
 {
+	/* pairs with ntmem_store_create() */
 	struct file *store = smp_load_acquire(&nm->store);
 
 	*resident = atomic_long_read(&nm->resident);

@@ -580,11 +580,12 @@ uintptr_t maps_next_start(const void *addr)
 	return best;
 }
 
-long smaps_rss_kb(const void *addr)
+long smaps_field_kb(const void *addr, const char *field)
 {
+	size_t n = strlen(field);
 	struct line_reader lr;
 	int in_vma = 0;
-	long rss = -1;
+	long kb = -1;
 	char *line;
 
 	if (lr_open(&lr, "/proc/self/smaps"))
@@ -601,13 +602,18 @@ long smaps_rss_kb(const void *addr)
 				 (uintptr_t)addr < m.end;
 			continue;
 		}
-		if (in_vma && !strncmp(line, "Rss:", 4)) {
-			rss = strtol(line + 4, NULL, 10);
+		if (in_vma && !strncmp(line, field, n) && line[n] == ':') {
+			kb = strtol(line + n + 1, NULL, 10);
 			break;
 		}
 	}
 	lr_close(&lr);
-	return rss;
+	return kb;
+}
+
+long smaps_rss_kb(const void *addr)
+{
+	return smaps_field_kb(addr, "Rss");
 }
 
 /* --- contents ----------------------------------------------------------- */

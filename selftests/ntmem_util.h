@@ -88,6 +88,8 @@ long pagemap_count_bits(const void *addr, size_t len, uint64_t mask);
 
 long rss_kb(void);				/* VmRSS of this process */
 long smaps_rss_kb(const void *addr);		/* Rss of the VMA holding addr */
+/* Field @field ("Rss", "ShmemPmdMapped", ...) of the VMA holding @addr. */
+long smaps_field_kb(const void *addr, const char *field);
 long meminfo_kb(const char *field);		/* e.g. "MemFree", "MemAvailable" */
 long proc_status_kb(const char *field);		/* e.g. "VmRSS" */
 /*

@@ -123,6 +123,30 @@ static long check_pages(const char *p, size_t len, uint64_t seed)
 		return n;						\
 	} while (0)
 
+/*
+ * In a child: join @cg, commit @len and write it with fill_pages(@seed).
+ * 0, or the number of the step that failed (res->step and res->err).
+ */
+static int child_hold(struct result *res, const char *cg, size_t len,
+		      uint64_t seed, int *fdp, char **pp)
+{
+	int ret = memcg_join(cg);
+
+	if (ret)
+		CHILD_FAIL(res, 10, ret);
+	*fdp = ntmem_open();
+	if (*fdp < 0)
+		CHILD_FAIL(res, 11, *fdp);
+	*pp = ntmem_reserve_any(*fdp, len);
+	if (!*pp)
+		CHILD_FAIL(res, 12, -ENOMEM);
+	ret = ntmem_commit(*fdp, *pp, len, NTMEM_PAGE_READWRITE, 0);
+	if (ret)
+		CHILD_FAIL(res, 13, ret);
+	fill_pages(*pp, len, seed);
+	return 0;
+}
+
 static const char *child_status(int ret)
 {
 	static char buf[96];
@@ -166,19 +190,9 @@ static int commit_child(void *arg)
 	int fd, ret;
 	char *p;
 
-	ret = memcg_join(CG1);
+	ret = child_hold(res, CG1, a->len, 0x5eed0001, &fd, &p);
 	if (ret)
-		CHILD_FAIL(res, 10, ret);
-	fd = ntmem_open();
-	if (fd < 0)
-		CHILD_FAIL(res, 11, fd);
-	p = ntmem_reserve_any(fd, a->len);
-	if (!p)
-		CHILD_FAIL(res, 12, -ENOMEM);
-	ret = ntmem_commit(fd, p, a->len, NTMEM_PAGE_READWRITE, 0);
-	if (ret)
-		CHILD_FAIL(res, 13, ret);
-	fill_pages(p, a->len, 0x5eed0001);
+		return ret;
 	res->v[V1_SWAP] = swap_used(CG1, swapfree0);
 	res->v[V1_CURRENT] = memcg_read(CG1, "memory.current");
 	res->v[V1_SWAPFREE0] = swapfree0;
@@ -264,19 +278,9 @@ static int reset_child(void *arg)
 	int fd, ret;
 	char *p, *anon;
 
-	ret = memcg_join(CG2);
+	ret = child_hold(res, CG2, RESET_LEN, 0x5eed0002, &fd, &p);
 	if (ret)
-		CHILD_FAIL(res, 10, ret);
-	fd = ntmem_open();
-	if (fd < 0)
-		CHILD_FAIL(res, 11, fd);
-	p = ntmem_reserve_any(fd, RESET_LEN);
-	if (!p)
-		CHILD_FAIL(res, 12, -ENOMEM);
-	ret = ntmem_commit(fd, p, RESET_LEN, NTMEM_PAGE_READWRITE, 0);
-	if (ret)
-		CHILD_FAIL(res, 13, ret);
-	fill_pages(p, RESET_LEN, 0x5eed0002);
+		return ret;
 	ret = ntmem_reset(fd, p, RESET_LEN);
 	if (ret)
 		CHILD_FAIL(res, 14, ret);
@@ -381,19 +385,9 @@ static int lock_child(void *arg)
 	int fd, ret;
 	char *p, *anon;
 
-	ret = memcg_join(CG3);
+	ret = child_hold(res, CG3, LOCK_LEN, 0x5eed0003, &fd, &p);
 	if (ret)
-		CHILD_FAIL(res, 10, ret);
-	fd = ntmem_open();
-	if (fd < 0)
-		CHILD_FAIL(res, 11, fd);
-	p = ntmem_reserve_any(fd, LOCK_LEN);
-	if (!p)
-		CHILD_FAIL(res, 12, -ENOMEM);
-	ret = ntmem_commit(fd, p, LOCK_LEN, NTMEM_PAGE_READWRITE, 0);
-	if (ret)
-		CHILD_FAIL(res, 13, ret);
-	fill_pages(p, LOCK_LEN, 0x5eed0003);
+		return ret;
 	ret = ntmem_lock(fd, p, LOCK_LEN);
 	if (ret)
 		CHILD_FAIL(res, 14, ret);
