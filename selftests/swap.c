@@ -173,7 +173,7 @@ static long swap_used(const char *cg, long swapfree0_kb)
 /* ---- 1: more committed memory than memory.max swaps ------------------- */
 
 #define CG1		"ntmem-swap-commit"
-#define CG1_MAX		(256 * MiB)
+#define CG1_MAX		(128 * MiB)
 
 struct commit_arg {
 	struct result *res;
@@ -205,11 +205,11 @@ static int commit_child(void *arg)
 }
 
 /*
- * 448 MiB committed and written in a 256 MiB group (less if the commit
+ * 288 MiB committed and written in a 128 MiB group (less if the commit
  * limit does not allow as much, but always more than memory.max): the
  * group swaps, nothing is OOM-killed, every page reads back intact.
  */
-TEST_F_TIMEOUT(swap, commit_swaps_under_memcg, 300)
+TEST_F_TIMEOUT(swap, commit_swaps_under_memcg, 600)
 {
 	long limit = ntmem_counter("commit_limit_pages");
 	long used = ntmem_counter("committed_pages");
@@ -229,7 +229,7 @@ TEST_F_TIMEOUT(swap, commit_swaps_under_memcg, 300)
 	if (limit * share / 100 - used < avail)
 		avail = limit * share / 100 - used;
 	avail = avail * (long)PAGE_SZ - (long)(16 * MiB);
-	a.len = 448 * MiB;
+	a.len = 288 * MiB;
 	if ((long)a.len > avail)
 		a.len = avail > 0 ? avail & ~(GRAN - 1) : 0;
 	if (a.len < CG1_MAX + 64 * MiB)
