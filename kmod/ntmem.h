@@ -22,6 +22,11 @@
  *                               cache (truncation, reclaim) under it.
  *   region->pages, ->reset and  the xarrays' own locks; faults insert and
  *   ->written xa_lock           erase concurrently under mmap_lock (read).
+ *   ntmem_reset_lock (spinlock) the regions with clean reset pages, for the
+ *                               reset shrinker (ntmem_reset.c), which
+ *                               takes nothing else but the xarray and page
+ *                               cache locks, so it can run inside any
+ *                               allocation.
  *   ntmem_users_lock (spinlock) the users and their shares (ntmem_user.c);
  *                               innermost, like ntmem_mms_lock, and never
  *                               held with it.
@@ -155,6 +160,10 @@ struct ntmem_mm {
  *             fault erases its page's entry and a fault that finds the page
  *             gone makes it LOST (mmap_lock read).
  * @nr_reset:  entries in @reset (atomic: faults erase under mmap_lock read)
+ * @nr_clean:  NTMEM_RESET_CLEAN entries in @reset (atomic)
+ * @reset_node: on the reset shrinker's list (ntmem_reset_lock)
+ * @reset_gone: the region is being torn down: off that list for good
+ *             (ntmem_reset_lock)
  * @written:   page index -> xa_mk_value(1) for each page written since its
  *             write watch was last reset (write-watch regions only)
  * @locked:    page index -> xa_mk_value(1) for each locked page
@@ -175,6 +184,9 @@ struct ntmem_region {
 	struct xarray pages;
 	struct xarray reset;
 	atomic_long_t nr_reset;
+	atomic_long_t nr_clean;
+	struct list_head reset_node;
+	bool reset_gone;
 	struct xarray written;
 	struct maple_tree locked;
 	unsigned long nr_locked;
@@ -336,6 +348,9 @@ int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
 void ntmem_reset_fault(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last);
+void ntmem_reset_gone(struct ntmem_region *r);
+int ntmem_reset_init(void);
+void ntmem_reset_exit(void);
 
 /* ntmem_charge.c: the commit charge (the one place it is taken), limits */
 void ntmem_charge_init(void);

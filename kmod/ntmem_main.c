@@ -223,9 +223,12 @@ static int __init ntmem_init(void)
 	err = ntmem_store_init();
 	if (err)
 		goto out_charge;
-	err = ntmem_genl_init();
+	err = ntmem_reset_init();
 	if (err)
 		goto out_store;
+	err = ntmem_genl_init();
+	if (err)
+		goto out_reset;
 	err = misc_register(&ntmem_misc);
 	if (err == -EBUSY) {
 		pr_notice("misc minor %d is taken: /dev/ntmem gets a dynamic one\n",
@@ -241,6 +244,8 @@ static int __init ntmem_init(void)
 
 out_genl:
 	ntmem_genl_exit();
+out_reset:
+	ntmem_reset_exit();
 out_store:
 	ntmem_store_exit();
 out_charge:
@@ -252,6 +257,7 @@ static void __exit ntmem_exit(void)
 {
 	misc_deregister(&ntmem_misc);
 	ntmem_genl_exit();
+	ntmem_reset_exit();
 	ntmem_store_exit();
 	ntmem_charge_exit();
 }

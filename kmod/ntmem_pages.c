@@ -549,6 +549,7 @@ void ntmem_pages_teardown(struct ntmem_region *r)
 	pgoff_t last = ntmem_region_pages(r) - 1;
 	struct ntmem_span span = ntmem_scan_span(r, 0, last, 0);
 
+	ntmem_reset_gone(r);
 	ntmem_free_range(r, 0, last);
 	ntmem_uncharge(r->nm, span.committed);
 	ntmem_lock_teardown(r);
