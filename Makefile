@@ -148,7 +148,7 @@ demo:
 bench:
 	@$(MAKE) --no-print-directory modules KERNEL=6.1
 	@$(MAKE) --no-print-directory bench-build
-	$(VM)/run --kernel 6.1 --module $(BUILD)/6.1/ntmem.ko --icount \
+	$(VM)/run --kernel 6.1 --module $(BUILD)/6.1/ntmem.ko --icount --mem 2G \
 		--add $(BUILD)/bench -- ./ntmem-bench
 
 # The model-based fuzzer (selftests/fuzz/) in the VM: SECONDS of the model
