@@ -291,6 +291,8 @@ int ntmem_store_init(void);
 void ntmem_store_exit(void);
 int ntmem_store_create(struct ntmem_mm *nm);
 void ntmem_store_destroy(struct ntmem_mm *nm);
+struct file *ntmem_store_open(struct ntmem_mm *nm, const char *name,
+			      const struct file_operations *fops);
 bool ntmem_store_owns(struct ntmem_region *r, struct page *page);
 struct page *ntmem_store_get(struct ntmem_region *r, pgoff_t idx);
 struct page *ntmem_store_find(struct ntmem_region *r, pgoff_t idx);

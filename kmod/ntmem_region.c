@@ -228,7 +228,14 @@ static const struct file_operations ntmem_anon_fops = {
 	.llseek			= noop_llseek,
 };
 
-/* The anon file @name of @nm in *@filep, created on first use.  map_lock. */
+/*
+ * The file @name of @nm in *@filep, created on first use.  map_lock.  The
+ * one reservations map is a file of the store's own inode (with ntmem's
+ * file operations): their VMAs must be in the store's address_space
+ * (i_mmap), where rmap looks for them, and the kernel takes a file whose
+ * mapping is shmem's for a shmem file (memfd seals, huge-page policy), so
+ * its inode must be the shmem inode too.  Placeholders map an anon file.
+ */
 int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
 		       const char *name)
 {
@@ -236,16 +243,14 @@ int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
 
 	if (*filep)
 		return 0;
-	file = anon_inode_getfile(name, &ntmem_anon_fops, nm, O_RDWR);
+	if (filep == &nm->file)
+		file = ntmem_store_open(nm, name, &ntmem_anon_fops);
+	else
+		file = anon_inode_getfile(name, &ntmem_anon_fops, nm, O_RDWR);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
+	file->private_data = nm;
 	kref_get(&nm->kref);	/* dropped in ntmem_anon_release() */
-	/*
-	 * Reservations map the store's pages: their VMAs must be in the
-	 * store's address_space (i_mmap), where rmap looks for them.
-	 */
-	if (filep == &nm->file)
-		file->f_mapping = nm->store->f_mapping;
 	*filep = file;
 	return 0;
 }

@@ -7,8 +7,8 @@
  * Committed_AS) them as it does the pages of a memfd, and GUP, O_DIRECT
  * and migration work on them as on any page-cache page.
  *
- * A reservation maps them through the core fault path.  Its VMA's file is
- * the mm's anon file, whose f_mapping is the store's address_space, and its
+ * A reservation maps them through the core fault path.  Its VMA's file is a
+ * second file of the store's inode, with ntmem's file operations, and its
  * vm_pgoff is its address in pages: so rmap finds every mapping of a store
  * page, and reclaim can unmap it, write it to swap and drop it.
  *
@@ -20,6 +20,7 @@
  */
 #include <linux/fs.h>
 #include <linux/memcontrol.h>
+#include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/pagemap.h>
@@ -66,6 +67,28 @@ int ntmem_store_create(struct ntmem_mm *nm)
 	/* readers without map_lock see a whole file (ntmem_store_usage()) */
 	smp_store_release(&nm->store, store);
 	return 0;
+}
+
+/*
+ * Another file of @nm's store inode, named @name, with @fops: the file
+ * reservations map (ntmem_region.c).
+ */
+struct file *ntmem_store_open(struct ntmem_mm *nm, const char *name,
+			      const struct file_operations *fops)
+{
+	struct inode *inode = file_inode(nm->store);
+	struct file *file;
+
+	/* __fput() puts the module of f_op; alloc_file_pseudo() took none */
+	if (!try_module_get(fops->owner))
+		return ERR_PTR(-ENOENT);
+	ihold(inode);
+	file = alloc_file_pseudo(inode, ntmem_store_mnt, name, O_RDWR, fops);
+	if (IS_ERR(file)) {
+		iput(inode);
+		module_put(fops->owner);
+	}
+	return file;
 }
 
 void ntmem_store_destroy(struct ntmem_mm *nm)
