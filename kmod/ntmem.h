@@ -5,7 +5,7 @@
  * Locking overview, in acquisition order:
  *
  *   ntmem_mm.map_lock (mutex)   serialises RESERVE and RELEASE of one mm
- *                               (both are a vm_mmap() of an anon file whose
+ *                               (both are a vm_mmap() of an ntmem file whose
  *                               ->get_unmapped_area checks the target range
  *                               under mmap_lock, see ntmem_region.c); taken
  *                               before mmap_lock because vm_mmap() takes it.
@@ -69,7 +69,7 @@ struct ntmem_guard_slot {
 
 /**
  * struct ntmem_mm - ntmem's state for one address space.
- * @kref:      held by each open file of /dev/ntmem, by the anon file and by
+ * @kref:      held by each open file of /dev/ntmem, by the mapped files and by
  *             each region
  * @node:      in ntmem_mms (protected by ntmem_mms_lock)
  * @id:        creation order, never reused (invariant)
@@ -78,7 +78,7 @@ struct ntmem_guard_slot {
  * @map_lock:  serialises RESERVE, RELEASE and the W^X probe; protects
  *             @file, @free_file, @pending, @releasing, @probing, @checked
  *             and @pending_task
- * @file:      the anon-inode file every new reservation maps; dropped when
+ * @file:      the file (of @store's inode) every new reservation maps; dropped when
  *             the last /dev/ntmem file of @mm closes (mappings keep their
  *             own reference)
  * @free_file: the one every placeholder maps (named "[ntmem free]"); as @file
@@ -132,7 +132,7 @@ struct ntmem_mm {
 };
 
 /**
- * struct ntmem_region - one reservation: one VMA of the anon file.
+ * struct ntmem_region - one reservation: one VMA of nm->file.
  * @kref:      held by the VMA (dropped in ->close) and briefly by the
  *             shrinker
  * @nm:        owner (reference held; invariant)

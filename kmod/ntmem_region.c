@@ -2,9 +2,9 @@
 /*
  * ntmem: the lifetime of a reservation.
  *
- * A reservation is one shared mapping of a per-mm anon-inode file, created
- * by vm_mmap() from the RESERVE ioctl at a 64 KiB-aligned address; the
- * file's f_mapping is the mm's page store (ntmem_store.c).  The VMA is
+ * A reservation is one shared mapping of a per-mm file of the page store's
+ * inode (ntmem_store.c), created by vm_mmap() from the RESERVE ioctl at a
+ * 64 KiB-aligned address.  The VMA is
  * VM_MIXEDMAP so that it can hold both refcounted pages (which GUP,
  * O_DIRECT, RSS and reclaim see) and the special PTEs used for executable
  * pages.

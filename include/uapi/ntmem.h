@@ -65,7 +65,8 @@
 
 #define NTMEM_DEVICE		"/dev/ntmem"
 /*
- * What /proc/<pid>/maps names a reservation ("anon_inode:[ntmem]") and
+ * What /proc/<pid>/maps names a reservation ("/[ntmem] (deleted)": a file
+ * of the process's page store, a shmem file of the module's) and
  * released address space, which stays mapped, inaccessible and without
  * pages, until a RESERVE or the program maps over it.
  */
