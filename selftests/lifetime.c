@@ -77,7 +77,7 @@ TEST_F_TIMEOUT(lifetime, child_exit_frees_everything, 60)
 	free0 = free_memory_kb();
 	ASSERT_EQ(0, run_in_child(child_uses_memory, NULL));
 	ASSERT_EQ(0, ntmem_counters_read(&c1));
-	free1 = free_memory_kb();
+	free1 = free_memory_settled_kb(free0 - 8 * 1024, 5000);
 	assert_counters_equal(_metadata, &c0, &c1);
 	ASSERT_LE(free0 - free1, 8 * 1024)
 		TH_LOG("free memory %ld kB lower after the child", free0 - free1);
@@ -144,7 +144,7 @@ TEST_F_TIMEOUT(lifetime, child_killed_midway, 90)
 		ASSERT_EQ(0, ntmem_counters_read(&c1));
 		assert_counters_equal(_metadata, &c0, &c1);
 	}
-	free1 = free_memory_kb();
+	free1 = free_memory_settled_kb(free0 - 8 * 1024, 5000);
 	ASSERT_LE(free0 - free1, 8 * 1024)
 		TH_LOG("free memory %ld kB lower after the children", free0 - free1);
 }

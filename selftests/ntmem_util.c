@@ -263,6 +263,23 @@ long free_memory_kb(void)
 	return free + pcp * (PAGE_SZ / KiB);
 }
 
+/*
+ * free_memory_kb() once it is at least @target_kb, or after @timeout_ms:
+ * what an exited process held comes back through deferred work (RCU,
+ * per-CPU lists, KASAN's quarantine), later on a loaded or debug kernel.
+ */
+long free_memory_settled_kb(long target_kb, int timeout_ms)
+{
+	long free = free_memory_kb();
+
+	for (int waited = 0; free < target_kb && waited < timeout_ms;
+	     waited += 50) {
+		usleep(50 * 1000);
+		free = free_memory_kb();
+	}
+	return free;
+}
+
 long proc_status_kb(const char *field)
 {
 	return field_kb("/proc/self/status", field);

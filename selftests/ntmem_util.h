@@ -98,6 +98,8 @@ long proc_status_kb(const char *field);		/* e.g. "VmRSS" */
  * pcp->high pages per CPU (tens of MB on the test VM).
  */
 long free_memory_kb(void);
+/* free_memory_kb() once at least @target_kb, or after @timeout_ms. */
+long free_memory_settled_kb(long target_kb, int timeout_ms);
 
 /*
  * The /proc/self/maps helpers below skip placeholders (released address

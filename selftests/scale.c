@@ -57,7 +57,7 @@ static uint64_t query_round(struct __test_metadata *_metadata, int fd, int n)
 	return t / NQUERY;
 }
 
-TEST_F_TIMEOUT(scale, ten_thousand_reservations, 180)
+TEST_F_TIMEOUT(scale, ten_thousand_reservations, 600)
 {
 	struct ntmem_counters c0, c1, c2;
 	uint64_t ns_few = 0, ns_many;
