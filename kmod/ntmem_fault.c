@@ -36,21 +36,20 @@ static vm_fault_t ntmem_guard_fired(struct vm_fault *vmf,
 	return VM_FAULT_SIGSEGV;
 }
 
-static int ntmem_no_op_pte(pte_t *pte, unsigned long addr, void *data)
-{
-	return 0;
-}
-
 /*
  * The store gives huge folios only if an administrator forces them on every
- * tmpfs (shmem_enabled=force).  The core would map such a folio with one
- * PMD when the page table is missing -- all of it, whatever the protection
- * of its other pages; so make sure the page table is there.
+ * tmpfs (shmem_enabled=force).  The core would map such a folio whole --
+ * with one PMD when the page table is missing (6.1, 6.12), or with a PTE
+ * for each of its pages (7.x) -- whatever the protection of its other
+ * pages; so map just this page, read-only (a write comes back through
+ * ->page_mkwrite), and tell the core it is done.
  */
-static void ntmem_fault_no_pmd(struct vm_fault *vmf)
+static vm_fault_t ntmem_fault_one_page(struct vm_fault *vmf, struct page *page)
 {
-	apply_to_page_range(vmf->vma->vm_mm, vmf->address & PAGE_MASK,
-			    PAGE_SIZE, ntmem_no_op_pte, NULL);
+	int err = vm_insert_page(vmf->vma, vmf->address & PAGE_MASK, page);
+
+	put_page(page);
+	return err && err != -EBUSY ? VM_FAULT_OOM : VM_FAULT_NOPAGE;
 }
 
 vm_fault_t ntmem_fault(struct vm_fault *vmf)
@@ -103,16 +102,14 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 	 * ->page_mkwrite exists; a write fault is made writable right away
 	 * after ->page_mkwrite agrees.  The reference moves to the PTE.
 	 */
+	if (!pinned && folio_test_large(page_folio(page)))
+		return ntmem_fault_one_page(vmf, page);
 	lock_page(page);
-	if (!pinned) {
-		/* truncated since the lookup: look again */
-		if (!ntmem_store_owns(r, page)) {
-			unlock_page(page);
-			put_page(page);
-			return VM_FAULT_NOPAGE;
-		}
-		if (folio_test_large(page_folio(page)))
-			ntmem_fault_no_pmd(vmf);
+	/* truncated since the lookup: look again */
+	if (!pinned && !ntmem_store_owns(r, page)) {
+		unlock_page(page);
+		put_page(page);
+		return VM_FAULT_NOPAGE;
 	}
 	vmf->page = page;
 	return VM_FAULT_LOCKED;
