@@ -251,7 +251,7 @@ FIXTURE(stress) {};
 FIXTURE_SETUP(stress) {}
 FIXTURE_TEARDOWN(stress) {}
 
-TEST_F_TIMEOUT(stress, case_150, 600)
+TEST_F_TIMEOUT(stress, case_150, 1500)
 {
 	uint64_t t0 = now_ns();
 
