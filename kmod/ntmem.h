@@ -294,6 +294,9 @@ void ntmem_store_destroy(struct ntmem_mm *nm);
 struct file *ntmem_store_open(struct ntmem_mm *nm, const char *name,
 			      const struct file_operations *fops);
 bool ntmem_store_owns(struct ntmem_region *r, struct page *page);
+struct mem_cgroup *ntmem_owner_charge_begin(struct ntmem_region *r,
+					    struct mem_cgroup **old);
+void ntmem_owner_charge_end(struct mem_cgroup *memcg, struct mem_cgroup *old);
 struct page *ntmem_store_get(struct ntmem_region *r, pgoff_t idx);
 struct page *ntmem_store_find(struct ntmem_region *r, pgoff_t idx);
 bool ntmem_store_holds(struct ntmem_region *r, pgoff_t idx);

@@ -122,26 +122,16 @@ static struct ntmem_span ntmem_scan_span(struct ntmem_region *r, pgoff_t first,
 	return span;
 }
 
-/*
- * A page for the pinned store, charged (as kernel memory) to the memory
- * cgroup of @r's process even when another process faults it in, as the
- * store's pages are (ntmem_store_get()).
- */
+/* A page for the pinned store, charged (as kernel memory) to the owner. */
 static struct page *ntmem_alloc_page(struct ntmem_region *r, bool zero)
 {
-	struct mem_cgroup *memcg = NULL, *old = NULL;
 	gfp_t gfp = GFP_HIGHUSER | __GFP_ACCOUNT;
+	struct mem_cgroup *memcg, *old = NULL;
 	struct page *page;
 
-	if (current->mm != r->nm->mm) {
-		memcg = get_mem_cgroup_from_mm(r->nm->mm);
-		old = set_active_memcg(memcg);
-	}
+	memcg = ntmem_owner_charge_begin(r, &old);
 	page = alloc_page(zero ? gfp | __GFP_ZERO : gfp);
-	if (memcg) {
-		set_active_memcg(old);
-		mem_cgroup_put(memcg);
-	}
+	ntmem_owner_charge_end(memcg, old);
 	return page;
 }
 

@@ -114,29 +114,47 @@ bool ntmem_store_owns(struct ntmem_region *r, struct page *page)
 }
 
 /*
+ * Charge what is allocated until ntmem_owner_charge_end() to the memory
+ * cgroup of @r's process, even when another process reaches its memory
+ * (ptrace, /proc/PID/mem, process_vm_writev): Linux charges a page that GUP
+ * faults into a process to that process's cgroup, and a debugger's cgroup
+ * must not pay for (or be OOM-killed over) its target's memory.  Returns
+ * the cgroup to give back, NULL when the caller is the owner.
+ */
+struct mem_cgroup *ntmem_owner_charge_begin(struct ntmem_region *r,
+					    struct mem_cgroup **old)
+{
+	struct mem_cgroup *memcg;
+
+	if (current->mm == r->nm->mm)
+		return NULL;
+	memcg = get_mem_cgroup_from_mm(r->nm->mm);
+	*old = set_active_memcg(memcg);
+	return memcg;
+}
+
+void ntmem_owner_charge_end(struct mem_cgroup *memcg, struct mem_cgroup *old)
+{
+	if (!memcg)
+		return;
+	set_active_memcg(old);
+	mem_cgroup_put(memcg);
+}
+
+/*
  * The store page of @idx, swapped in or allocated zeroed, with a reference
- * for the caller.  It is charged to the memory cgroup of @r's process even
- * when another process reaches it (ptrace, /proc/PID/mem,
- * process_vm_writev): Linux charges a page that GUP faults into a process
- * to that process's cgroup, and a debugger's cgroup must not pay for (or
- * be OOM-killed over) its target's memory.
+ * for the caller, charged to the owner's cgroup.
  */
 struct page *ntmem_store_get(struct ntmem_region *r, pgoff_t idx)
 {
 	struct address_space *mapping = ntmem_store_mapping(r);
-	struct mem_cgroup *memcg = NULL, *old = NULL;
+	struct mem_cgroup *memcg, *old = NULL;
 	struct page *page;
 
-	if (current->mm != r->nm->mm) {
-		memcg = get_mem_cgroup_from_mm(r->nm->mm);
-		old = set_active_memcg(memcg);
-	}
+	memcg = ntmem_owner_charge_begin(r, &old);
 	page = shmem_read_mapping_page_gfp(mapping, ntmem_store_index(r, idx),
 					   mapping_gfp_mask(mapping));
-	if (memcg) {
-		set_active_memcg(old);
-		mem_cgroup_put(memcg);
-	}
+	ntmem_owner_charge_end(memcg, old);
 	return page;
 }
 
