@@ -55,9 +55,13 @@ struct ntmem_user;
 #define NTMEM_PAGE_MODIFIERS	(NTMEM_PAGE_GUARD | NTMEM_PAGE_NOCACHE | \
 				 NTMEM_PAGE_WRITECOMBINE)
 
-/* Values in region->reset: a page made clean by RESET, and one found gone. */
+/*
+ * Values in region->reset: a page made clean by RESET, one found gone, and
+ * one that moved to the pinned store meanwhile (contents kept for good).
+ */
 #define NTMEM_RESET_CLEAN	xa_mk_value(1)
 #define NTMEM_RESET_LOST	xa_mk_value(2)
+#define NTMEM_RESET_KEPT	xa_mk_value(4)
 
 /* Guard hits remembered per address space: one per recent faulting thread. */
 #define NTMEM_GUARD_SLOTS	16
@@ -156,7 +160,7 @@ struct ntmem_mm {
  *             mmap_lock (write).
  * @reset:     page index -> NTMEM_RESET_CLEAN for each store page that
  *             RESET left clean (reclaim may drop it), NTMEM_RESET_LOST once
- *             it was found dropped.  Stored under mmap_lock (write); a write
+ *             it was found dropped, NTMEM_RESET_KEPT while it is pinned.  Stored under mmap_lock (write); a write
  *             fault erases its page's entry and a fault that finds the page
  *             gone makes it LOST (mmap_lock read).
  * @nr_reset:  entries in @reset (atomic: faults erase under mmap_lock read)
@@ -352,6 +356,8 @@ int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
 		     unsigned long len);
 void ntmem_reset_fault(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx);
+void ntmem_reset_pinned(struct ntmem_region *r, pgoff_t idx);
+bool ntmem_reset_unpinned(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last);
 void ntmem_reset_gone(struct ntmem_region *r);
 int ntmem_reset_init(void);

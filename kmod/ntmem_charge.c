@@ -9,7 +9,11 @@
  * Windows, where commit is backed when granted.
  *
  * The default limit is Windows' own: RAM plus swap (the paging file),
- * less a reserve for everything else -- a quarter of RAM, at least 64 MiB.
+ * less a reserve for everything else -- a quarter of RAM, at least 64 MiB,
+ * and an eighth of swap: a page being swapped out or just swapped in holds
+ * its swap slot and RAM at once, and under swap pressure that swap cache
+ * took 90 MiB of a 1 GiB swap device (debug kernel, 1.5 GiB guest, where
+ * the whole limit was then touched 8 MiB short of its end).
  * Swap can come and go after load (swapon, swapoff), so the automatic
  * limit follows it: every read and every charge compares the free swap
  * (nr_swap_pages, the one swap count exported) with the value at the last
@@ -147,11 +151,17 @@ static void ntmem_proc_unmount(void)
 }
 #endif
 
+/* What the automatic limit leaves to everything else, in pages. */
+static unsigned long ntmem_limit_reserve(unsigned long ram, unsigned long swap)
+{
+	return max(ram / 4, NTMEM_MIN_RESERVE) + swap / 8;
+}
+
 /* RAM + swap - reserve; under ntmem_limit_lock. */
 static unsigned long ntmem_default_limit(void)
 {
 	unsigned long ram = totalram_pages();
-	unsigned long reserve = max(ram / 4, NTMEM_MIN_RESERVE);
+	unsigned long reserve = ntmem_limit_reserve(ram, ntmem_swap_total);
 	unsigned long total = ram + ntmem_swap_total;
 
 	return total > reserve ? total - reserve : 0;
@@ -240,7 +250,7 @@ static const struct kernel_param_ops ntmem_limit_param_ops = {
 module_param_cb(commit_limit_mb, &ntmem_limit_param_ops, &commit_limit_mb,
 		0644);
 MODULE_PARM_DESC(commit_limit_mb,
-		 "Global commit limit in MiB (0: RAM plus swap, less a quarter of RAM, at least 64 MiB; follows swapon and swapoff)");
+		 "Global commit limit in MiB (0: RAM plus swap, less a quarter of RAM (at least 64 MiB) and an eighth of swap; follows swapon and swapoff)");
 
 /* @pages: the global limit; 0: the automatic one. */
 void ntmem_set_commit_limit(unsigned long pages)
@@ -283,7 +293,7 @@ bool ntmem_commit_limit_parts(unsigned long *ram, unsigned long *swap,
 	automatic = ntmem_limit_auto;
 	*ram = totalram_pages();
 	*swap = ntmem_swap_total;
-	*reserve = max(*ram / 4, NTMEM_MIN_RESERVE);
+	*reserve = ntmem_limit_reserve(*ram, *swap);
 	mutex_unlock(&ntmem_limit_lock);
 	return automatic;
 }

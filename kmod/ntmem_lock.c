@@ -144,8 +144,11 @@ int ntmem_lock(struct ntmem_region *r, struct vm_area_struct *vma,
 	if (!err)
 		err = mtree_store_range(&r->locked, first, last,
 					xa_mk_value(1), GFP_KERNEL);
-	if (err)
+	if (err) {
 		ntmem_unpin(r, fresh);
+		/* the pages this call pinned go back where they were */
+		ntmem_pages_unpin(r, vma, first, last);
+	}
 	return err;
 }
 

@@ -181,8 +181,7 @@ again:
 	}
 	ntmem_resident_add(r, 1);
 	if (src) {
-		/* its contents moved: they are no longer reset */
-		ntmem_reset_written(r, idx);
+		ntmem_reset_pinned(r, idx);
 		ntmem_store_free(r, idx, idx);
 	}
 	return page;
@@ -228,6 +227,7 @@ void ntmem_pages_unpin(struct ntmem_region *r, struct vm_area_struct *vma,
 		unsigned long addr = ntmem_idx_addr(r, idx);
 		u32 prot = ntmem_page_prot(r, idx);
 		struct page *dst;
+		bool reset;
 
 		if (ntmem_prot_executable(prot) || ntmem_page_locked(r, idx))
 			continue;
@@ -236,9 +236,13 @@ void ntmem_pages_unpin(struct ntmem_region *r, struct vm_area_struct *vma,
 			break;
 		ntmem_zap(vma, addr, PAGE_SIZE);
 		copy_highpage(dst, page);
-		set_page_dirty_lock(dst);
-		/* it stays in the working set, as an unlocked page does */
-		if ((prot & NTMEM_PAGE_BASE_MASK) != NTMEM_PAGE_NOACCESS &&
+		/* a reset page goes back as RESET leaves one: clean, unmapped */
+		reset = ntmem_reset_unpinned(r, idx);
+		if (!reset)
+			set_page_dirty_lock(dst);
+		/* else it stays in the working set, as an unlocked page does */
+		if (!reset &&
+		    (prot & NTMEM_PAGE_BASE_MASK) != NTMEM_PAGE_NOACCESS &&
 		    !(prot & NTMEM_PAGE_GUARD))
 			vm_insert_page(vma, addr, dst);
 		put_page(dst);

@@ -13,7 +13,10 @@
  * so that RESET_UNDO can tell whether they are all still there (and makes
  * them dirty again); a fault that finds one gone marks it LOST, and a write
  * takes a page out of reset.  Pinned pages (locked, executable) are not
- * reset: they keep their contents, which Windows allows.
+ * reset: they keep their contents, which Windows allows.  A reset page that
+ * moves to the pinned store stays reset but cannot be lost (KEPT), and
+ * becomes CLEAN again if it moves back: so a LOCK that fails half way and
+ * gives its pages back leaves RESET_UNDO's answer as it was.
  */
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -177,6 +180,30 @@ void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx)
 		ntmem_reset_erased(r, old);
 }
 
+/* Reset page @idx moves to the pinned store: reclaim cannot drop it there. */
+void ntmem_reset_pinned(struct ntmem_region *r, pgoff_t idx)
+{
+	if (!atomic_long_read(&r->nr_reset))
+		return;
+	if (xa_cmpxchg(&r->reset, idx, NTMEM_RESET_CLEAN, NTMEM_RESET_KEPT,
+		       GFP_NOWAIT) == NTMEM_RESET_CLEAN)
+		ntmem_reset_clean_count(r, -1);
+}
+
+/*
+ * Pinned page @idx goes back to the store: true if it is reset, and so
+ * goes back clean and unmapped.  mmap_lock held for write.
+ */
+bool ntmem_reset_unpinned(struct ntmem_region *r, pgoff_t idx)
+{
+	if (!atomic_long_read(&r->nr_reset) ||
+	    xa_load(&r->reset, idx) != NTMEM_RESET_KEPT)
+		return false;
+	xa_store(&r->reset, idx, NTMEM_RESET_CLEAN, GFP_NOWAIT);
+	ntmem_reset_clean_count(r, 1);
+	return true;
+}
+
 /*
  * RESET_UNDO: the reset pages of the range become dirty again; -EBUSY if
  * any of them was dropped (its contents are zeros now).  Never allocates.
@@ -198,7 +225,7 @@ int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
 		if (page) {
 			set_page_dirty_lock(page);
 			put_page(page);
-		} else {
+		} else if (entry != NTMEM_RESET_KEPT) {
 			if (entry == NTMEM_RESET_CLEAN &&
 			    ntmem_reset_dropped(r, idx))
 				entry = NTMEM_RESET_LOST;

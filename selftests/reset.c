@@ -273,6 +273,40 @@ TEST_F(reset, locked_pages_stay_mapped)
 	ASSERT_EQ(0, ntmem_counter("reset_pages"));
 }
 
+/*
+ * A reset page that is locked keeps its contents (reclaim cannot drop it)
+ * but stays reset: RESET_UNDO succeeds on it, and after VirtualUnlock it is
+ * again a clean, unmapped page reclaim may drop.  So a LOCK that fails half
+ * way and gives its pages back changes nothing (the fuzzer's --fail-nth).
+ */
+TEST_F(reset, lock_keeps_reset_pages_reset)
+{
+	long r0 = ntmem_counter("reset_pages");
+	char *p;
+
+	REQUIRE_RESET();
+	p = ntmem_reserve_any(self->fd, 64 * KiB);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ntmem_commit(self->fd, p, 8 * PAGE_SZ,
+				  NTMEM_PAGE_READWRITE, 0));
+	fill_pattern(p, 8 * PAGE_SZ, 43);
+	ASSERT_EQ(0, ntmem_reset(self->fd, p, 8 * PAGE_SZ));
+	ASSERT_EQ(r0 + 8, ntmem_counter("reset_pages"));
+	ASSERT_EQ(0, ntmem_lock(self->fd, p + 2 * PAGE_SZ, 3 * PAGE_SZ));
+	ASSERT_EQ(3, pagemap_count_present(p, 8 * PAGE_SZ));
+	ASSERT_EQ(r0 + 8, ntmem_counter("reset_pages"));
+	ASSERT_EQ(0, ntmem_unlock(self->fd, p + 2 * PAGE_SZ, 3 * PAGE_SZ));
+	/* back in the store as RESET left them: unmapped, still reset */
+	ASSERT_EQ(0, pagemap_count_present(p, 8 * PAGE_SZ));
+	ASSERT_EQ(r0 + 8, ntmem_counter("reset_pages"));
+	ASSERT_EQ(0, ntmem_lock(self->fd, p, 2 * PAGE_SZ));
+	ASSERT_EQ(0, ntmem_reset_undo(self->fd, p, 2 * PAGE_SZ));
+	ASSERT_EQ(r0 + 6, ntmem_counter("reset_pages"));
+	ASSERT_EQ(-1, check_pattern(p, 2 * PAGE_SZ, 43));
+	ASSERT_EQ(0, ntmem_release(self->fd, p, 0));
+	ASSERT_EQ(r0, ntmem_counter("reset_pages"));
+}
+
 static atomic_bool stop_shrinking;
 
 /* Runs every shrinker (the reset one included) again and again. */

@@ -107,5 +107,5 @@ const struct command cmd_stats = {
 		"and the global commit limit and the highest commit since the module\n"
 		"was loaded.  The automatic limit (no commit_limit_mb, no `ntmemctl\n"
 		"limit`) is RAM plus swap less a reserve (a quarter of RAM, at least\n"
-		"64 MiB); its parts are shown under it.  JSON sizes are in bytes.\n\nOptions:\n",
+		"64 MiB, and an eighth of swap); its parts are shown under it.  JSON sizes are in bytes.\n\nOptions:\n",
 };
