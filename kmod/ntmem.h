@@ -160,14 +160,15 @@ struct ntmem_mm {
  *             mmap_lock (write).
  * @reset:     page index -> NTMEM_RESET_CLEAN for each store page that
  *             RESET left clean (reclaim may drop it), NTMEM_RESET_LOST once
- *             it was found dropped, NTMEM_RESET_KEPT while it is pinned.  Stored under mmap_lock (write); a write
- *             fault erases its page's entry and a fault that finds the page
- *             gone makes it LOST (mmap_lock read).
+ *             it was found dropped, NTMEM_RESET_KEPT while it is pinned.
+ *             Stored under mmap_lock (write); a write fault erases its
+ *             page's entry and a fault that finds the page gone makes it
+ *             LOST (mmap_lock read).
  * @nr_reset:  entries in @reset (atomic: faults erase under mmap_lock read)
  * @nr_clean:  NTMEM_RESET_CLEAN entries in @reset (atomic)
- * @reset_node: on the reset shrinker's list (ntmem_reset_lock)
+ * @reset_node: on the reset shrinker's list_lru (its locks)
  * @reset_gone: the region is being torn down: off that list for good
- *             (ntmem_reset_lock)
+ *             (mmap_lock, as every add)
  * @written:   page index -> xa_mk_value(1) for each page written since its
  *             write watch was last reset (write-watch regions only)
  * @locked:    page index -> xa_mk_value(1) for each locked page
@@ -360,6 +361,8 @@ void ntmem_reset_pinned(struct ntmem_region *r, pgoff_t idx);
 bool ntmem_reset_unpinned(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last);
 void ntmem_reset_gone(struct ntmem_region *r);
+struct ntmem_region *ntmem_region_alloc(void);
+void ntmem_region_kfree(struct ntmem_region *r);
 int ntmem_reset_init(void);
 void ntmem_reset_exit(void);
 

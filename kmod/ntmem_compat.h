@@ -47,6 +47,28 @@ static inline void ntmem_zap(struct vm_area_struct *vma, unsigned long addr,
 #endif
 }
 
+/*
+ * list_lru: 6.12 made list_lru_add/del take a node and a cgroup and kept
+ * the 6.1 behaviour (the item's own) as _obj; 7.x dropped the walk
+ * callback's lock argument.
+ */
+#ifdef NTMEM_HAVE_LIST_LRU_ADD_OBJ
+#define ntmem_lru_add(lru, item)	list_lru_add_obj(lru, item)
+#define ntmem_lru_del(lru, item)	list_lru_del_obj(lru, item)
+#else
+#define ntmem_lru_add(lru, item)	list_lru_add(lru, item)
+#define ntmem_lru_del(lru, item)	list_lru_del(lru, item)
+#endif
+/* A walk callback's parameters: @item, @list and @arg in every version. */
+#ifdef NTMEM_HAVE_LRU_WALK_LOCK
+#define NTMEM_LRU_WALK_PARAMS						\
+	struct list_head *item, struct list_lru_one *list,		\
+	spinlock_t *lock, void *arg
+#else
+#define NTMEM_LRU_WALK_PARAMS						\
+	struct list_head *item, struct list_lru_one *list, void *arg
+#endif
+
 /* 7.x passes shmem's flags as a vma_flags_t bitmap. */
 #ifdef NTMEM_HAVE_SHMEM_VMA_FLAGS
 #define NTMEM_SHMEM_NORESERVE	mk_vma_flags(VMA_NORESERVE_BIT)

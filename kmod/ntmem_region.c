@@ -34,7 +34,7 @@ static void ntmem_region_free(struct kref *kref)
 	struct ntmem_region *r = container_of(kref, struct ntmem_region, kref);
 
 	ntmem_mm_put(r->nm);
-	kfree(r);
+	ntmem_region_kfree(r);
 }
 
 void ntmem_region_put(struct ntmem_region *r)
@@ -166,7 +166,7 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	r = ntmem_region_alloc();
 	if (!r)
 		return -ENOMEM;
 	kref_init(&r->kref);
@@ -190,7 +190,7 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 		if (err) {
 			mtree_destroy(&r->state);
 			ntmem_mm_put(nm);
-			kfree(r);
+			ntmem_region_kfree(r);
 			return err;
 		}
 	}

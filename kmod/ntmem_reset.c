@@ -9,7 +9,10 @@
  * kswapd and each memory cgroup's) does it as it scans shmem folios;
  * without swap it never scans them, so a shrinker drops them too, as
  * drop_caches would (invalidate_mapping_pages(): clean, unmapped, unlocked
- * folios only).  region->reset remembers the pages made clean,
+ * folios only).  The shrinker is memory-cgroup aware: regions with clean
+ * pages are on a list_lru, on the list of the cgroup their struct is
+ * charged to (the owner's at RESERVE), so a cgroup at memory.max drops its
+ * own reset pages before it would OOM-kill.  region->reset remembers the pages made clean,
  * so that RESET_UNDO can tell whether they are all still there (and makes
  * them dirty again); a fault that finds one gone marks it LOST, and a write
  * takes a page out of reset.  Pinned pages (locked, executable) are not
@@ -21,17 +24,23 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/shrinker.h>
-#include <linux/spinlock.h>
+#include <linux/list_lru.h>
+#include <linux/slab.h>
 
 #include "ntmem.h"
+#include "ntmem_compat.h"
 
 /*
- * Regions with pages RESET left clean (nr_clean > 0), for the shrinker.
- * Protects ntmem_region.reset_node and .reset_gone; innermost.
+ * Regions with pages RESET left clean (nr_clean > 0), by memory cgroup and
+ * node of their struct: the list_lru's own locks protect
+ * ntmem_region.reset_node.  A region goes on when its nr_clean rises from
+ * zero (under mmap_lock, like reset_gone), and off in a walk that finds it
+ * at zero or at teardown.
  */
-static LIST_HEAD(ntmem_reset_list);
-static DEFINE_SPINLOCK(ntmem_reset_lock);
-/* CLEAN entries in every region: what the shrinker may find to drop */
+static struct list_lru ntmem_reset_lru;
+/* 6.1 gives a shrinker its id only at registration: the lru comes after */
+static bool ntmem_reset_lru_ready;
+/* CLEAN entries in every region: the shrinker's fast "nothing to do" */
 static atomic_long_t ntmem_clean_pages;
 
 static void ntmem_reset_clean_count(struct ntmem_region *r, long delta)
@@ -39,12 +48,11 @@ static void ntmem_reset_clean_count(struct ntmem_region *r, long delta)
 	if (!delta)
 		return;
 	atomic_long_add(delta, &ntmem_clean_pages);
-	if (atomic_long_add_return(delta, &r->nr_clean) <= 0 || delta < 0)
+	/* the add before the lru's lock: a walk that removes it sees it */
+	if (atomic_long_add_return(delta, &r->nr_clean) != delta || delta < 0)
 		return;
-	spin_lock(&ntmem_reset_lock);
-	if (!r->reset_gone && list_empty(&r->reset_node))
-		list_add_tail(&r->reset_node, &ntmem_reset_list);
-	spin_unlock(&ntmem_reset_lock);
+	if (!r->reset_gone)
+		ntmem_lru_add(&ntmem_reset_lru, &r->reset_node);
 }
 
 /* A reset entry that RESET is still installing (see ntmem_reset()). */
@@ -253,13 +261,33 @@ void ntmem_reset_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last)
 	}
 }
 
-/* The region is going away: the shrinker must not find it again. */
+/*
+ * The region is going away: the shrinker must not find it again.  Under
+ * mmap_lock (write, or the mm's exit), as every ntmem_reset_clean_count()
+ * that adds it.
+ */
 void ntmem_reset_gone(struct ntmem_region *r)
 {
-	spin_lock(&ntmem_reset_lock);
 	r->reset_gone = true;
-	list_del_init(&r->reset_node);
-	spin_unlock(&ntmem_reset_lock);
+	ntmem_lru_del(&ntmem_reset_lru, &r->reset_node);
+}
+
+/*
+ * Regions come from a cache that knows the shrinker's lru, so that the
+ * lru has a list for the owner's cgroup before the region goes on it;
+ * charged to that cgroup (SLAB_ACCOUNT), which is how the lru finds it.
+ */
+static struct kmem_cache *ntmem_region_cache;
+
+struct ntmem_region *ntmem_region_alloc(void)
+{
+	return kmem_cache_alloc_lru(ntmem_region_cache, &ntmem_reset_lru,
+				    GFP_KERNEL | __GFP_ZERO);
+}
+
+void ntmem_region_kfree(struct ntmem_region *r)
+{
+	kmem_cache_free(ntmem_region_cache, r);
 }
 
 /*
@@ -305,79 +333,161 @@ static unsigned long ntmem_reset_drop(struct ntmem_region *r,
 	return dropped;
 }
 
+/* Counts the clean pages of the regions a walk passes (LRU_SKIP: stay). */
+static enum lru_status ntmem_reset_count_one(NTMEM_LRU_WALK_PARAMS)
+{
+	struct ntmem_region *r = container_of(item, struct ntmem_region,
+					      reset_node);
+
+	*(unsigned long *)arg += max(atomic_long_read(&r->nr_clean), 0L);
+	return LRU_SKIP;
+}
+
+/* Regions a count looks at: bounds the time under the lru's lock. */
+#define NTMEM_RESET_COUNT_WALK	64
+
 static unsigned long ntmem_reset_shrink_count(struct shrinker *s,
 					      struct shrink_control *sc)
 {
-	long n = atomic_long_read(&ntmem_clean_pages);
+	unsigned long n = 0, walk = NTMEM_RESET_COUNT_WALK;
 
-	return n > 0 ? n : SHRINK_EMPTY;
+	if (atomic_long_read(&ntmem_clean_pages) <= 0)
+		return SHRINK_EMPTY;
+	/* acquire: pairs with ntmem_reset_init()'s release of the lru */
+	if (!smp_load_acquire(&ntmem_reset_lru_ready))
+		return SHRINK_EMPTY;
+	list_lru_walk_one(&ntmem_reset_lru, sc->nid, sc->memcg,
+			  ntmem_reset_count_one, &n, &walk);
+	return n ? n : SHRINK_EMPTY;
+}
+
+/* Regions one scan round takes out of the lru's lock to drop pages of. */
+#define NTMEM_RESET_BATCH	16
+
+struct ntmem_reset_batch {
+	struct ntmem_region *r[NTMEM_RESET_BATCH];
+	unsigned int n;
+};
+
+/*
+ * Takes a reference on each region with clean pages and moves it to the
+ * tail (round robin); a region with none leaves the list.  The region is
+ * on the list, so not torn down yet: its kref is not zero.
+ */
+static enum lru_status ntmem_reset_isolate(NTMEM_LRU_WALK_PARAMS)
+{
+	struct ntmem_region *r = container_of(item, struct ntmem_region,
+					      reset_node);
+	struct ntmem_reset_batch *b = arg;
+
+	if (atomic_long_read(&r->nr_clean) <= 0) {
+		list_lru_isolate(list, item);
+		return LRU_REMOVED;
+	}
+	kref_get(&r->kref);
+	b->r[b->n++] = r;
+	return LRU_ROTATE;
 }
 
 static unsigned long ntmem_reset_shrink_scan(struct shrinker *s,
 					     struct shrink_control *sc)
 {
-	unsigned long freed = 0, tries = 0;
-	struct ntmem_region *r;
+	struct ntmem_reset_batch b;
+	unsigned long freed = 0, walk;
+	unsigned int i, rounds = 0;
 
-	/* round robin: each region visited goes to the tail */
-	while (freed < sc->nr_to_scan && tries++ < 64) {
-		spin_lock(&ntmem_reset_lock);
-		r = list_first_entry_or_null(&ntmem_reset_list,
-					     struct ntmem_region, reset_node);
-		if (r && atomic_long_read(&r->nr_clean) <= 0) {
-			list_del_init(&r->reset_node);
-			r = NULL;
-			tries--;
-		} else if (r) {
-			list_move_tail(&r->reset_node, &ntmem_reset_list);
-			kref_get(&r->kref);
+	/* acquire: pairs with ntmem_reset_init()'s release of the lru */
+	if (!smp_load_acquire(&ntmem_reset_lru_ready))
+		return SHRINK_STOP;
+	do {
+		b.n = 0;
+		walk = NTMEM_RESET_BATCH;
+		list_lru_walk_one(&ntmem_reset_lru, sc->nid, sc->memcg,
+				  ntmem_reset_isolate, &b, &walk);
+		for (i = 0; i < b.n; i++) {
+			if (freed < sc->nr_to_scan)
+				freed += ntmem_reset_drop(b.r[i],
+							  sc->nr_to_scan - freed);
+			ntmem_region_put(b.r[i]);
 		}
-		spin_unlock(&ntmem_reset_lock);
-		if (!r) {
-			if (list_empty(&ntmem_reset_list))
-				break;
-			continue;
-		}
-		freed += ntmem_reset_drop(r, sc->nr_to_scan - freed);
-		ntmem_region_put(r);
-	}
+	} while (b.n && freed < sc->nr_to_scan && ++rounds < 4);
 	return freed ? freed : SHRINK_STOP;
 }
 
 /*
  * seeks = 0: a reset page costs nothing to recreate (its contents may be
  * discarded), so reclaim asks for half of them each time, at any priority,
- * as Linux reclaims MADV_FREE pages before anything else.
+ * as Linux reclaims MADV_FREE pages before anything else.  NUMA-aware as
+ * its lru: a node's reclaim drops the pages of the regions whose struct
+ * is on that node -- the owner's, as its pages usually are.
  */
 #define NTMEM_RESET_SEEKS	0
+#define NTMEM_RESET_FLAGS	(SHRINKER_MEMCG_AWARE | SHRINKER_NUMA_AWARE)
+
+static int ntmem_region_cache_init(void)
+{
+	ntmem_region_cache = KMEM_CACHE(ntmem_region, SLAB_ACCOUNT);
+	return ntmem_region_cache ? 0 : -ENOMEM;
+}
 
 #ifndef NTMEM_HAVE_SHRINKER_ALLOC
 static struct shrinker ntmem_reset_shrinker_s = {
 	.count_objects	= ntmem_reset_shrink_count,
 	.scan_objects	= ntmem_reset_shrink_scan,
 	.seeks		= NTMEM_RESET_SEEKS,
+	.flags		= NTMEM_RESET_FLAGS,
 };
 
 int ntmem_reset_init(void)
 {
-	return register_shrinker(&ntmem_reset_shrinker_s, "ntmem-reset");
+	int err = ntmem_region_cache_init();
+
+	if (err)
+		return err;
+	/* registration gives the shrinker the id the lru records */
+	err = register_shrinker(&ntmem_reset_shrinker_s, "ntmem-reset");
+	if (!err)
+		err = list_lru_init_memcg(&ntmem_reset_lru,
+					  &ntmem_reset_shrinker_s);
+	if (err) {
+		unregister_shrinker(&ntmem_reset_shrinker_s);
+		kmem_cache_destroy(ntmem_region_cache);
+		return err;
+	}
+	/* release: the lru is set up before the shrinker looks at it */
+	smp_store_release(&ntmem_reset_lru_ready, true);
+	return 0;
 }
 
 void ntmem_reset_exit(void)
 {
 	unregister_shrinker(&ntmem_reset_shrinker_s);
+	list_lru_destroy(&ntmem_reset_lru);
+	kmem_cache_destroy(ntmem_region_cache);
 }
 #else
 static struct shrinker *ntmem_reset_shrinker;
 
 int ntmem_reset_init(void)
 {
-	ntmem_reset_shrinker = shrinker_alloc(0, "ntmem-reset");
-	if (!ntmem_reset_shrinker)
-		return -ENOMEM;
+	int err = ntmem_region_cache_init();
+
+	if (err)
+		return err;
+	ntmem_reset_shrinker = shrinker_alloc(NTMEM_RESET_FLAGS, "ntmem-reset");
+	err = ntmem_reset_shrinker ?
+	      list_lru_init_memcg(&ntmem_reset_lru, ntmem_reset_shrinker) :
+	      -ENOMEM;
+	if (err) {
+		shrinker_free(ntmem_reset_shrinker);
+		kmem_cache_destroy(ntmem_region_cache);
+		return err;
+	}
 	ntmem_reset_shrinker->count_objects = ntmem_reset_shrink_count;
 	ntmem_reset_shrinker->scan_objects = ntmem_reset_shrink_scan;
 	ntmem_reset_shrinker->seeks = NTMEM_RESET_SEEKS;
+	/* release: the lru is set up before the shrinker looks at it */
+	smp_store_release(&ntmem_reset_lru_ready, true);
 	shrinker_register(ntmem_reset_shrinker);
 	return 0;
 }
@@ -385,5 +495,7 @@ int ntmem_reset_init(void)
 void ntmem_reset_exit(void)
 {
 	shrinker_free(ntmem_reset_shrinker);
+	list_lru_destroy(&ntmem_reset_lru);
+	kmem_cache_destroy(ntmem_region_cache);
 }
 #endif

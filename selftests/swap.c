@@ -344,14 +344,9 @@ TEST_F_TIMEOUT(swap, reset_pages_dropped_not_swapped, 300)
 	if (ret)
 		SKIP(return, "module has no NTMEM_FEATURE_RESET");
 	/*
-	 * Without swap, a cgroup's reclaim scans no shmem folios, and the
-	 * module's reset shrinker is not memcg-aware yet: the group would be
-	 * OOM-killed with its reset pages (global reclaim drops them:
-	 * reset.dropped_under_pressure).
+	 * Without swap a cgroup's reclaim scans no shmem folios: only the
+	 * module's memcg-aware shrinker can drop the group's reset pages.
 	 */
-	if (!have_swap())
-		SKIP(return, "known gap: without swap, a cgroup's own reclaim does not drop reset pages yet");
-
 	ASSERT_EQ(0, memcg_create(CG2, CG2_MAX));
 	self->cg = CG2;
 	ret = run_in_child(reset_child, res);
