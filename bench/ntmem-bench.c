@@ -122,6 +122,62 @@ static int lx_alloc(size_t len, char **p)
 	return 0;
 }
 
+/*
+ * Anonymous private memory as a program gets it by default: aligned to
+ * 2 MiB, no madvise, so the system's THP policy decides (Debian: always).
+ */
+#define HUGE_BYTES	(2 * MIB)
+
+static int lx_alloc_thp(size_t len, char **p)
+{
+	char *m = mmap(NULL, len + HUGE_BYTES, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t head;
+
+	if (m == MAP_FAILED)
+		return -errno;
+	head = -(uintptr_t)m & (HUGE_BYTES - 1);
+	if (head)
+		munmap(m, head);
+	munmap(m + head + len, HUGE_BYTES - head);
+	*p = m + head;
+	return 0;
+}
+
+/* The system's THP policy, the word in brackets of .../enabled. */
+static const char *thp_policy(void)
+{
+	static char word[16] = "unknown";
+	char buf[128], *l, *r;
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (!f)
+		return word;
+	if (fgets(buf, sizeof(buf), f) && (l = strchr(buf, '[')) &&
+	    (r = strchr(l, ']')) && r - l - 1 < (long)sizeof(word)) {
+		memcpy(word, l + 1, r - l - 1);
+		word[r - l - 1] = '\0';
+	}
+	fclose(f);
+	return word;
+}
+
+/* AnonHugePages of this process, in KiB: did THP really happen? */
+static long anon_huge_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 static void touch(char *p, size_t len)
 {
 	size_t off;
@@ -145,16 +201,16 @@ struct row {
 	int err;		/* negative errno of the failed operation */
 };
 
-#define FMT_ROW "| %-2s | %-52s | %11s | %-46s | %11s | %6s | %-24s | %-5s |\n"
+#define FMT_ROW "| %-2s | %-52s | %11s | %-46s | %11s | %7s | %-24s | %-5s |\n"
 
 static void print_header(void)
 {
 	printf(FMT_ROW, "#", "operation", "ntmem", "Linux primitive", "Linux",
 	       "ratio", "target", "meets");
-	printf("|----|%.54s|%.13s|%.48s|%.13s|%.8s|%.26s|%.7s|\n",
+	printf("|----|%.54s|%.13s|%.48s|%.13s|%.9s|%.26s|%.7s|\n",
 	       "------------------------------------------------------------",
 	       "-------------", "------------------------------------------------",
-	       "-------------", "--------", "--------------------------",
+	       "-------------", "---------", "--------------------------",
 	       "-------");
 }
 
@@ -296,9 +352,15 @@ static int lx_lifecycle(void *ctx, uint64_t *ns, uint64_t *ops)
 
 /* ---- row 2: first-touch faults ---- */
 
+struct touch_ctx {
+	size_t len;
+	int thp;		/* Linux side: the system's THP policy */
+	long huge_kib;		/* AnonHugePages seen after a touch */
+};
+
 static int nt_first_touch(void *ctx, uint64_t *ns, uint64_t *ops)
 {
-	size_t len = *(size_t *)ctx;
+	size_t len = ((struct touch_ctx *)ctx)->len;
 	uint64_t t0;
 	char *p;
 	int err;
@@ -315,18 +377,20 @@ static int nt_first_touch(void *ctx, uint64_t *ns, uint64_t *ops)
 
 static int lx_first_touch(void *ctx, uint64_t *ns, uint64_t *ops)
 {
-	size_t len = *(size_t *)ctx;
+	struct touch_ctx *c = ctx;
+	size_t len = c->len;
 	uint64_t t0;
 	char *p;
 	int err;
 
-	err = lx_alloc(len, &p);
+	err = c->thp ? lx_alloc_thp(len, &p) : lx_alloc(len, &p);
 	if (err)
 		return err;
 	t0 = bench_now_ns();
 	touch(p, len);
 	*ns = bench_now_ns() - t0;
 	*ops = len / page;
+	c->huge_kib = anon_huge_kib();
 	return munmap(p, len) ? -errno : 0;
 }
 
@@ -343,6 +407,7 @@ struct drop_ctx {
 	unsigned long cmd;	/* ntmem ioctl */
 	int advice;		/* madvise */
 	int fresh;
+	int thp;		/* Linux side: the system's THP policy */
 };
 
 static int nt_drop(void *ctx, uint64_t *ns, uint64_t *ops)
@@ -382,16 +447,18 @@ static int lx_drop(void *ctx, uint64_t *ns, uint64_t *ops)
 	return err;
 }
 
-static void row_drop(struct row *r, unsigned long cmd, int advice, int fresh)
+static void row_drop(struct row *r, unsigned long cmd, int advice, int fresh,
+		     int thp)
 {
 	struct drop_ctx nt = { .cmd = cmd, .fresh = fresh };
-	struct drop_ctx lx = { .advice = advice, .fresh = fresh };
+	struct drop_ctx lx = { .advice = advice, .fresh = fresh, .thp = thp };
 	int err;
 
 	r->err = nt_alloc(RANGE_BYTES, &nt.p);
 	if (r->err)
 		return;
-	r->err = lx_alloc(RANGE_BYTES, &lx.p);
+	r->err = thp ? lx_alloc_thp(RANGE_BYTES, &lx.p) :
+		       lx_alloc(RANGE_BYTES, &lx.p);
 	if (!r->err) {
 		run_pair(r, nt_drop, &nt, lx_drop, &lx, DROP_REPS);
 		munmap(lx.p, RANGE_BYTES);
@@ -836,21 +903,57 @@ static void row1b(void)
 	print_row(&r);
 }
 
-static void row2(void)
+static void row_first_touch(const char *id, int thp, double target,
+			    const char *target_text)
 {
-	static char name[64], lname[64];
-	static size_t len;
-	struct row r = { "2", name, lname, ROW_RATIO, 1.05, "<= 1.05x",
-		0, 0, 0 };
+	static char name[2][64], lname[2][64];
+	struct touch_ctx c = { 0, thp, -1 };
+	struct row r = { id, name[thp], lname[thp], ROW_RATIO, target,
+		target_text, 0, 0, 0 };
 
 	/* 256 MiB when the guest has room for it beside everything else. */
-	len = mem_available_kib() >= 384 * 1024 ? 256 * MIB : 64 * MIB;
-	snprintf(name, sizeof(name),
-		 "first-touch fault per page, %zu MiB committed",
-		 (size_t)(len / MIB));
-	snprintf(lname, sizeof(lname), "anon mmap %zu MiB first touch (no THP)",
-		 (size_t)(len / MIB));
-	run_pair(&r, nt_first_touch, &len, lx_first_touch, &len, REPS);
+	c.len = mem_available_kib() >= 384 * 1024 ? 256 * MIB : 64 * MIB;
+	snprintf(name[thp], sizeof(name[thp]),
+		 "first-touch fault per %s, %zu MiB committed",
+		 thp ? "4 KiB" : "page", (size_t)(c.len / MIB));
+	snprintf(lname[thp], sizeof(lname[thp]),
+		 "anon mmap %zu MiB first touch (%s%s)", (size_t)(c.len / MIB),
+		 thp ? "THP " : "no THP", thp ? thp_policy() : "");
+	run_pair(&r, nt_first_touch, &c, lx_first_touch, &c, REPS);
+	print_row(&r);
+	if (thp)
+		note("- row %s: THP policy %s; AnonHugePages after the Linux touch: %ld KiB of %zu\n",
+		     id, thp_policy(), c.huge_kib, (size_t)(c.len / KIB));
+}
+
+static void row2(void)
+{
+	row_first_touch("2", 0, 1.05, "<= 1.05x");
+}
+
+/* Issue 12's huge-page rows: Linux memory as Debian gives it (THP on). */
+static void row2h(void)
+{
+	row_first_touch("2h", 1, 1.1, "<= 1.1x");
+}
+
+static void row3h(void)
+{
+	struct row r = { "3h", "DECOMMIT touched 4 MiB, per 4 KiB",
+		"madvise(MADV_DONTNEED) 4 MiB THP, per 4 KiB", ROW_RATIO, 1.2,
+		"<= 1.2x", 0, 0, 0 };
+
+	row_drop(&r, NTMEM_IOC_DECOMMIT, MADV_DONTNEED, 1, 1);
+	print_row(&r);
+}
+
+static void row4h(void)
+{
+	struct row r = { "4h", "RESET touched 4 MiB (new pages), per 4 KiB",
+		"madvise(MADV_FREE) 4 MiB THP, per 4 KiB", ROW_RATIO, 1.2,
+		"<= 1.2x", 0, 0, 0 };
+
+	row_drop(&r, NTMEM_IOC_RESET, MADV_FREE, 1, 1);
 	print_row(&r);
 }
 
@@ -860,7 +963,7 @@ static void row3(void)
 		"madvise(MADV_DONTNEED) 4 MiB, per page", ROW_RATIO, 1.2,
 		"<= 1.2x", 0, 0, 0 };
 
-	row_drop(&r, NTMEM_IOC_DECOMMIT, MADV_DONTNEED, 1);
+	row_drop(&r, NTMEM_IOC_DECOMMIT, MADV_DONTNEED, 1, 0);
 	print_row(&r);
 }
 
@@ -870,7 +973,7 @@ static void row4a(void)
 		"madvise(MADV_FREE) 4 MiB (new pages), per page", ROW_RATIO,
 		1.2, "<= 1.2x", 0, 0, 0 };
 
-	row_drop(&r, NTMEM_IOC_RESET, MADV_FREE, 1);
+	row_drop(&r, NTMEM_IOC_RESET, MADV_FREE, 1, 0);
 	print_row(&r);
 }
 
@@ -880,7 +983,7 @@ static void row4b(void)
 		"madvise(MADV_FREE) again after rewrite", ROW_RATIO, 1.2,
 		"<= 1.2x", 0, 0, 0 };
 
-	row_drop(&r, NTMEM_IOC_RESET, MADV_FREE, 0);
+	row_drop(&r, NTMEM_IOC_RESET, MADV_FREE, 0, 0);
 	print_row(&r);
 }
 
@@ -1039,8 +1142,9 @@ static const struct {
 	const char *id;
 	void (*run)(void);
 } rows[] = {
-	{ "1a", row1 }, { "1b", row1b }, { "2", row2 }, { "3", row3 }, { "4a", row4a },
-	{ "4b", row4b }, { "5", row5 }, { "6", row6 }, { "7", row7 },
+	{ "1a", row1 }, { "1b", row1b }, { "2", row2 }, { "2h", row2h },
+	{ "3", row3 }, { "3h", row3h }, { "4a", row4a }, { "4b", row4b },
+	{ "4h", row4h }, { "5", row5 }, { "6", row6 }, { "7", row7 },
 	{ "8", row8 },
 };
 
@@ -1067,7 +1171,7 @@ int main(int argc, char **argv)
 			if (!strncmp(rows[i].id, argv[a], strlen(argv[a])))
 				break;
 		if (i == NROWS || !argv[a][0]) {
-			fprintf(stderr, "usage: ntmem-bench [ROW...]   (rows: 1 2 3 4 4a 4b 5 6 7)\n");
+			fprintf(stderr, "usage: ntmem-bench [ROW...]   (rows: 1 2 2h 3 3h 4 4a 4b 4h 5 6 7 8)\n");
 			return 2;
 		}
 	}

@@ -284,6 +284,8 @@ struct page *ntmem_page_get(struct ntmem_region *r, pgoff_t idx, u32 prot,
 			    bool *pinned);
 void ntmem_pages_unpin(struct ntmem_region *r, struct vm_area_struct *vma,
 		       pgoff_t first, pgoff_t last);
+int ntmem_insert_page(struct vm_area_struct *vma, unsigned long addr,
+		      struct page *page);
 int ntmem_map_exec_page(struct vm_area_struct *vma, unsigned long addr,
 			struct page *page, u32 prot, bool write);
 bool ntmem_prot_writable(u32 prot);

@@ -44,10 +44,17 @@ static vm_fault_t ntmem_guard_fired(struct vm_fault *vmf,
  * pages; so map just this page, read-only (a write comes back through
  * ->page_mkwrite), and tell the core it is done.
  */
-static vm_fault_t ntmem_fault_one_page(struct vm_fault *vmf, struct page *page)
+static vm_fault_t ntmem_fault_one_page(struct vm_fault *vmf,
+				       struct ntmem_region *r, struct page *page)
 {
-	int err = vm_insert_page(vmf->vma, vmf->address & PAGE_MASK, page);
+	int err = 0;
 
+	/* under the folio's lock, as ntmem_insert_page() says */
+	lock_page(page);
+	/* truncated since the lookup: the core faults again */
+	if (ntmem_store_owns(r, page))
+		err = vm_insert_page(vmf->vma, vmf->address & PAGE_MASK, page);
+	unlock_page(page);
 	put_page(page);
 	return err && err != -EBUSY ? VM_FAULT_OOM : VM_FAULT_NOPAGE;
 }
@@ -103,7 +110,7 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 	 * after ->page_mkwrite agrees.  The reference moves to the PTE.
 	 */
 	if (!pinned && folio_test_large(page_folio(page)))
-		return ntmem_fault_one_page(vmf, page);
+		return ntmem_fault_one_page(vmf, r, page);
 	lock_page(page);
 	/* truncated since the lookup: look again */
 	if (!pinned && !ntmem_store_owns(r, page)) {

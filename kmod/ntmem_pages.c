@@ -244,7 +244,7 @@ void ntmem_pages_unpin(struct ntmem_region *r, struct vm_area_struct *vma,
 		if (!reset &&
 		    (prot & NTMEM_PAGE_BASE_MASK) != NTMEM_PAGE_NOACCESS &&
 		    !(prot & NTMEM_PAGE_GUARD))
-			vm_insert_page(vma, addr, dst);
+			ntmem_insert_page(vma, addr, dst);
 		put_page(dst);
 		xa_erase(&r->pages, idx);
 		put_page(page);
@@ -255,6 +255,24 @@ void ntmem_pages_unpin(struct ntmem_region *r, struct vm_area_struct *vma,
 	}
 	if (moved)
 		ntmem_resident_add(r, -moved);
+}
+
+/*
+ * Map one store page with a PTE.  A page of a huge folio (shmem_enabled=
+ * force) is mapped under the folio's lock: 6.1 marks a huge folio mapped
+ * by PTEs (DoubleMap) only under it, and warns without it.
+ */
+int ntmem_insert_page(struct vm_area_struct *vma, unsigned long addr,
+		      struct page *page)
+{
+	int err;
+
+	if (!folio_test_large(page_folio(page)))
+		return vm_insert_page(vma, addr, page);
+	lock_page(page);
+	err = vm_insert_page(vma, addr, page);
+	unlock_page(page);
+	return err;
 }
 
 struct ntmem_pte_args {
@@ -333,7 +351,7 @@ int ntmem_prefault(struct ntmem_region *r, struct vm_area_struct *vma,
 		if (ntmem_prot_executable(prot))
 			err = ntmem_map_exec_page(vma, addr, page, prot, false);
 		else
-			err = vm_insert_page(vma, addr, page);
+			err = ntmem_insert_page(vma, addr, page);
 		put_page(page);
 		if (err == -EBUSY)	/* already mapped */
 			err = 0;

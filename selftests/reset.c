@@ -250,17 +250,25 @@ TEST_F_TIMEOUT(reset, written_page_is_never_lost, 120)
 	ASSERT_EQ(-EBUSY, ntmem_reset_undo(self->fd, p, len));
 }
 
+/* 64 KiB reserved, its first 8 pages committed read-write and filled. */
+static char *eight_filled_pages(int fd, int seed)
+{
+	char *p = ntmem_reserve_any(fd, 64 * KiB);
+
+	if (!p || ntmem_commit(fd, p, 8 * PAGE_SZ, NTMEM_PAGE_READWRITE, 0))
+		return NULL;
+	fill_pattern(p, 8 * PAGE_SZ, seed);
+	return p;
+}
+
 /* RESET passes over locked pages: they keep their contents and their PTEs. */
 TEST_F(reset, locked_pages_stay_mapped)
 {
 	char *p;
 
 	REQUIRE_RESET();
-	p = ntmem_reserve_any(self->fd, 64 * KiB);
+	p = eight_filled_pages(self->fd, 41);
 	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, ntmem_commit(self->fd, p, 8 * PAGE_SZ,
-				  NTMEM_PAGE_READWRITE, 0));
-	fill_pattern(p, 8 * PAGE_SZ, 41);
 	ASSERT_EQ(0, ntmem_lock(self->fd, p + 2 * PAGE_SZ, 3 * PAGE_SZ));
 	ASSERT_EQ(8, pagemap_count_present(p, 8 * PAGE_SZ));
 	ASSERT_EQ(0, ntmem_reset(self->fd, p, 8 * PAGE_SZ));
@@ -285,11 +293,8 @@ TEST_F(reset, lock_keeps_reset_pages_reset)
 	char *p;
 
 	REQUIRE_RESET();
-	p = ntmem_reserve_any(self->fd, 64 * KiB);
+	p = eight_filled_pages(self->fd, 43);
 	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, ntmem_commit(self->fd, p, 8 * PAGE_SZ,
-				  NTMEM_PAGE_READWRITE, 0));
-	fill_pattern(p, 8 * PAGE_SZ, 43);
 	ASSERT_EQ(0, ntmem_reset(self->fd, p, 8 * PAGE_SZ));
 	ASSERT_EQ(r0 + 8, ntmem_counter("reset_pages"));
 	ASSERT_EQ(0, ntmem_lock(self->fd, p + 2 * PAGE_SZ, 3 * PAGE_SZ));
