@@ -937,55 +937,48 @@ static void row2h(void)
 	row_first_touch("2h", 1, 1.1, "<= 1.1x");
 }
 
-static void row3h(void)
-{
-	struct row r = { "3h", "DECOMMIT touched 4 MiB, per 4 KiB",
-		"madvise(MADV_DONTNEED) 4 MiB THP, per 4 KiB", ROW_RATIO, 1.2,
-		"<= 1.2x", 0, 0, 0 };
+/* Rows 3 and 4: a drop of a touched 4 MiB range against its madvise. */
+static const struct drop_row {
+	const char *id, *name, *linux_name;
+	unsigned long cmd;
+	int advice, fresh, thp;
+} drop_rows[] = {
+	{ "3", "DECOMMIT touched 4 MiB, per page",
+	  "madvise(MADV_DONTNEED) 4 MiB, per page",
+	  NTMEM_IOC_DECOMMIT, MADV_DONTNEED, 1, 0 },
+	{ "3h", "DECOMMIT touched 4 MiB, per 4 KiB",
+	  "madvise(MADV_DONTNEED) 4 MiB THP, per 4 KiB",
+	  NTMEM_IOC_DECOMMIT, MADV_DONTNEED, 1, 1 },
+	{ "4a", "RESET touched 4 MiB (new pages), per page",
+	  "madvise(MADV_FREE) 4 MiB (new pages), per page",
+	  NTMEM_IOC_RESET, MADV_FREE, 1, 0 },
+	{ "4b", "RESET 4 MiB again after rewrite, per page",
+	  "madvise(MADV_FREE) again after rewrite",
+	  NTMEM_IOC_RESET, MADV_FREE, 0, 0 },
+	{ "4h", "RESET touched 4 MiB (new pages), per 4 KiB",
+	  "madvise(MADV_FREE) 4 MiB THP, per 4 KiB",
+	  NTMEM_IOC_RESET, MADV_FREE, 1, 1 },
+};
 
-	row_drop(&r, NTMEM_IOC_DECOMMIT, MADV_DONTNEED, 1, 1);
-	print_row(&r);
+static void run_drop_row(const char *id)
+{
+	for (size_t i = 0; i < sizeof(drop_rows) / sizeof(drop_rows[0]); i++) {
+		const struct drop_row *d = &drop_rows[i];
+		struct row r = { d->id, d->name, d->linux_name, ROW_RATIO, 1.2,
+			"<= 1.2x", 0, 0, 0 };
+
+		if (strcmp(d->id, id))
+			continue;
+		row_drop(&r, d->cmd, d->advice, d->fresh, d->thp);
+		print_row(&r);
+	}
 }
 
-static void row4h(void)
-{
-	struct row r = { "4h", "RESET touched 4 MiB (new pages), per 4 KiB",
-		"madvise(MADV_FREE) 4 MiB THP, per 4 KiB", ROW_RATIO, 1.2,
-		"<= 1.2x", 0, 0, 0 };
-
-	row_drop(&r, NTMEM_IOC_RESET, MADV_FREE, 1, 1);
-	print_row(&r);
-}
-
-static void row3(void)
-{
-	struct row r = { "3", "DECOMMIT touched 4 MiB, per page",
-		"madvise(MADV_DONTNEED) 4 MiB, per page", ROW_RATIO, 1.2,
-		"<= 1.2x", 0, 0, 0 };
-
-	row_drop(&r, NTMEM_IOC_DECOMMIT, MADV_DONTNEED, 1, 0);
-	print_row(&r);
-}
-
-static void row4a(void)
-{
-	struct row r = { "4a", "RESET touched 4 MiB (new pages), per page",
-		"madvise(MADV_FREE) 4 MiB (new pages), per page", ROW_RATIO,
-		1.2, "<= 1.2x", 0, 0, 0 };
-
-	row_drop(&r, NTMEM_IOC_RESET, MADV_FREE, 1, 0);
-	print_row(&r);
-}
-
-static void row4b(void)
-{
-	struct row r = { "4b", "RESET 4 MiB again after rewrite, per page",
-		"madvise(MADV_FREE) again after rewrite", ROW_RATIO, 1.2,
-		"<= 1.2x", 0, 0, 0 };
-
-	row_drop(&r, NTMEM_IOC_RESET, MADV_FREE, 0, 0);
-	print_row(&r);
-}
+static void row3(void) { run_drop_row("3"); }
+static void row3h(void) { run_drop_row("3h"); }
+static void row4a(void) { run_drop_row("4a"); }
+static void row4b(void) { run_drop_row("4b"); }
+static void row4h(void) { run_drop_row("4h"); }
 
 static void row5(void)
 {
