@@ -8,7 +8,8 @@
  *
  *   commit_swaps_under_memcg      more committed than memory.max: swapped
  *                                 out and back in, intact, no OOM kill
- *   reset_pages_dropped_not_swapped  reset pages make room in their cgroup
+ *   reset_pages_dropped_not_swapped  reset pages of an unprivileged user
+ *                                 (uid 65534) make room in their cgroup
  *                                 without swap I/O (with swap and without)
  *   locked_pages_never_swapped    locked pages stay present under pressure
  *   oom_sees_unmapped_memory      memory unmapped with MADV_DONTNEED stays
@@ -124,16 +125,20 @@ static long check_pages(const char *p, size_t len, uint64_t seed)
 	} while (0)
 
 /*
- * In a child: join @cg, commit @len and write it with fill_pages(@seed).
- * 0, or the number of the step that failed (res->step and res->err).
+ * In a child: join @cg, with @as_nobody become uid 65534, then commit @len
+ * and write it with fill_pages(@seed).  0, or the number of the step that
+ * failed (res->step and res->err).
  */
-static int child_hold(struct result *res, const char *cg, size_t len,
-		      uint64_t seed, int *fdp, char **pp)
+static int child_hold(struct result *res, const char *cg, bool as_nobody,
+		      size_t len, uint64_t seed, int *fdp, char **pp)
 {
 	int ret = memcg_join(cg);
 
 	if (ret)
 		CHILD_FAIL(res, 10, ret);
+	/* an unprivileged user in a group root made for it */
+	if (as_nobody && (setgid(65534) || setuid(65534)))
+		CHILD_FAIL(res, 9, -errno);
 	*fdp = ntmem_open();
 	if (*fdp < 0)
 		CHILD_FAIL(res, 11, *fdp);
@@ -190,7 +195,7 @@ static int commit_child(void *arg)
 	int fd, ret;
 	char *p;
 
-	ret = child_hold(res, CG1, a->len, 0x5eed0001, &fd, &p);
+	ret = child_hold(res, CG1, false, a->len, 0x5eed0001, &fd, &p);
 	if (ret)
 		return ret;
 	res->v[V1_SWAP] = swap_used(CG1, swapfree0);
@@ -278,7 +283,7 @@ static int reset_child(void *arg)
 	int fd, ret;
 	char *p, *anon;
 
-	ret = child_hold(res, CG2, RESET_LEN, 0x5eed0002, &fd, &p);
+	ret = child_hold(res, CG2, true, RESET_LEN, 0x5eed0002, &fd, &p);
 	if (ret)
 		return ret;
 	ret = ntmem_reset(fd, p, RESET_LEN);
@@ -325,10 +330,11 @@ static int reset_child(void *arg)
 }
 
 /*
- * 96 MiB committed, written and RESET in a 128 MiB group, then 96 MiB of
- * anonymous memory: the group reclaims the reset pages, without writing
- * them to swap and without an OOM kill; RESET_UNDO reports them lost.
- * Without swap too: then only the reset pages can make room.
+ * 96 MiB committed, written and RESET by uid 65534 in a 128 MiB group,
+ * then 96 MiB of anonymous memory: the group reclaims the reset pages,
+ * without writing them to swap and without an OOM kill; RESET_UNDO reports
+ * them lost.  Without swap too: then only the reset pages can make room
+ * (ntmem's memcg-aware shrinker).
  */
 TEST_F_TIMEOUT(swap, reset_pages_dropped_not_swapped, 300)
 {
@@ -388,7 +394,7 @@ static int lock_child(void *arg)
 	int fd, ret;
 	char *p, *anon;
 
-	ret = child_hold(res, CG3, LOCK_LEN, 0x5eed0003, &fd, &p);
+	ret = child_hold(res, CG3, false, LOCK_LEN, 0x5eed0003, &fd, &p);
 	if (ret)
 		return ret;
 	ret = ntmem_lock(fd, p, LOCK_LEN);
