@@ -227,7 +227,6 @@ void ntmem_pages_unpin(struct ntmem_region *r, struct vm_area_struct *vma,
 		unsigned long addr = ntmem_idx_addr(r, idx);
 		u32 prot = ntmem_page_prot(r, idx);
 		struct page *dst;
-		bool reset;
 
 		if (ntmem_prot_executable(prot) || ntmem_page_locked(r, idx))
 			continue;
@@ -237,14 +236,13 @@ void ntmem_pages_unpin(struct ntmem_region *r, struct vm_area_struct *vma,
 		ntmem_zap(vma, addr, PAGE_SIZE);
 		copy_highpage(dst, page);
 		/* a reset page goes back as RESET leaves one: clean, unmapped */
-		reset = ntmem_reset_unpinned(r, idx);
-		if (!reset)
+		if (!ntmem_reset_unpinned(r, idx)) {
 			set_page_dirty_lock(dst);
-		/* else it stays in the working set, as an unlocked page does */
-		if (!reset &&
-		    (prot & NTMEM_PAGE_BASE_MASK) != NTMEM_PAGE_NOACCESS &&
-		    !(prot & NTMEM_PAGE_GUARD))
-			ntmem_insert_page(vma, addr, dst);
+			/* it stays in the working set, as an unlocked page does */
+			if ((prot & NTMEM_PAGE_BASE_MASK) != NTMEM_PAGE_NOACCESS &&
+			    !(prot & NTMEM_PAGE_GUARD))
+				ntmem_insert_page(vma, addr, dst);
+		}
 		put_page(dst);
 		xa_erase(&r->pages, idx);
 		put_page(page);

@@ -12,10 +12,10 @@
  * folios only).  The shrinker is memory-cgroup aware: regions with clean
  * pages are on a list_lru, on the list of the cgroup their struct is
  * charged to (the owner's at RESERVE), so a cgroup at memory.max drops its
- * own reset pages before it would OOM-kill.  region->reset remembers the pages made clean,
- * so that RESET_UNDO can tell whether they are all still there (and makes
- * them dirty again); a fault that finds one gone marks it LOST, and a write
- * takes a page out of reset.  Pinned pages (locked, executable) are not
+ * own reset pages before it would OOM-kill.  region->reset remembers the
+ * pages made clean, so that RESET_UNDO can tell whether they are all still
+ * there (and makes them dirty again); a fault that finds one gone marks it
+ * LOST, and a write takes a page out of reset.  Pinned pages (locked, executable) are not
  * reset: they keep their contents, which Windows allows.  A reset page that
  * moves to the pinned store stays reset but cannot be lost (KEPT), and
  * becomes CLEAN again if it moves back: so a LOCK that fails half way and
