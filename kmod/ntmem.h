@@ -89,6 +89,9 @@ struct ntmem_guard_slot {
  * @store:     the shmem file that holds the committed pages of every region
  *             (ntmem_store.c); created with @file, under @map_lock, and
  *             invariant from then until @nm is freed
+ * @large_file: as @file, for MEM_LARGE_PAGES reservations
+ * @large_store: as @store, for MEM_LARGE_PAGES reservations: 2 MiB pages
+ *             that are never swapped
  * @pending:   the RESERVE in flight, read by ->get_unmapped_area and ->mmap
  * @releasing: the region the RELEASE in flight replaces by a placeholder
  * @probing:   the vm_mmap() in flight is ntmem_exec_permitted()'s probe
@@ -118,6 +121,8 @@ struct ntmem_mm {
 	struct file *file;
 	struct file *free_file;
 	struct file *store;
+	struct file *large_file;
+	struct file *large_store;
 	const struct ntmem_reserve *pending;
 	struct ntmem_region *releasing;
 	bool probing;
@@ -144,6 +149,8 @@ struct ntmem_mm {
  * @end:       end address (invariant: the VMA can be neither split nor moved)
  * @alloc_protect: protection given at RESERVE (invariant)
  * @write_watch: tracks writes, NTMEM_RESERVE_WRITE_WATCH (invariant)
+ * @large:     NTMEM_RESERVE_LARGE_PAGES: its pages are in nm->large_store
+ *             (invariant)
  * @nr_vmas:   VMAs of @nm->mm pointing here (an mremap copy briefly makes
  *             two); changed under mmap_lock (write)
  * @dead:      set by ->close of the last VMA, under mmap_lock (write); a
@@ -183,6 +190,7 @@ struct ntmem_region {
 	unsigned long end;
 	u32 alloc_protect;
 	bool write_watch;
+	bool large;
 	unsigned int nr_vmas;
 	bool dead;
 	struct maple_tree state;
@@ -288,6 +296,8 @@ int ntmem_insert_page(struct vm_area_struct *vma, unsigned long addr,
 		      struct page *page);
 int ntmem_map_exec_page(struct vm_area_struct *vma, unsigned long addr,
 			struct page *page, u32 prot, bool write);
+int ntmem_map_block(struct vm_area_struct *vma, unsigned long addr,
+		    struct folio *folio, bool write);
 bool ntmem_prot_writable(u32 prot);
 bool ntmem_prot_executable(u32 prot);
 int ntmem_prefault(struct ntmem_region *r, struct vm_area_struct *vma,
@@ -296,10 +306,14 @@ int ntmem_prefault(struct ntmem_region *r, struct vm_area_struct *vma,
 /* ntmem_store.c: the shmem page store */
 int ntmem_store_init(void);
 void ntmem_store_exit(void);
-int ntmem_store_create(struct ntmem_mm *nm);
+int ntmem_store_create(struct ntmem_mm *nm, bool large);
 void ntmem_store_destroy(struct ntmem_mm *nm);
-struct file *ntmem_store_open(struct ntmem_mm *nm, const char *name,
+struct file *ntmem_store_open(struct ntmem_mm *nm, bool large,
+			      const char *name,
 			      const struct file_operations *fops);
+struct address_space *ntmem_store_mapping(struct ntmem_region *r);
+int ntmem_store_populate_large(struct ntmem_region *r);
+vm_fault_t ntmem_store_fault(struct vm_fault *vmf);
 bool ntmem_store_owns(struct ntmem_region *r, struct page *page);
 struct mem_cgroup *ntmem_owner_charge_begin(struct ntmem_region *r,
 					    struct mem_cgroup **old);
@@ -316,6 +330,14 @@ unsigned long ntmem_store_resident(struct ntmem_region *r, pgoff_t first,
 				   pgoff_t last);
 void ntmem_store_usage(struct ntmem_mm *nm, unsigned long *resident,
 		       unsigned long *swapped);
+
+/* ntmem_thp.c: the system's transparent huge page policy */
+int ntmem_thp_init(void);
+void ntmem_thp_exit(void);
+void ntmem_thp_reserve(struct vm_area_struct *vma);
+bool ntmem_thp_allowed(struct vm_area_struct *vma);
+bool ntmem_thp_block(struct ntmem_region *r, struct vm_area_struct *vma,
+		     unsigned long addr);
 
 /* ntmem_lock.c: VirtualLock and VirtualUnlock */
 unsigned long ntmem_tree_count(struct maple_tree *mt, pgoff_t first,

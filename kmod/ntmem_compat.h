@@ -92,17 +92,58 @@ static inline unsigned long ntmem_mm_unmapped_area(unsigned long addr,
 }
 
 /*
- * MDWE (PR_SET_MDWE) is a flag of the mm since 6.3; 7.x reads mm flags
- * through mm_flags_test().
+ * 6.1 keeps the RSS changes a thread makes to its own mm in the thread
+ * until 64 faults have passed; a huge block maps 512 pages in one fault, so
+ * hand them to the mm at once, as sync_mm_rss() would (not exported), or
+ * /proc and the OOM killer would not see up to 128 MiB per thread.  Later
+ * kernels count in the mm directly.
  */
+static inline void ntmem_sync_rss(struct mm_struct *mm)
+{
+#ifdef SPLIT_RSS_COUNTING
+	int i;
+
+	if (current->mm != mm)
+		return;
+	for (i = 0; i < NR_MM_COUNTERS; i++) {
+		if (current->rss_stat.count[i]) {
+			atomic_long_add(current->rss_stat.count[i],
+					&mm->rss_stat.count[i]);
+			current->rss_stat.count[i] = 0;
+		}
+	}
+	current->rss_stat.events = 0;
+#endif
+}
+
+/* Flag @bit of @mm's flags (MMF_*): 7.x reads them through mm_flags_test(). */
+static inline bool ntmem_mm_flag(struct mm_struct *mm, int bit)
+{
+#ifdef NTMEM_HAVE_MM_FLAGS_TEST
+	return mm_flags_test(bit, mm);
+#else
+	return test_bit(bit, &mm->flags);
+#endif
+}
+
+/* prctl(PR_SET_THP_DISABLE): 7.x can also keep THP for advised VMAs only. */
+static inline bool ntmem_mm_thp_disabled(struct mm_struct *mm)
+{
+#ifdef MMF_DISABLE_THP_COMPLETELY
+	return ntmem_mm_flag(mm, MMF_DISABLE_THP_COMPLETELY) ||
+	       ntmem_mm_flag(mm, MMF_DISABLE_THP_EXCEPT_ADVISED);
+#else
+	return ntmem_mm_flag(mm, MMF_DISABLE_THP);
+#endif
+}
+
+/* MDWE (PR_SET_MDWE) is a flag of the mm since 6.3. */
 static inline bool ntmem_mm_has_mdwe(struct mm_struct *mm)
 {
-#if !defined(MMF_HAS_MDWE)
-	return false;
-#elif defined(NTMEM_HAVE_MM_FLAGS_TEST)
-	return mm_flags_test(MMF_HAS_MDWE, mm);
+#ifdef MMF_HAS_MDWE
+	return ntmem_mm_flag(mm, MMF_HAS_MDWE);
 #else
-	return test_bit(MMF_HAS_MDWE, &mm->flags);
+	return false;
 #endif
 }
 

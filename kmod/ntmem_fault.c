@@ -37,12 +37,12 @@ static vm_fault_t ntmem_guard_fired(struct vm_fault *vmf,
 }
 
 /*
- * The store gives huge folios only if an administrator forces them on every
- * tmpfs (shmem_enabled=force).  The core would map such a folio whole --
- * with one PMD when the page table is missing (6.1, 6.12), or with a PTE
- * for each of its pages (7.x) -- whatever the protection of its other
- * pages; so map just this page, read-only (a write comes back through
- * ->page_mkwrite), and tell the core it is done.
+ * A page of a huge folio in a block that is not (or no longer) all alike,
+ * or of one forced on every tmpfs (shmem_enabled=force).  The core would
+ * map such a folio whole -- with one PMD when the page table is missing
+ * (6.1, 6.12), or with a PTE for each of its pages (7.x) -- whatever the
+ * protection of its other pages; so map just this page, read-only (a write
+ * comes back through ->page_mkwrite), and tell the core it is done.
  */
 static vm_fault_t ntmem_fault_one_page(struct vm_fault *vmf,
 				       struct ntmem_region *r, struct page *page)
@@ -57,6 +57,32 @@ static vm_fault_t ntmem_fault_one_page(struct vm_fault *vmf,
 	unlock_page(page);
 	put_page(page);
 	return err && err != -EBUSY ? VM_FAULT_OOM : VM_FAULT_NOPAGE;
+}
+
+/*
+ * A block that may be huge: shmem's fault handler gives the page, locked,
+ * in a 2 MiB folio if it could allocate one (ntmem_store_fault()).  The
+ * whole block is then mapped at once (ntmem_map_block()), as one fault of
+ * anonymous memory maps a huge page; a small page is left to the core.
+ */
+static vm_fault_t ntmem_fault_huge(struct vm_fault *vmf,
+				   struct ntmem_region *r)
+{
+	vm_fault_t ret = ntmem_store_fault(vmf);
+	struct folio *folio;
+	int err;
+
+	if (!(ret & VM_FAULT_LOCKED))
+		return ret;
+	atomic_long_inc(&ntmem_stats.faults);
+	folio = page_folio(vmf->page);
+	if (!folio_test_large(folio))
+		return ret;
+	err = ntmem_map_block(vmf->vma, vmf->address, folio,
+			      vmf->flags & FAULT_FLAG_WRITE);
+	folio_unlock(folio);
+	put_page(vmf->page);
+	return err ? VM_FAULT_OOM : VM_FAULT_NOPAGE;
 }
 
 vm_fault_t ntmem_fault(struct vm_fault *vmf)
@@ -90,6 +116,13 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGSEGV;
 
 	ntmem_reset_fault(r, idx);
+	if (!ntmem_prot_executable(prot) &&
+	    ntmem_thp_block(r, vmf->vma, vmf->address)) {
+		vm_fault_t ret = ntmem_fault_huge(vmf, r);
+
+		if (ret != VM_FAULT_FALLBACK)
+			return ret;
+	}
 	page = ntmem_page_get(r, idx, prot, &pinned);
 	if (IS_ERR(page))
 		return PTR_ERR(page) == -EIO ? VM_FAULT_SIGBUS : VM_FAULT_OOM;

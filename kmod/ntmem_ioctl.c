@@ -6,6 +6,7 @@
  * include/uapi/ntmem.h for the ABI and its errors.
  */
 #include <linux/build_bug.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -85,10 +86,28 @@ static int ntmem_ioc_version(void __user *uarg)
 	v.minor = NTMEM_API_MINOR;
 	v.features = NTMEM_FEATURE_RESET | NTMEM_FEATURE_GUARD |
 		     NTMEM_FEATURE_EXEC | NTMEM_FEATURE_WRITE_WATCH |
-		     NTMEM_FEATURE_LOCK;
+		     NTMEM_FEATURE_LOCK |
+		     (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ?
+		      NTMEM_FEATURE_LARGE_PAGES : 0);
 	v.page_size = PAGE_SIZE;
 	v.granularity = NTMEM_GRANULARITY;
 	return ntmem_copy_out(uarg, &v, sizeof(v), usize);
+}
+
+/*
+ * LARGE_PAGES: Windows' rules (committed, whole 2 MiB pages), then the
+ * privilege, which is Linux's for locking memory.
+ */
+static int ntmem_large_check(const struct ntmem_reserve *a)
+{
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		return -EOPNOTSUPP;
+	if (!(a->flags & NTMEM_RESERVE_COMMIT) ||
+	    (a->flags & NTMEM_RESERVE_WRITE_WATCH) ||
+	    !IS_ALIGNED(a->length, PMD_SIZE) ||
+	    ((a->flags & NTMEM_RESERVE_FIXED) && !IS_ALIGNED(a->addr, PMD_SIZE)))
+		return -EINVAL;
+	return capable(CAP_IPC_LOCK) ? 0 : -EPERM;
 }
 
 static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
@@ -100,9 +119,15 @@ static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
 	if (usize < 0)
 		return usize;
 	if (a.flags & ~(NTMEM_RESERVE_FIXED | NTMEM_RESERVE_TOP_DOWN |
-			NTMEM_RESERVE_COMMIT | NTMEM_RESERVE_WRITE_WATCH) ||
+			NTMEM_RESERVE_COMMIT | NTMEM_RESERVE_WRITE_WATCH |
+			NTMEM_RESERVE_LARGE_PAGES) ||
 	    a.reserved0 || !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
+	if (a.flags & NTMEM_RESERVE_LARGE_PAGES) {
+		err = ntmem_large_check(&a);
+		if (err)
+			return err;
+	}
 	if ((a.protect || (a.flags & NTMEM_RESERVE_COMMIT)) &&
 	    !ntmem_protect_valid(a.protect))
 		return -EINVAL;

@@ -96,9 +96,12 @@ unsigned long ntmem_store_pages_total(void)
 	list_for_each_entry(nm, &ntmem_mms, node) {
 		/* pairs with ntmem_store_create() */
 		struct file *store = smp_load_acquire(&nm->store);
+		struct file *large = smp_load_acquire(&nm->large_store);
 
 		if (store)
 			pages += READ_ONCE(store->f_mapping->nrpages);
+		if (large)
+			pages += READ_ONCE(large->f_mapping->nrpages);
 	}
 	mutex_unlock(&ntmem_mms_lock);
 	return pages;
@@ -164,7 +167,7 @@ static int ntmem_open(struct inode *inode, struct file *file)
 static int ntmem_release_file(struct inode *inode, struct file *file)
 {
 	struct ntmem_mm *nm = file->private_data;
-	struct file *anon = NULL, *free_file = NULL;
+	struct file *anon = NULL, *free_file = NULL, *large = NULL;
 	bool last;
 
 	mutex_lock(&ntmem_mms_lock);
@@ -179,12 +182,16 @@ static int ntmem_release_file(struct inode *inode, struct file *file)
 		mutex_lock(&nm->map_lock);
 		anon = nm->file;
 		free_file = nm->free_file;
+		large = nm->large_file;
 		nm->file = NULL;
 		nm->free_file = NULL;
+		nm->large_file = NULL;
 		mutex_unlock(&nm->map_lock);
 	}
 	if (anon)
 		fput(anon);
+	if (large)
+		fput(large);
 	if (free_file)
 		fput(free_file);
 	ntmem_mm_put(nm);
@@ -220,9 +227,12 @@ static int __init ntmem_init(void)
 	int err;
 
 	ntmem_charge_init();
-	err = ntmem_store_init();
+	err = ntmem_thp_init();
 	if (err)
 		goto out_charge;
+	err = ntmem_store_init();
+	if (err)
+		goto out_thp;
 	err = ntmem_reset_init();
 	if (err)
 		goto out_store;
@@ -248,6 +258,8 @@ out_reset:
 	ntmem_reset_exit();
 out_store:
 	ntmem_store_exit();
+out_thp:
+	ntmem_thp_exit();
 out_charge:
 	ntmem_charge_exit();
 	return err;
@@ -259,6 +271,7 @@ static void __exit ntmem_exit(void)
 	ntmem_genl_exit();
 	ntmem_reset_exit();
 	ntmem_store_exit();
+	ntmem_thp_exit();
 	ntmem_charge_exit();
 }
 

@@ -273,6 +273,70 @@ int ntmem_insert_page(struct vm_area_struct *vma, unsigned long addr,
 	return err;
 }
 
+#define NTMEM_MAP_BATCH		64
+
+/*
+ * Runs under the PTE lock: a PTE that ntmem_map_block() just mapped
+ * read-only (it has no other bits to keep) becomes writable and dirty.
+ */
+static int ntmem_pte_mkwrite(pte_t *pte, unsigned long addr, void *data)
+{
+	struct vm_area_struct *vma = data;
+	pte_t old = ptep_get(pte);
+	pgprot_t prot = vm_get_page_prot(VM_READ | VM_WRITE | VM_SHARED);
+
+	if (pte_present(old) && !pte_write(old))
+		set_pte_at(vma->vm_mm, addr, pte,
+			   pte_mkdirty(pte_mkyoung(pfn_pte(pte_pfn(old), prot))));
+	return 0;
+}
+
+/*
+ * Map every page of large store folio @folio (locked) that lies in the
+ * 2 MiB block of @addr, a block committed read-write throughout
+ * (ntmem_thp_block()).  A PMD cannot map it: in a VM_MIXEDMAP VMA the core
+ * takes a PMD for a special mapping, and would drop it on unmap without
+ * its rmap and RSS; so one batch of PTEs does, read-only, or writable and
+ * dirty at once for a write, as the core maps a written page.  A PTE
+ * already present is left as it is.
+ */
+int ntmem_map_block(struct vm_area_struct *vma, unsigned long addr,
+		    struct folio *folio, bool write)
+{
+	/* a store page's index is its address in pages */
+	unsigned long fstart = folio_pos(folio);
+	unsigned long fend = fstart + folio_size(folio);
+	unsigned long haddr = addr & PMD_MASK;
+	unsigned long start = max(haddr, fstart);
+	unsigned long end = min(haddr + PMD_SIZE, fend);
+	struct page *pages[NTMEM_MAP_BATCH];
+	unsigned long a = start;
+	int err = 0;
+
+	while (!err && a < end) {
+		unsigned long n = min_t(unsigned long, NTMEM_MAP_BATCH,
+					(end - a) >> PAGE_SHIFT), left, i;
+
+		for (i = 0; i < n; i++)
+			pages[i] = folio_page(folio,
+					      ((a - fstart) >> PAGE_SHIFT) + i);
+		left = n;
+		err = vm_insert_pages(vma, a, pages, &left);
+		a += (n - left) << PAGE_SHIFT;
+		if (err == -EBUSY) {	/* already mapped: the next one */
+			a += PAGE_SIZE;
+			err = 0;
+		}
+	}
+	if (!err && write) {
+		err = apply_to_page_range(vma->vm_mm, start, end - start,
+					  ntmem_pte_mkwrite, vma);
+		folio_mark_dirty(folio);
+	}
+	ntmem_sync_rss(vma->vm_mm);
+	return err;
+}
+
 struct ntmem_pte_args {
 	struct mm_struct *mm;
 	struct page *page;

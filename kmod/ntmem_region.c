@@ -82,17 +82,33 @@ static unsigned long ntmem_release_area(struct ntmem_mm *nm, unsigned long addr,
 }
 
 /*
+ * The alignment of a new reservation's base: 2 MiB for large pages, and for
+ * any reservation of 2 MiB or more, whose blocks may then get huge pages
+ * (as Linux aligns large anonymous mappings); else Windows' 64 KiB.
+ */
+static unsigned long ntmem_reserve_align(const struct ntmem_reserve *args,
+					 unsigned long len)
+{
+	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) &&
+	    ((args->flags & NTMEM_RESERVE_LARGE_PAGES) || len >= PMD_SIZE))
+		return PMD_SIZE;
+	return NTMEM_GRANULARITY;
+}
+
+/*
  * RESERVE: place a reservation at a multiple of 64 KiB, in a gap that also
  * holds the rest of its last 64 KiB granule (the "slack", which belongs to
  * nobody): over free space and placeholders only.  FIXED takes the address
  * as it is; otherwise try the hint (or the top of the user range for
  * TOP_DOWN) as it is, else reuse placeholders, else ask the mm's own policy
- * for 64 KiB - PAGE_SIZE more than needed and round its answer up.
+ * for the alignment less a page more than needed and round its answer up.
  */
 static unsigned long ntmem_reserve_area(struct ntmem_mm *nm, unsigned long addr,
 					unsigned long len, unsigned long flags)
 {
 	const struct ntmem_reserve *args = nm->pending;
+	bool large = args->flags & NTMEM_RESERVE_LARGE_PAGES;
+	unsigned long align = ntmem_reserve_align(args, len);
 	unsigned long span = ALIGN(len, NTMEM_GRANULARITY);
 	bool top_down = args->flags & NTMEM_RESERVE_TOP_DOWN;
 	struct mm_struct *mm = current->mm;
@@ -107,7 +123,9 @@ static unsigned long ntmem_reserve_area(struct ntmem_mm *nm, unsigned long addr,
 								      -EEXIST;
 	}
 	if (top_down)
-		addr = NTMEM_MAX_ADDRESS - span;
+		addr = ALIGN_DOWN(NTMEM_MAX_ADDRESS - span, align);
+	if (large && !IS_ALIGNED(addr, PMD_SIZE))
+		addr = 0;	/* a hint that large pages cannot use */
 	if (addr) {
 		base = ntmem_mm_unmapped_area(addr, span, flags);
 		if (base == addr)
@@ -117,16 +135,15 @@ static unsigned long ntmem_reserve_area(struct ntmem_mm *nm, unsigned long addr,
 		    ntmem_range_reusable(mm, addr, addr + span))
 			return addr;
 	}
-	if (atomic_long_read(&nm->placeholders)) {
+	if (atomic_long_read(&nm->placeholders) && !large) {
 		base = ntmem_placeholder_area(mm, span, top_down);
 		if (!IS_ERR_VALUE(base))
 			return base;
 	}
-	base = ntmem_mm_unmapped_area(0, span + NTMEM_GRANULARITY - PAGE_SIZE,
-				      flags);
+	base = ntmem_mm_unmapped_area(0, span + align - PAGE_SIZE, flags);
 	if (IS_ERR_VALUE(base))
 		return base;
-	base = ALIGN(base, NTMEM_GRANULARITY);
+	base = ALIGN(base, align);
 	return len > NTMEM_MAX_ADDRESS - base ? -ENOMEM : base;
 }
 
@@ -176,6 +193,7 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	r->end = vma->vm_end;
 	r->alloc_protect = args->protect;
 	r->write_watch = args->flags & NTMEM_RESERVE_WRITE_WATCH;
+	r->large = args->flags & NTMEM_RESERVE_LARGE_PAGES;
 	r->nr_vmas = 1;
 	/* RCU mode: faults read the tree while a guard bit is cleared */
 	mt_init_flags(&r->state, MT_FLAGS_USE_RCU);
@@ -187,6 +205,11 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	if (args->flags & NTMEM_RESERVE_COMMIT) {
 		int err = ntmem_commit_all(r);
 
+		if (!err && r->large) {
+			err = ntmem_store_populate_large(r);
+			if (err)
+				ntmem_uncharge(nm, ntmem_region_pages(r));
+		}
 		if (err) {
 			mtree_destroy(&r->state);
 			ntmem_mm_put(nm);
@@ -208,6 +231,7 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	 */
 	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTCOPY | VM_DONTEXPAND);
 	vm_flags_clear(vma, VM_MAYEXEC);
+	ntmem_thp_reserve(vma);
 
 	atomic_long_inc(&nm->reservations);
 	atomic_long_inc(&ntmem_stats.reservations);
@@ -243,8 +267,9 @@ int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
 
 	if (*filep)
 		return 0;
-	if (filep == &nm->file)
-		file = ntmem_store_open(nm, name, &ntmem_anon_fops);
+	if (filep == &nm->file || filep == &nm->large_file)
+		file = ntmem_store_open(nm, filep == &nm->large_file, name,
+					&ntmem_anon_fops);
 	else
 		file = anon_inode_getfile(name, &ntmem_anon_fops, nm, O_RDWR);
 	if (IS_ERR(file))
@@ -257,14 +282,16 @@ int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
 
 int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 {
+	bool large = args->flags & NTMEM_RESERVE_LARGE_PAGES;
+	struct file **filep = large ? &nm->large_file : &nm->file;
 	unsigned long flags = MAP_SHARED, addr;
 	int err;
 
 	if (mutex_lock_killable(&nm->map_lock))
 		return -EINTR;
-	err = ntmem_store_create(nm);
+	err = ntmem_store_create(nm, large);
 	if (!err)
-		err = ntmem_request_file(nm, &nm->file, NTMEM_MAPS_NAME);
+		err = ntmem_request_file(nm, filep, NTMEM_MAPS_NAME);
 	if (err) {
 		mutex_unlock(&nm->map_lock);
 		return err;
@@ -275,7 +302,7 @@ int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 
 	WRITE_ONCE(nm->pending, args);
 	WRITE_ONCE(nm->pending_task, current);
-	addr = vm_mmap(nm->file, args->addr, args->length,
+	addr = vm_mmap(*filep, args->addr, args->length,
 		       PROT_READ | PROT_WRITE, flags, 0);
 	WRITE_ONCE(nm->pending_task, NULL);
 	WRITE_ONCE(nm->pending, NULL);

@@ -66,29 +66,39 @@ static void ntmem_reset_count(struct ntmem_region *r, long delta)
 	atomic_long_add(delta, &ntmem_stats.reset_pages);
 }
 
+/* Each page of @folio (first page @idx) gets a PENDING entry. */
 static int ntmem_reset_mark(struct ntmem_region *r, pgoff_t idx,
 			    struct folio *folio, void *arg)
 {
-	long *added = arg;
+	long i, *added = arg;
 	void *old;
 
-	old = xa_cmpxchg(&r->reset, idx, NULL, NTMEM_RESET_PENDING, GFP_KERNEL);
-	if (xa_is_err(old))
-		return xa_err(old);
-	if (!old)
-		(*added)++;
+	for (i = 0; i < folio_nr_pages(folio); i++) {
+		old = xa_cmpxchg(&r->reset, idx + i, NULL, NTMEM_RESET_PENDING,
+				 GFP_KERNEL);
+		if (xa_is_err(old))
+			return xa_err(old);
+		if (!old)
+			(*added)++;
+	}
 	return 0;
 }
 
+/* The PENDING pages of @folio become CLEAN, and the folio clean. */
 static int ntmem_reset_clean(struct ntmem_region *r, pgoff_t idx,
 			     struct folio *folio, void *arg)
 {
-	if (xa_load(&r->reset, idx) != NTMEM_RESET_PENDING)
-		return 0;
-	xa_store(&r->reset, idx, NTMEM_RESET_CLEAN, GFP_NOWAIT);
-	(*(long *)arg)++;
+	long i, cleaned = 0;
+
+	for (i = 0; i < folio_nr_pages(folio); i++) {
+		if (xa_load(&r->reset, idx + i) != NTMEM_RESET_PENDING)
+			continue;
+		xa_store(&r->reset, idx + i, NTMEM_RESET_CLEAN, GFP_NOWAIT);
+		cleaned++;
+	}
+	*(long *)arg += cleaned;
 	/* mapped only by a GUP pin in flight, whose end dirties it again */
-	if (!folio_mapped(folio))
+	if (cleaned && !folio_mapped(folio))
 		folio_clear_dirty_for_io(folio);
 	return 0;
 }
@@ -122,6 +132,9 @@ int ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 	pgoff_t first, last;
 	int err;
 
+	/* large pages are locked: nothing to give back */
+	if (r->large)
+		return 0;
 	ntmem_page_span(r, addr, len, &first, &last);
 	/* PTEs first: their dirty bits reach the folios before they go clean */
 	ntmem_zap_unlocked(r, vma, first, last);
@@ -176,16 +189,42 @@ void ntmem_reset_fault(struct ntmem_region *r, pgoff_t idx)
 		ntmem_reset_dropped(r, idx);
 }
 
-/* A write reaches page @idx (or its contents moved): it is reset no more. */
-void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx)
+/* Page @idx is reset no more. */
+static void ntmem_reset_unmark(struct ntmem_region *r, pgoff_t idx)
 {
-	void *old;
+	void *old = xa_load(&r->reset, idx);
 
-	if (!atomic_long_read(&r->nr_reset))
-		return;
-	old = xa_load(&r->reset, idx);
 	if (old && xa_cmpxchg(&r->reset, idx, old, NULL, GFP_NOWAIT) == old)
 		ntmem_reset_erased(r, old);
+}
+
+/*
+ * A write reaches page @idx (or its contents moved): it is reset no more.
+ * Nor are the other pages of its folio if that is huge: the folio is
+ * dirty, and kept, as a whole (as Linux keeps a whole THP that was written
+ * after MADV_FREE), and a reset page that cannot be dropped must not be
+ * counted as one that can.
+ */
+void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx)
+{
+	pgoff_t first = idx, last = idx, base = r->start >> PAGE_SHIFT;
+	struct page *page;
+
+	if (!atomic_long_read(&r->nr_reset) || !xa_load(&r->reset, idx))
+		return;
+	page = ntmem_store_find(r, idx);
+	if (page) {
+		struct folio *folio = page_folio(page);
+
+		if (folio_test_large(folio)) {
+			first = max(folio->index, base) - base;
+			last = min(folio->index + folio_nr_pages(folio),
+				   base + ntmem_region_pages(r)) - 1 - base;
+		}
+		put_page(page);
+	}
+	for (idx = first; idx <= last; idx++)
+		ntmem_reset_unmark(r, idx);
 }
 
 /* Reset page @idx moves to the pinned store: reclaim cannot drop it there. */
@@ -291,7 +330,8 @@ void ntmem_region_kfree(struct ntmem_region *r)
 }
 
 /*
- * Drop up to @budget clean reset pages of @r, run by run; they become
+ * Drop about @budget clean reset pages of @r (a run goes on to the end of
+ * its 2 MiB block, whose huge folio drops whole), run by run; they become
  * LOST.  Runs without mmap_lock: a region torn down meanwhile has no
  * entries left, and what invalidate_mapping_pages() drops is only ever
  * clean, unmapped store pages, which read the same (zeros, or reset
@@ -300,7 +340,7 @@ void ntmem_region_kfree(struct ntmem_region *r)
 static unsigned long ntmem_reset_drop(struct ntmem_region *r,
 				      unsigned long budget)
 {
-	struct address_space *mapping = r->nm->store->f_mapping;
+	struct address_space *mapping = ntmem_store_mapping(r);
 	pgoff_t base = r->start >> PAGE_SHIFT;
 	unsigned long idx, first = 0, dropped = 0, seen = 0;
 	long run = 0;
@@ -312,13 +352,16 @@ static unsigned long ntmem_reset_drop(struct ntmem_region *r,
 		if (run && idx == first + run) {
 			run++;
 		} else {
+			if (seen >= budget)
+				break;
 			if (run)
 				invalidate_mapping_pages(mapping, base + first,
 							 base + first + run - 1);
 			first = idx;
 			run = 1;
 		}
-		if (++seen >= budget)
+		/* a huge folio goes whole or not at all: end at a block's end */
+		if (++seen >= budget && !((base + idx + 1) % PTRS_PER_PMD))
 			break;
 	}
 	if (run)

@@ -13,7 +13,12 @@
  * page, and reclaim can unmap it, write it to swap and drop it.
  *
  * The private mount is the drivers' way (i915's gemfs): it has no size
- * limit (a kernel mount), and huge pages are off unless the store asks.
+ * limit (a kernel mount), and it gives huge pages only to an advised VMA
+ * (huge=advise).  So a lookup by index alone (ntmem_store_get()) always
+ * gets a small page, and a fault on a block that may be huge goes through
+ * shmem's own fault handler with the reservation's VMA
+ * (ntmem_store_fault()), which allocates a 2 MiB folio when the policy
+ * allows it (ntmem_thp.c) and the block's 2 MiB of the file are empty.
  * Pages that must neither move nor be swapped -- locked ones, and
  * executable ones, which are mapped by special PTEs that rmap cannot see
  * -- live in the pinned store instead (region->pages, ntmem_pages.c).
@@ -31,59 +36,133 @@
 #include "ntmem_compat.h"
 
 static struct vfsmount *ntmem_store_mnt;
+/* huge=always: the large-page store (MEM_LARGE_PAGES); an error without THP */
+static struct vfsmount *ntmem_large_mnt;
+/* shmem's ->fault, which the store's VMAs call for blocks that may be huge */
+static vm_fault_t (*ntmem_shmem_fault)(struct vm_fault *vmf);
+
+/* A tmpfs of the module's own, with @opts (which the parser may modify). */
+static struct vfsmount *ntmem_store_mount(struct file_system_type *type,
+					  char *opts)
+{
+	struct vfsmount *mnt;
+
+	mnt = vfs_kern_mount(type, SB_KERNMOUNT, type->name, opts);
+	return mnt;
+}
+
+/*
+ * shmem's fault handler, from the vm_operations its ->mmap (or, on 7.x,
+ * ->mmap_prepare) gives a mapping of one of its files: it is not exported.
+ */
+static void ntmem_store_find_fault(void)
+{
+	const struct vm_operations_struct *ops = NULL;
+	struct file *file;
+
+	file = shmem_file_setup_with_mnt(ntmem_store_mnt, "ntmem", PAGE_SIZE,
+					 NTMEM_SHMEM_NORESERVE);
+	if (IS_ERR(file))
+		return;
+#ifdef NTMEM_HAVE_MMAP_PREPARE
+	if (file->f_op->mmap_prepare) {
+		struct vm_area_desc desc = {
+			.file = file, .vm_file = file, .end = PAGE_SIZE,
+		};
+
+		if (!file->f_op->mmap_prepare(&desc))
+			ops = desc.vm_ops;
+	}
+#endif
+	if (!ops && file->f_op->mmap) {
+		struct vm_area_struct vma;
+
+		memset(&vma, 0, sizeof(vma));
+		vma.vm_file = file;
+		vma.vm_end = PAGE_SIZE;
+		if (!file->f_op->mmap(file, &vma))
+			ops = vma.vm_ops;
+	}
+	fput(file);
+	if (ops)
+		ntmem_shmem_fault = ops->fault;
+}
 
 int ntmem_store_init(void)
 {
 	struct file_system_type *type = get_fs_type("tmpfs");
+	char advise[] = "huge=advise", always[] = "huge=always";
 
 	if (!type)
 		return -ENODEV;
-	ntmem_store_mnt = kern_mount(type);
-	return PTR_ERR_OR_ZERO(ntmem_store_mnt);
+	/* tmpfs is built in: get_fs_type() took no module reference */
+	ntmem_store_mnt = ntmem_store_mount(type, advise);
+	/* a kernel without THP knows no huge= option */
+	if (IS_ERR(ntmem_store_mnt))
+		ntmem_store_mnt = kern_mount(type);
+	if (IS_ERR(ntmem_store_mnt))
+		return PTR_ERR(ntmem_store_mnt);
+	ntmem_large_mnt = ntmem_store_mount(type, always);
+	ntmem_store_find_fault();
+	return 0;
 }
 
 void ntmem_store_exit(void)
 {
+	if (!IS_ERR(ntmem_large_mnt))
+		kern_unmount(ntmem_large_mnt);
 	kern_unmount(ntmem_store_mnt);
 }
 
-/* @nm's store, created on first use.  Caller holds nm->map_lock. */
-int ntmem_store_create(struct ntmem_mm *nm)
+/*
+ * @nm's store, or with @large its large-page store, created on first use.
+ * Caller holds nm->map_lock.
+ */
+int ntmem_store_create(struct ntmem_mm *nm, bool large)
 {
+	struct file **storep = large ? &nm->large_store : &nm->store;
+	struct vfsmount *mnt = large ? ntmem_large_mnt : ntmem_store_mnt;
 	struct file *store;
 
-	if (nm->store)
+	if (*storep)
 		return 0;
+	if (IS_ERR(mnt))
+		return -EOPNOTSUPP;
 	/*
 	 * NORESERVE: the commit charge is ntmem's own (ntmem_charge.c); the
 	 * kernel accounts each page in Committed_AS as it gets memory, as it
 	 * does for a memfd.  The size covers every user address.
 	 */
-	store = shmem_file_setup_with_mnt(ntmem_store_mnt, "ntmem",
+	store = shmem_file_setup_with_mnt(mnt, large ? "ntmem-large" : "ntmem",
 					  MAX_LFS_FILESIZE,
 					  NTMEM_SHMEM_NORESERVE);
 	if (IS_ERR(store))
 		return PTR_ERR(store);
+	/* large pages are locked, as SHM_LOCK locks a shmem segment */
+	if (large)
+		mapping_set_unevictable(store->f_mapping);
 	/* readers without map_lock see a whole file (ntmem_store_usage()) */
-	smp_store_release(&nm->store, store);
+	smp_store_release(storep, store);
 	return 0;
 }
 
 /*
- * Another file of @nm's store inode, named @name, with @fops: the file
- * reservations map (ntmem_region.c).
+ * Another file of the inode of @nm's store (@large: its large-page store),
+ * named @name, with @fops: the file reservations map (ntmem_region.c).
  */
-struct file *ntmem_store_open(struct ntmem_mm *nm, const char *name,
+struct file *ntmem_store_open(struct ntmem_mm *nm, bool large,
+			      const char *name,
 			      const struct file_operations *fops)
 {
-	struct inode *inode = file_inode(nm->store);
+	struct inode *inode = file_inode(large ? nm->large_store : nm->store);
 	struct file *file;
 
 	/* __fput() puts the module of f_op; alloc_file_pseudo() took none */
 	if (!try_module_get(fops->owner))
 		return ERR_PTR(-ENOENT);
 	ihold(inode);
-	file = alloc_file_pseudo(inode, ntmem_store_mnt, name, O_RDWR, fops);
+	file = alloc_file_pseudo(inode, large ? ntmem_large_mnt :
+				 ntmem_store_mnt, name, O_RDWR, fops);
 	if (IS_ERR(file)) {
 		iput(inode);
 		module_put(fops->owner);
@@ -95,16 +174,33 @@ void ntmem_store_destroy(struct ntmem_mm *nm)
 {
 	if (nm->store)
 		fput(nm->store);
+	if (nm->large_store)
+		fput(nm->large_store);
 }
 
-static struct address_space *ntmem_store_mapping(struct ntmem_region *r)
+/* The page cache of the store that holds @r's pages. */
+struct address_space *ntmem_store_mapping(struct ntmem_region *r)
 {
-	return r->nm->store->f_mapping;
+	return (r->large ? r->nm->large_store : r->nm->store)->f_mapping;
 }
 
 static pgoff_t ntmem_store_index(struct ntmem_region *r, pgoff_t idx)
 {
 	return (r->start >> PAGE_SHIFT) + idx;
+}
+
+/*
+ * The fault @vmf on a block that may be huge (ntmem_thp_block()), answered
+ * by shmem: the page, swapped in or allocated zeroed -- in a 2 MiB folio if
+ * the block's part of the file is empty -- locked in vmf->page, charged to
+ * the memory cgroup of the VMA's mm.  VM_FAULT_FALLBACK if the store
+ * cannot do it (the caller then takes the page as usual).
+ */
+vm_fault_t ntmem_store_fault(struct vm_fault *vmf)
+{
+	if (!ntmem_shmem_fault)
+		return VM_FAULT_FALLBACK;
+	return ntmem_shmem_fault(vmf);
 }
 
 /* Whether store page @page is still in the store (not truncated). */
@@ -177,7 +273,7 @@ void ntmem_store_free(struct ntmem_region *r, pgoff_t first, pgoff_t last)
 	loff_t start = (loff_t)ntmem_store_index(r, first) << PAGE_SHIFT;
 	loff_t end = ((loff_t)ntmem_store_index(r, last) + 1) << PAGE_SHIFT;
 
-	shmem_truncate_range(file_inode(r->nm->store), start, end - 1);
+	shmem_truncate_range(ntmem_store_mapping(r)->host, start, end - 1);
 }
 
 /*
@@ -238,17 +334,49 @@ unsigned long ntmem_store_resident(struct ntmem_region *r, pgoff_t first,
 	return n;
 }
 
-/* Pages of @nm's store in memory and in swap. */
+/* Pages of @nm's stores in memory and in swap. */
 void ntmem_store_usage(struct ntmem_mm *nm, unsigned long *resident,
 		       unsigned long *swapped)
 {
 	/* pairs with ntmem_store_create() */
 	struct file *store = smp_load_acquire(&nm->store);
+	struct file *large = smp_load_acquire(&nm->large_store);
 
 	*resident = atomic_long_read(&nm->resident);
 	*swapped = 0;
-	if (!store)
-		return;
-	*resident += READ_ONCE(store->f_mapping->nrpages);
-	*swapped = READ_ONCE(SHMEM_I(file_inode(store))->swapped);
+	if (store) {
+		*resident += READ_ONCE(store->f_mapping->nrpages);
+		*swapped = READ_ONCE(SHMEM_I(file_inode(store))->swapped);
+	}
+	if (large)
+		*resident += READ_ONCE(large->f_mapping->nrpages);
+}
+
+/*
+ * MEM_LARGE_PAGES: a 2 MiB page for each block of @r, now (the large-page
+ * store allocates nothing smaller while a block is empty); ENOMEM if one
+ * is not to be had, and then nothing is left.
+ */
+int ntmem_store_populate_large(struct ntmem_region *r)
+{
+	pgoff_t idx, pages = ntmem_region_pages(r);
+	int err = 0;
+
+	for (idx = 0; idx < pages && !err; idx += PTRS_PER_PMD) {
+		struct page *page = ntmem_store_get(r, idx);
+
+		if (IS_ERR(page)) {
+			err = PTR_ERR(page);
+			break;
+		}
+		if (folio_order(page_folio(page)) != PMD_SHIFT - PAGE_SHIFT)
+			err = -ENOMEM;
+		put_page(page);
+		if (!err && fatal_signal_pending(current))
+			err = -EINTR;
+		cond_resched();
+	}
+	if (err)
+		ntmem_store_free(r, 0, pages - 1);
+	return err;
 }

@@ -5,6 +5,7 @@
  * rounds through ntmem__round() and makes one ioctl that does the work
  * atomically; the kernel's errno becomes the Win32 code in one place.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "internal.h"
@@ -60,7 +61,19 @@ static LPVOID alloc_new(uintptr_t addr, SIZE_T size, DWORD type,
 		r.flags |= NTMEM_RESERVE_COMMIT;
 	if (type & MEM_WRITE_WATCH)	/* only with MEM_RESERVE (checked) */
 		r.flags |= NTMEM_RESERVE_WRITE_WATCH;
+	if (type & MEM_LARGE_PAGES)	/* with both, 2 MiB multiples (checked) */
+		r.flags |= NTMEM_RESERVE_LARGE_PAGES;
 	err = ntmem__ioctl(NTMEM_IOC_RESERVE, &r);
+	if (err && (type & MEM_LARGE_PAGES) && err == -EPERM) {
+		/* CAP_IPC_LOCK is Linux's SeLockMemoryPrivilege */
+		ntmem__fail(ERROR_PRIVILEGE_NOT_HELD);
+		return NULL;
+	}
+	if (err && (type & MEM_LARGE_PAGES) && err == -ENOMEM) {
+		/* no free 2 MiB page for each, as Windows says it */
+		ntmem__fail(ERROR_NO_SYSTEM_RESOURCES);
+		return NULL;
+	}
 	if (err) {
 		ntmem__fail(ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS));
 		return NULL;
@@ -103,10 +116,6 @@ LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 	    ntmem__range_bad(addr, dwSize) ||
 	    (!addr && (type & (MEM_RESET | MEM_RESET_UNDO)))) {
 		ntmem__fail(ERROR_INVALID_PARAMETER);
-		return NULL;
-	}
-	if (type & MEM_LARGE_PAGES) {
-		ntmem__fail(ERROR_PRIVILEGE_NOT_HELD);
 		return NULL;
 	}
 	/* No AWE. */

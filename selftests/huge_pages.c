@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Huge pages and per-page protection.  The page store is a tmpfs file, and
- * an administrator can force huge pages on every tmpfs
+ * Huge pages.  A committed read-write 2 MiB block gets one 2 MiB page,
+ * mapped by one PMD, when the system's THP policy would give anonymous
+ * memory one; a change inside the block splits that block only, and every
+ * page keeps its own protection.
+ *
+ * And per-page protection when huge pages are forced: the page store is a
+ * tmpfs file, and an administrator can force huge pages on every tmpfs
  * (transparent_hugepage/shmem_enabled = force).  The kernel maps such a
  * folio with one PMD -- all 2 MiB of it, with the VMA's protection --
  * when the page table is missing; ntmem must never let that happen, or a
@@ -10,25 +15,30 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "ntmem_util.h"
 
 #define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
 #define HPAGE		(2 * MiB)
+#define HPAGE_KB	((long)(HPAGE / 1024))
 
 FIXTURE(huge) {
 	int fd;
 	char saved[16];		/* shmem_enabled's setting before the test */
 };
 
-/* The bracketed word of shmem_enabled ("always within_size [never] ..."). */
-static int shmem_enabled_now(char *buf, size_t len)
+/* The bracketed word of a THP setting ("always within_size [never] ..."). */
+static int bracketed_word(const char *path, char *buf, size_t len)
 {
 	char text[256], *l, *r;
-	int fd = open(SHMEM_ENABLED, O_RDONLY);
+	int fd = open(path, O_RDONLY);
 	ssize_t n;
 
 	if (fd < 0)
@@ -52,7 +62,7 @@ FIXTURE_SETUP(huge)
 	self->saved[0] = 0;
 	self->fd = ntmem_open();
 	ASSERT_LE(0, self->fd);
-	if (shmem_enabled_now(self->saved, sizeof(self->saved)))
+	if (bracketed_word(SHMEM_ENABLED, self->saved, sizeof(self->saved)))
 		SKIP(return, "no %s (kernel without THP)", SHMEM_ENABLED);
 	if (write_text_file(SHMEM_ENABLED, "force"))
 		SKIP(return, "cannot force huge pages on tmpfs (not root?)");
@@ -116,6 +126,384 @@ TEST_F(huge, forced_huge_folio_keeps_each_page_protection)
 	ASSERT_EQ(0, b[3 * PAGE_SZ]);
 	ASSERT_EQ(4, b[4 * PAGE_SZ]);
 	ASSERT_EQ(0, ntmem_release(self->fd, p, 0));
+}
+
+/*
+ * The system's THP policy: each test sets transparent_hugepage/enabled and
+ * puts it back.  A reservation of three blocks holds two aligned ones, B.
+ * A block that gets a huge page is one 2 MiB folio of the store, and its
+ * first fault maps all of it (by PTEs: see ntmem_map_block()).
+ */
+FIXTURE(thp) {
+	int fd;
+	char saved[16];
+	char *p;
+	char *b;
+};
+
+FIXTURE_SETUP(thp)
+{
+	self->saved[0] = 0;
+	self->p = NULL;
+	self->fd = ntmem_open();
+	ASSERT_LE(0, self->fd);
+	if (bracketed_word(THP_ENABLED, self->saved, sizeof(self->saved)))
+		SKIP(return, "no %s (kernel without THP)", THP_ENABLED);
+	if (write_text_file(THP_ENABLED, "always"))
+		SKIP(return, "cannot set the THP policy (not root?)");
+}
+
+FIXTURE_TEARDOWN(thp)
+{
+	if (self->p)
+		ntmem_release(self->fd, self->p, 0);
+	if (self->saved[0])
+		write_text_file(THP_ENABLED, self->saved);
+	close(self->fd);
+}
+
+/* Reserve three blocks; self->b is the first aligned one. */
+static int thp_reserve(FIXTURE_DATA(thp) *self)
+{
+	self->p = ntmem_reserve_any(self->fd, 3 * HPAGE);
+	if (!self->p)
+		return -1;
+	self->b = (char *)(((uintptr_t)self->p + HPAGE - 1) &
+			   ~(uintptr_t)(HPAGE - 1));
+	return 0;
+}
+
+/* Commit the two blocks read-write and write a pattern into them. */
+static int thp_commit_fill(FIXTURE_DATA(thp) *self)
+{
+	if (ntmem_commit(self->fd, self->b, 2 * HPAGE, NTMEM_PAGE_READWRITE,
+			 0))
+		return -1;
+	fill_pattern(self->b, 2 * HPAGE, 7);
+	return 0;
+}
+
+/* Release the reservation and its huge pages, for the next step. */
+static void thp_release(FIXTURE_DATA(thp) *self)
+{
+	ntmem_release(self->fd, self->p, 0);
+	self->p = NULL;
+}
+
+/* Whether anonymous memory gets huge pages in this boot: the baseline. */
+static bool anon_gets_thp(void)
+{
+	size_t len = 4 * HPAGE;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *a;
+	long kb;
+
+	if (m == MAP_FAILED)
+		return false;
+	a = (char *)(((uintptr_t)m + HPAGE - 1) & ~(uintptr_t)(HPAGE - 1));
+	memset(a, 1, 2 * HPAGE);
+	kb = smaps_field_kb(a, "AnonHugePages");
+	munmap(m, len);
+	return kb >= HPAGE_KB;
+}
+
+/* Pages of block @blk of B that are mapped. */
+static long block_mapped(FIXTURE_DATA(thp) *self, int blk)
+{
+	return pagemap_count_present(self->b + blk * HPAGE, HPAGE);
+}
+
+TEST_F(thp, rw_blocks_get_a_huge_page_each)
+{
+	long huge0 = meminfo_kb("ShmemHugePages");
+
+	if (!anon_gets_thp())
+		SKIP(return, "anonymous memory gets no huge page here either");
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, ntmem_commit(self->fd, self->b, 2 * HPAGE,
+				  NTMEM_PAGE_READWRITE, 0));
+	/* one write per block: the block's 2 MiB page, mapped whole */
+	self->b[100] = 1;
+	self->b[HPAGE + 200] = 2;
+	EXPECT_EQ(huge0 + 2 * HPAGE_KB, meminfo_kb("ShmemHugePages"));
+	EXPECT_EQ(HPAGE / PAGE_SZ, block_mapped(self, 0));
+	EXPECT_EQ(HPAGE / PAGE_SZ, block_mapped(self, 1));
+	EXPECT_EQ(2 * HPAGE_KB, smaps_field_kb(self->b, "Rss"));
+	fill_pattern(self->b, 2 * HPAGE, 7);
+	EXPECT_EQ(-1, check_pattern(self->b, 2 * HPAGE, 7));
+	/* the parts outside the blocks are not committed */
+	if (self->b > self->p)
+		ASSERT_SEGV_AT(self->b - PAGE_SZ, try_read(self->b - PAGE_SZ));
+	ASSERT_SEGV_AT(self->b + 2 * HPAGE, try_read(self->b + 2 * HPAGE));
+	thp_release(self);
+	EXPECT_EQ(huge0, meminfo_kb("ShmemHugePages"));
+}
+
+/* A first read maps the block read-only; writes then reach every page. */
+TEST_F(thp, read_first_then_write)
+{
+	long huge0 = meminfo_kb("ShmemHugePages");
+
+	if (!anon_gets_thp())
+		SKIP(return, "anonymous memory gets no huge page here either");
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, ntmem_commit(self->fd, self->b, HPAGE,
+				  NTMEM_PAGE_READWRITE, 0));
+	ASSERT_EQ(0, self->b[5000]);
+	EXPECT_EQ(huge0 + HPAGE_KB, meminfo_kb("ShmemHugePages"));
+	EXPECT_EQ(HPAGE / PAGE_SZ, block_mapped(self, 0));
+	ASSERT_EQ(-1, check_bytes(self->b, HPAGE, 0));
+	fill_pattern(self->b, HPAGE, 3);
+	EXPECT_EQ(-1, check_pattern(self->b, HPAGE, 3));
+	EXPECT_EQ(huge0 + HPAGE_KB, meminfo_kb("ShmemHugePages"));
+}
+
+/*
+ * A protection change inside one block touches that block only: its pages
+ * keep their contents and each gets its own protection, with SIGSEGV at
+ * the exact address, while the other block stays mapped whole; a decommit
+ * of one page frees (or zeroes) that page only.
+ */
+TEST_F(thp, change_inside_a_block_stays_in_that_block)
+{
+	char *b;
+
+	if (!anon_gets_thp())
+		SKIP(return, "anonymous memory gets no huge page here either");
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, thp_commit_fill(self));
+	b = self->b;
+
+	ASSERT_EQ(0, ntmem_protect(self->fd, b + 5 * PAGE_SZ, PAGE_SZ,
+				   NTMEM_PAGE_READONLY, NULL));
+	ASSERT_EQ(0, ntmem_protect(self->fd, b + 6 * PAGE_SZ, PAGE_SZ,
+				   NTMEM_PAGE_NOACCESS, NULL));
+	EXPECT_EQ(HPAGE / PAGE_SZ, block_mapped(self, 1));
+	ASSERT_SEGV_AT(b + 5 * PAGE_SZ + 8, try_write(b + 5 * PAGE_SZ + 8, 1));
+	ASSERT_SEGV_AT(b + 6 * PAGE_SZ + 16, try_read(b + 6 * PAGE_SZ + 16));
+	ASSERT_EQ(-1, check_pattern(b, 6 * PAGE_SZ, 7));
+	ASSERT_EQ(-1, check_pattern(b + 7 * PAGE_SZ, 2 * HPAGE - 7 * PAGE_SZ,
+				    7));
+	ASSERT_EQ(0, ntmem_protect(self->fd, b + 5 * PAGE_SZ, 2 * PAGE_SZ,
+				   NTMEM_PAGE_READWRITE, NULL));
+	ASSERT_EQ(-1, check_pattern(b, 2 * HPAGE, 7));
+
+	ASSERT_EQ(0, ntmem_decommit(self->fd, b + HPAGE + 9 * PAGE_SZ,
+				    PAGE_SZ));
+	ASSERT_SEGV_AT(b + HPAGE + 9 * PAGE_SZ,
+		       try_read(b + HPAGE + 9 * PAGE_SZ));
+	ASSERT_EQ(0, ntmem_commit(self->fd, b + HPAGE + 9 * PAGE_SZ, PAGE_SZ,
+				  NTMEM_PAGE_READWRITE, 0));
+	ASSERT_EQ(-1, check_bytes(b + HPAGE + 9 * PAGE_SZ, PAGE_SZ, 0));
+	ASSERT_EQ(-1, check_pattern(b + HPAGE, 9 * PAGE_SZ, 7));
+	ASSERT_EQ(-1, check_pattern(b + HPAGE + 10 * PAGE_SZ,
+				    HPAGE - 10 * PAGE_SZ, 7));
+}
+
+/* The policy decides, as for anonymous memory. */
+TEST_F(thp, system_policy_decides)
+{
+	long huge0 = meminfo_kb("ShmemHugePages");
+
+	ASSERT_EQ(0, write_text_file(THP_ENABLED, "never"));
+	usleep(1100 * 1000);	/* the module reads the policy once a second */
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, ntmem_commit(self->fd, self->b, 2 * HPAGE,
+				  NTMEM_PAGE_READWRITE, 0));
+	self->b[0] = 1;
+	EXPECT_EQ(1, block_mapped(self, 0));
+	EXPECT_EQ(huge0, meminfo_kb("ShmemHugePages"));
+	/* an advice does not override "never" */
+	ASSERT_EQ(0, madvise(self->p, 3 * HPAGE, MADV_HUGEPAGE));
+	self->b[HPAGE] = 1;
+	EXPECT_EQ(1, block_mapped(self, 1));
+	thp_release(self);
+
+	/* madvise: only an advised reservation */
+	ASSERT_EQ(0, write_text_file(THP_ENABLED, "madvise"));
+	usleep(1100 * 1000);
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, ntmem_commit(self->fd, self->b, 2 * HPAGE,
+				  NTMEM_PAGE_READWRITE, 0));
+	self->b[0] = 1;
+	EXPECT_EQ(1, block_mapped(self, 0));
+	ASSERT_EQ(0, madvise(self->p, 3 * HPAGE, MADV_HUGEPAGE));
+	self->b[HPAGE] = 1;
+	EXPECT_EQ(HPAGE / PAGE_SZ, block_mapped(self, 1));
+	EXPECT_EQ(huge0 + HPAGE_KB, meminfo_kb("ShmemHugePages"));
+	thp_release(self);
+
+	/* always, but the program said no */
+	ASSERT_EQ(0, write_text_file(THP_ENABLED, "always"));
+	usleep(1100 * 1000);
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, madvise(self->p, 3 * HPAGE, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, ntmem_commit(self->fd, self->b, 2 * HPAGE,
+				  NTMEM_PAGE_READWRITE, 0));
+	self->b[0] = 1;
+	EXPECT_EQ(1, block_mapped(self, 0));
+	EXPECT_EQ(huge0, meminfo_kb("ShmemHugePages"));
+}
+
+/*
+ * Only a whole committed block gets a huge page: a page committed alone
+ * costs a page; so does a page of a write-watched block, whose writes must
+ * each be seen.
+ */
+TEST_F(thp, partial_and_watched_blocks_stay_small)
+{
+	long huge0 = meminfo_kb("ShmemHugePages");
+	void *w = NULL;
+	size_t wlen = 3 * HPAGE;
+	char *wb;
+
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, ntmem_commit(self->fd, self->b, HPAGE - PAGE_SZ,
+				  NTMEM_PAGE_READWRITE, 0));
+	self->b[0] = 1;
+	EXPECT_EQ(1, block_mapped(self, 0));
+	ASSERT_EQ(0, ntmem_commit(self->fd, self->b + HPAGE, PAGE_SZ,
+				  NTMEM_PAGE_READWRITE, 0));
+	self->b[HPAGE] = 1;
+	EXPECT_EQ(1, block_mapped(self, 1));
+	EXPECT_EQ(2 * PAGE_SZ / 1024, smaps_field_kb(self->b, "Rss"));
+	EXPECT_EQ(huge0, meminfo_kb("ShmemHugePages"));
+
+	ASSERT_EQ(0, ntmem_reserve(self->fd, &w, &wlen,
+				   NTMEM_RESERVE_WRITE_WATCH,
+				   NTMEM_PAGE_READWRITE));
+	wb = (char *)(((uintptr_t)w + HPAGE - 1) & ~(uintptr_t)(HPAGE - 1));
+	ASSERT_EQ(0, ntmem_commit(self->fd, wb, HPAGE, NTMEM_PAGE_READWRITE,
+				  0));
+	wb[0] = 1;
+	EXPECT_EQ(1, pagemap_count_present(wb, HPAGE));
+	EXPECT_EQ(huge0, meminfo_kb("ShmemHugePages"));
+	ASSERT_EQ(0, ntmem_release(self->fd, w, 0));
+}
+
+/* RESET and RESET_UNDO of whole huge blocks; the contents come back. */
+TEST_F(thp, reset_and_undo_of_huge_blocks)
+{
+	long reset0, huge0 = meminfo_kb("ShmemHugePages");
+
+	if (!anon_gets_thp())
+		SKIP(return, "anonymous memory gets no huge page here either");
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, thp_commit_fill(self));
+	ASSERT_EQ(huge0 + 2 * HPAGE_KB, meminfo_kb("ShmemHugePages"));
+	reset0 = ntmem_counter("reset_pages");
+	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, 2 * HPAGE));
+	EXPECT_EQ(reset0 + 2 * HPAGE / PAGE_SZ, ntmem_counter("reset_pages"));
+	EXPECT_EQ(0, block_mapped(self, 0));
+	ASSERT_EQ(0, ntmem_reset_undo(self->fd, self->b, 2 * HPAGE));
+	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
+	EXPECT_EQ(-1, check_pattern(self->b, 2 * HPAGE, 7));
+
+	/*
+	 * A write to one page after RESET keeps the whole huge page (as Linux
+	 * keeps a THP written after MADV_FREE): none of it is reset any more,
+	 * and nothing of it is lost.
+	 */
+	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, 2 * HPAGE));
+	self->b[PAGE_SZ] = 42;
+	EXPECT_EQ(reset0 + HPAGE / PAGE_SZ, ntmem_counter("reset_pages"));
+	EXPECT_EQ(0, ntmem_reset_undo(self->fd, self->b, HPAGE));
+	EXPECT_EQ(42, self->b[PAGE_SZ]);
+	EXPECT_EQ(-1, check_pattern(self->b + 2 * PAGE_SZ,
+				    2 * HPAGE - 2 * PAGE_SZ, 7));
+	ASSERT_EQ(0, ntmem_decommit(self->fd, self->b, 2 * HPAGE));
+	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
+}
+
+/* GUP (process_vm_readv) reads the pages of a huge block. */
+TEST_F(thp, gup_reads_a_huge_block)
+{
+	long huge0 = meminfo_kb("ShmemHugePages");
+	struct iovec local, remote;
+	char *buf;
+
+	if (!anon_gets_thp())
+		SKIP(return, "anonymous memory gets no huge page here either");
+	buf = malloc(2 * HPAGE);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, thp_commit_fill(self));
+	ASSERT_EQ(huge0 + 2 * HPAGE_KB, meminfo_kb("ShmemHugePages"));
+	local.iov_base = buf;
+	local.iov_len = 2 * HPAGE;
+	remote.iov_base = self->b;
+	remote.iov_len = 2 * HPAGE;
+	ASSERT_EQ((ssize_t)(2 * HPAGE),
+		  process_vm_readv(getpid(), &local, 1, &remote, 1, 0));
+	EXPECT_EQ(0, memcmp(buf, self->b, 2 * HPAGE));
+	free(buf);
+}
+
+/*
+ * NTMEM_RESERVE_LARGE_PAGES (MEM_LARGE_PAGES): committed, whole 2 MiB
+ * pages, CAP_IPC_LOCK.  Each 2 MiB gets its huge page at RESERVE, locked
+ * (on the unevictable list: never swapped), mapped whole at first touch.
+ */
+static int large_reserve(int fd, void **addr, size_t len, uint32_t flags)
+{
+	size_t l = len;
+
+	*addr = NULL;
+	return ntmem_reserve(fd, addr, &l, flags | NTMEM_RESERVE_LARGE_PAGES,
+			     NTMEM_PAGE_READWRITE);
+}
+
+static int child_large_without_cap(void *arg)
+{
+	int fd = ntmem_open();
+	void *p;
+
+	(void)arg;
+	if (fd < 0 || drop_cap_ipc_lock())
+		return 10;
+	return large_reserve(fd, &p, HPAGE, NTMEM_RESERVE_COMMIT) == -EPERM ?
+	       0 : 11;
+}
+
+TEST(large_pages)
+{
+	long huge0 = meminfo_kb("ShmemHugePages");
+	long unevictable0 = meminfo_kb("Unevictable");
+	int fd = ntmem_open();
+	void *p;
+	int err;
+
+	ASSERT_LE(0, fd);
+	if (!(ntmem_features(fd) & NTMEM_FEATURE_LARGE_PAGES))
+		SKIP(return, "kernel without huge pages");
+	ASSERT_EQ(-EINVAL, large_reserve(fd, &p, HPAGE, 0));
+	ASSERT_EQ(-EINVAL, large_reserve(fd, &p, HPAGE + PAGE_SZ,
+					 NTMEM_RESERVE_COMMIT));
+	ASSERT_EQ(-EINVAL, large_reserve(fd, &p, HPAGE, NTMEM_RESERVE_COMMIT |
+					 NTMEM_RESERVE_WRITE_WATCH));
+	ASSERT_EQ(0, run_in_child(child_large_without_cap, NULL));
+	EXPECT_EQ(huge0, meminfo_kb("ShmemHugePages"));
+
+	err = large_reserve(fd, &p, 2 * HPAGE, NTMEM_RESERVE_COMMIT);
+	if (err == -ENOMEM)
+		SKIP(return, "no free 2 MiB pages in this guest");
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, (uintptr_t)p % HPAGE);
+	EXPECT_EQ(huge0 + 2 * HPAGE_KB, meminfo_kb("ShmemHugePages"));
+	EXPECT_LE(unevictable0 + 2 * HPAGE_KB, meminfo_kb("Unevictable"));
+	((char *)p)[0] = 1;
+	EXPECT_EQ(HPAGE / PAGE_SZ, pagemap_count_present(p, HPAGE));
+	fill_pattern(p, 2 * HPAGE, 9);
+	EXPECT_EQ(-1, check_pattern(p, 2 * HPAGE, 9));
+	/* per-page protection still holds inside a large page */
+	ASSERT_EQ(0, ntmem_protect(fd, (char *)p + PAGE_SZ, PAGE_SZ,
+				   NTMEM_PAGE_READONLY, NULL));
+	ASSERT_SEGV_AT((char *)p + PAGE_SZ, try_write((char *)p + PAGE_SZ, 1));
+	EXPECT_EQ(-1, check_pattern(p, 2 * HPAGE, 9));
+	ASSERT_EQ(0, ntmem_release(fd, p, 0));
+	EXPECT_EQ(huge0, meminfo_kb("ShmemHugePages"));
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

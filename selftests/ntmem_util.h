@@ -173,6 +173,8 @@ extern const unsigned char code_ret42[6];
 /* Run fn(arg) in a forked child; its return value becomes the exit code.
  * Returns the exit code, 128 + signal if killed, or -errno. */
 int run_in_child(int (*fn)(void *), void *arg);
+/* Give up CAP_IPC_LOCK (Linux's lock-memory privilege): 0 or -1. */
+int drop_cap_ipc_lock(void);
 
 /*
  * In a child process, allocate and touch anonymous memory in 4 MiB steps

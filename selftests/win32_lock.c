@@ -235,20 +235,6 @@ TEST(reset_keeps_locked_pages)
 }
 
 /* Without CAP_IPC_LOCK, RLIMIT_MEMLOCK bounds what may be locked: 1453. */
-static int drop_cap_ipc_lock(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[0].effective &= ~(1u << CAP_IPC_LOCK);
-	d[0].permitted &= ~(1u << CAP_IPC_LOCK);
-	return syscall(SYS_capset, &h, d);
-}
-
 static int child_over_memlock_limit(void *arg)
 {
 	struct rlimit rl = { 0x10000, 0x10000 };

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "ntmem_util.h"
@@ -63,11 +64,60 @@ TEST(case_144)
 	ASSERT_EQ((HANDLE)-1, GetCurrentProcess());
 }
 
+/* Without the lock-memory privilege (CAP_IPC_LOCK on Linux): 1314. */
+static int child_large_pages_without_privilege(void *arg)
+{
+	(void)arg;
+	if (drop_cap_ipc_lock())
+		return 10;
+	if (VirtualAlloc(NULL, 0x200000, MEM_RESERVE | MEM_COMMIT |
+			 MEM_LARGE_PAGES, PAGE_READWRITE))
+		return 11;
+	return GetLastError() == ERROR_PRIVILEGE_NOT_HELD ? 0 : 12;
+}
+
 TEST(case_145)
 {
-	ASSERT_FAILS(ERROR_PRIVILEGE_NOT_HELD,
-		     VirtualAlloc(NULL, 0x200000, MEM_RESERVE | MEM_COMMIT |
+	ASSERT_EQ(0, run_in_child(child_large_pages_without_privilege, NULL));
+}
+
+/*
+ * With the privilege, large pages are 2 MiB pages, there at once and
+ * locked (unevictable); a size that is not a multiple of
+ * GetLargePageMinimum() is invalid.
+ */
+TEST(large_pages_with_the_privilege)
+{
+	const SIZE_T len = 2 * 0x200000;
+	long huge0 = meminfo_kb("ShmemHugePages");
+	long unevictable0 = meminfo_kb("Unevictable");
+	int fd = ntmem_open();
+	uint64_t features = ntmem_features(fd);
+	char *p;
+
+	close(fd);
+	if (!(features & NTMEM_FEATURE_LARGE_PAGES))
+		SKIP(return, "kernel without huge pages");
+	ASSERT_FAILS(ERROR_INVALID_PARAMETER,
+		     VirtualAlloc(NULL, 0x300000, MEM_RESERVE | MEM_COMMIT |
 				  MEM_LARGE_PAGES, PAGE_READWRITE));
+	ASSERT_FAILS(ERROR_INVALID_PARAMETER,
+		     VirtualAlloc(NULL, len, MEM_RESERVE | MEM_LARGE_PAGES,
+				  PAGE_READWRITE));
+	p = VirtualAlloc(NULL, len, MEM_RESERVE | MEM_COMMIT |
+			 MEM_LARGE_PAGES, PAGE_READWRITE);
+	if (!p && GetLastError() == ERROR_NO_SYSTEM_RESOURCES)
+		SKIP(return, "no free 2 MiB pages in this guest");
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, (uintptr_t)p % 0x200000);
+	ASSERT_LE(huge0 + (long)(len / 1024), meminfo_kb("ShmemHugePages"));
+	ASSERT_LE(unevictable0 + (long)(len / 1024) * 9 / 10,
+		  meminfo_kb("Unevictable"));
+	fill_pattern(p, len, 5);
+	ASSERT_EQ(-1, check_pattern(p, len, 5));
+	ASSERT_EQ((long)(len / 1024), smaps_field_kb(p, "Rss"));
+	ASSERT_TRUE(VirtualFree(p, 0, MEM_RELEASE));
+	ASSERT_EQ(huge0, meminfo_kb("ShmemHugePages"));
 }
 
 /* A successful call leaves the last error alone: every function, in order. */

@@ -107,6 +107,7 @@
 #define NTMEM_FEATURE_EXEC	(1ULL << 2)	/* per-page execute */
 #define NTMEM_FEATURE_WRITE_WATCH (1ULL << 3)	/* write-watch reservations */
 #define NTMEM_FEATURE_LOCK	(1ULL << 4)	/* LOCK and UNLOCK */
+#define NTMEM_FEATURE_LARGE_PAGES (1ULL << 5)	/* NTMEM_RESERVE_LARGE_PAGES */
 
 /**
  * struct ntmem_version - NTMEM_IOC_VERSION: what the module speaks.
@@ -135,6 +136,7 @@ struct ntmem_version {
 #define NTMEM_RESERVE_TOP_DOWN	(1U << 1)	/* place as high as possible */
 #define NTMEM_RESERVE_COMMIT	(1U << 2)	/* commit every page too */
 #define NTMEM_RESERVE_WRITE_WATCH (1U << 3)	/* track writes (GET_WRITE_WATCH) */
+#define NTMEM_RESERVE_LARGE_PAGES (1U << 4)	/* 2 MiB pages, locked */
 
 /**
  * struct ntmem_reserve - NTMEM_IOC_RESERVE: create a reservation.
@@ -154,6 +156,13 @@ struct ntmem_version {
  * call for Windows' MEM_RESERVE | MEM_COMMIT: if the commit fails, no
  * reservation is left).  A fixed range that overlaps any mapping fails
  * with EEXIST; no room fails with ENOMEM.
+ *
+ * NTMEM_RESERVE_LARGE_PAGES (Windows' MEM_LARGE_PAGES) needs
+ * NTMEM_RESERVE_COMMIT, no NTMEM_RESERVE_WRITE_WATCH, a @length (and a
+ * fixed @addr) that are multiples of 2 MiB (EINVAL otherwise), and
+ * CAP_IPC_LOCK (EPERM otherwise): every 2 MiB of the reservation gets a
+ * 2 MiB page at once, which is never swapped; ENOMEM if the kernel has no
+ * free 2 MiB page for each, and then no reservation is left.
  */
 struct ntmem_reserve {
 	__u32 size;

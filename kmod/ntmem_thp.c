@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ntmem: the system's policy for transparent huge pages.  A committed
+ * read-write block of a reservation gets a 2 MiB page when anonymous memory
+ * would (ntmem_fault.c): transparent_hugepage/enabled is "always", or
+ * "madvise" and the program advised the reservation with MADV_HUGEPAGE.
+ *
+ * The kernel keeps that policy in flags it does not export to modules, so
+ * the module asks the sysfs attributes themselves, through their show()
+ * methods, as a read of the files would: the global "enabled", and where
+ * the kernel has per-size policies (6.8 and later) the PMD size's own
+ * hugepages-<size>kB/enabled, whose "inherit" defers to the global one.
+ * The answer is kept for a second: a fault on a new block asks at most
+ * that often.
+ */
+#include <linux/jiffies.h>
+#include <linux/kernfs.h>
+#include <linux/kobject.h>
+#include <linux/maple_tree.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/pgtable.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+#include "ntmem.h"
+#include "ntmem_compat.h"
+
+enum ntmem_thp_mode {
+	NTMEM_THP_NEVER,
+	NTMEM_THP_MADVISE,
+	NTMEM_THP_ALWAYS,
+	NTMEM_THP_INHERIT,
+};
+
+/* One "enabled" attribute: the kobject of its directory and the attribute. */
+struct ntmem_thp_attr {
+	struct kernfs_node *dir, *file;
+	struct kobject *kobj;
+	struct kobj_attribute *attr;
+};
+
+static struct ntmem_thp_attr ntmem_thp_global, ntmem_thp_pmd;
+/* ntmem_thp_lock protects ntmem_thp_buf, which show() writes (a page). */
+static DEFINE_MUTEX(ntmem_thp_lock);
+static char *ntmem_thp_buf;
+static unsigned long ntmem_thp_read_at;
+static int ntmem_thp_cached = -1;
+
+static void ntmem_thp_attr_put(struct ntmem_thp_attr *a)
+{
+	kernfs_put(a->file);
+	kernfs_put(a->dir);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The attribute "enabled" of directory @name under @parent. */
+static void ntmem_thp_attr_find(struct kernfs_node *parent, const char *name,
+				struct ntmem_thp_attr *a)
+{
+	a->dir = kernfs_find_and_get(parent, name);
+	if (!a->dir)
+		return;
+	a->file = kernfs_find_and_get(a->dir, "enabled");
+	if (!a->file || kernfs_type(a->dir) != KERNFS_DIR ||
+	    kernfs_type(a->file) != KERNFS_FILE) {
+		ntmem_thp_attr_put(a);
+		return;
+	}
+	/* sysfs: a kobject's directory holds the kobject, a file its attribute */
+	a->kobj = a->dir->priv;
+	a->attr = container_of((struct attribute *)a->file->priv,
+			       struct kobj_attribute, attr);
+}
+
+/* The bracketed word of @a ("always [madvise] never"). */
+static int ntmem_thp_attr_read(struct ntmem_thp_attr *a)
+{
+	static const char * const words[] = {
+		[NTMEM_THP_NEVER] = "[never]",
+		[NTMEM_THP_MADVISE] = "[madvise]",
+		[NTMEM_THP_ALWAYS] = "[always]",
+		[NTMEM_THP_INHERIT] = "[inherit]",
+	};
+	ssize_t len;
+	int i;
+
+	if (!a->attr || !a->attr->show)
+		return NTMEM_THP_NEVER;
+	len = a->attr->show(a->kobj, a->attr, ntmem_thp_buf);
+	if (len <= 0 || len >= PAGE_SIZE)
+		return NTMEM_THP_NEVER;
+	ntmem_thp_buf[len] = 0;
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (strstr(ntmem_thp_buf, words[i]))
+			return i;
+	return NTMEM_THP_NEVER;
+}
+
+static int ntmem_thp_mode(void)
+{
+	int mode = READ_ONCE(ntmem_thp_cached);
+
+	if (mode >= 0 && time_before(jiffies, READ_ONCE(ntmem_thp_read_at) + HZ))
+		return mode;
+	mutex_lock(&ntmem_thp_lock);
+	mode = ntmem_thp_attr_read(&ntmem_thp_pmd);
+	if (!ntmem_thp_pmd.attr || mode == NTMEM_THP_INHERIT)
+		mode = ntmem_thp_attr_read(&ntmem_thp_global);
+	WRITE_ONCE(ntmem_thp_cached, mode);
+	WRITE_ONCE(ntmem_thp_read_at, jiffies);
+	mutex_unlock(&ntmem_thp_lock);
+	return mode;
+}
+
+/*
+ * A new reservation: under "always" it is advised for huge pages, as
+ * anonymous memory is without asking (the store gives huge pages only to
+ * an advised VMA, see ntmem_store.c); MADV_NOHUGEPAGE takes it back.
+ */
+void ntmem_thp_reserve(struct vm_area_struct *vma)
+{
+	if (ntmem_thp_mode() == NTMEM_THP_ALWAYS)
+		vm_flags_set(vma, VM_HUGEPAGE);
+}
+
+/* Whether a block of @vma may get a huge page now. */
+bool ntmem_thp_allowed(struct vm_area_struct *vma)
+{
+	if (!(vma->vm_flags & VM_HUGEPAGE) || (vma->vm_flags & VM_NOHUGEPAGE) ||
+	    ntmem_mm_thp_disabled(vma->vm_mm))
+		return false;
+	return ntmem_thp_mode() != NTMEM_THP_NEVER;
+}
+
+/*
+ * Whether the fault at @addr of @r may map a 2 MiB page: its aligned block
+ * lies in the region, is committed read-write throughout (no other
+ * protection, guard or modifier), has no page in the pinned store and none
+ * reset (whose first write must be seen), is not write-watched, and the
+ * policy allows it.  Any state change inside the block zaps part of it,
+ * which splits the PMD, and the block maps page by page from then on.
+ * mmap_lock held.
+ */
+bool ntmem_thp_block(struct ntmem_region *r, struct vm_area_struct *vma,
+		     unsigned long addr)
+{
+	unsigned long haddr = addr & PMD_MASK;
+	pgoff_t first = (haddr - r->start) >> PAGE_SHIFT;
+	pgoff_t last = first + PTRS_PER_PMD - 1, next = first;
+	MA_STATE(mas, &r->state, first, first);
+	unsigned long idx;
+	void *entry;
+
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) || r->write_watch ||
+	    haddr < r->start || haddr + PMD_SIZE > r->end)
+		return false;
+	/* adjacent runs of one protection may be separate entries */
+	rcu_read_lock();
+	mas_for_each(&mas, entry, last) {
+		if (mas.index > next ||
+		    entry != xa_mk_value(NTMEM_PAGE_READWRITE))
+			break;
+		next = mas.last + 1;
+		if (next > last)
+			break;
+	}
+	rcu_read_unlock();
+	if (next <= last)
+		return false;
+	idx = first;
+	if (xa_find(&r->pages, &idx, last, XA_PRESENT))
+		return false;
+	idx = first;
+	if (atomic_long_read(&r->nr_reset) &&
+	    xa_find(&r->reset, &idx, last, XA_PRESENT))
+		return false;
+	/* large pages are asked for, whatever the policy */
+	return r->large || ntmem_thp_allowed(vma);
+}
+
+int ntmem_thp_init(void)
+{
+	struct kernfs_node *mm;
+	char name[32];
+
+	ntmem_thp_buf = (char *)__get_free_page(GFP_KERNEL);
+	if (!ntmem_thp_buf)
+		return -ENOMEM;
+	/* /sys/kernel/mm/transparent_hugepage; none without THP */
+	mm = kernfs_find_and_get(kernel_kobj->sd, "mm");
+	if (mm)
+		ntmem_thp_attr_find(mm, "transparent_hugepage", &ntmem_thp_global);
+	if (ntmem_thp_global.dir) {
+		snprintf(name, sizeof(name), "hugepages-%lukB",
+			 PMD_SIZE / SZ_1K);
+		ntmem_thp_attr_find(ntmem_thp_global.dir, name, &ntmem_thp_pmd);
+	}
+	kernfs_put(mm);
+	return 0;
+}
+
+void ntmem_thp_exit(void)
+{
+	ntmem_thp_attr_put(&ntmem_thp_pmd);
+	ntmem_thp_attr_put(&ntmem_thp_global);
+	free_page((unsigned long)ntmem_thp_buf);
+}
