@@ -296,6 +296,7 @@ int ntmem_insert_page(struct vm_area_struct *vma, unsigned long addr,
 		      struct page *page);
 int ntmem_map_exec_page(struct vm_area_struct *vma, unsigned long addr,
 			struct page *page, u32 prot, bool write);
+void ntmem_need_mixedmap(struct ntmem_region *r, struct vm_area_struct *vma);
 int ntmem_map_block(struct vm_area_struct *vma, unsigned long addr,
 		    struct folio *folio, bool write);
 bool ntmem_prot_writable(u32 prot);
@@ -313,6 +314,7 @@ struct file *ntmem_store_open(struct ntmem_mm *nm, bool large,
 			      const struct file_operations *fops);
 struct address_space *ntmem_store_mapping(struct ntmem_region *r);
 int ntmem_store_populate_large(struct ntmem_region *r);
+void ntmem_store_split(struct ntmem_region *r, pgoff_t idx);
 vm_fault_t ntmem_store_fault(struct vm_fault *vmf);
 bool ntmem_store_owns(struct ntmem_region *r, struct page *page);
 struct mem_cgroup *ntmem_owner_charge_begin(struct ntmem_region *r,
@@ -336,6 +338,7 @@ int ntmem_thp_init(void);
 void ntmem_thp_exit(void);
 void ntmem_thp_reserve(struct vm_area_struct *vma);
 bool ntmem_thp_allowed(struct vm_area_struct *vma);
+bool ntmem_thp_shmem_forced(void);
 bool ntmem_thp_block(struct ntmem_region *r, struct vm_area_struct *vma,
 		     unsigned long addr);
 
@@ -379,6 +382,8 @@ int ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 		unsigned long addr, unsigned long len);
 int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
 		     unsigned long len);
+void ntmem_reset_fault_range(struct ntmem_region *r, pgoff_t first,
+			     pgoff_t last);
 void ntmem_reset_fault(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_pinned(struct ntmem_region *r, pgoff_t idx);

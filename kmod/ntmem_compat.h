@@ -39,9 +39,8 @@ static inline void ntmem_zap(struct vm_area_struct *vma, unsigned long addr,
 {
 #if defined(NTMEM_HAVE_ZAP_PAGE_RANGE)
 	zap_page_range(vma, addr, size);
-#elif defined(NTMEM_HAVE_ZAP_SPECIAL_VMA_RANGE)
-	/* 7.x exports only this one, for VM_PFNMAP and VM_MIXEDMAP VMAs */
-	zap_special_vma_range(vma, addr, size);
+#elif defined(NTMEM_HAVE_ZAP_VMA_RANGE)
+	zap_vma_range(vma, addr, size);
 #else
 	zap_page_range_single(vma, addr, size, NULL);
 #endif

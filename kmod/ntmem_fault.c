@@ -60,26 +60,39 @@ static vm_fault_t ntmem_fault_one_page(struct vm_fault *vmf,
 }
 
 /*
- * A block that may be huge: shmem's fault handler gives the page, locked,
- * in a 2 MiB folio if it could allocate one (ntmem_store_fault()).  The
- * whole block is then mapped at once (ntmem_map_block()), as one fault of
- * anonymous memory maps a huge page; a small page is left to the core.
+ * A block that may be huge (ntmem_thp_block()): shmem's fault handler gives
+ * the page, locked, in a 2 MiB folio if it could allocate one
+ * (ntmem_store_fault()).  The core then maps that folio with one PMD when
+ * the page table is missing -- read-only for a read, whose first write
+ * splits the PMD and faults the block again; writable and dirty for a
+ * write, after ->page_mkwrite -- or the page with a PTE.  In a VM_MIXEDMAP
+ * VMA, where a PMD cannot map a store folio, the whole block is mapped by
+ * PTEs at once instead (ntmem_map_block()).  First, reset pages of the
+ * block that reclaim dropped are found lost, as ntmem_reset_fault() does
+ * for one page.
  */
 static vm_fault_t ntmem_fault_huge(struct vm_fault *vmf,
-				   struct ntmem_region *r)
+				   struct ntmem_region *r, pgoff_t idx)
 {
-	vm_fault_t ret = ntmem_store_fault(vmf);
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	pgoff_t first = ((vmf->address & PMD_MASK) - r->start) >> PAGE_SHIFT;
 	struct folio *folio;
-	int err;
+	vm_fault_t ret;
+	int err = 0;
 
+	ntmem_reset_fault_range(r, first, first + PTRS_PER_PMD - 1);
+	ret = ntmem_store_fault(vmf);
 	if (!(ret & VM_FAULT_LOCKED))
 		return ret;
 	atomic_long_inc(&ntmem_stats.faults);
 	folio = page_folio(vmf->page);
-	if (!folio_test_large(folio))
+	if (!folio_test_large(folio) || !(vmf->vma->vm_flags & VM_MIXEDMAP))
 		return ret;
-	err = ntmem_map_block(vmf->vma, vmf->address, folio,
-			      vmf->flags & FAULT_FLAG_WRITE);
+	/* mapped writable at once: the whole folio is written, reset no more */
+	if (write)
+		err = ntmem_page_written(r, idx);
+	if (!err)
+		err = ntmem_map_block(vmf->vma, vmf->address, folio, write);
 	folio_unlock(folio);
 	put_page(vmf->page);
 	return err ? VM_FAULT_OOM : VM_FAULT_NOPAGE;
@@ -115,14 +128,14 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 	if ((vmf->flags & FAULT_FLAG_REMOTE) && ntmem_prot_executable(prot))
 		return VM_FAULT_SIGSEGV;
 
-	ntmem_reset_fault(r, idx);
 	if (!ntmem_prot_executable(prot) &&
 	    ntmem_thp_block(r, vmf->vma, vmf->address)) {
-		vm_fault_t ret = ntmem_fault_huge(vmf, r);
+		vm_fault_t ret = ntmem_fault_huge(vmf, r, idx);
 
 		if (ret != VM_FAULT_FALLBACK)
 			return ret;
 	}
+	ntmem_reset_fault(r, idx);
 	page = ntmem_page_get(r, idx, prot, &pinned);
 	if (IS_ERR(page))
 		return PTR_ERR(page) == -EIO ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
@@ -142,8 +155,20 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 	 * ->page_mkwrite exists; a write fault is made writable right away
 	 * after ->page_mkwrite agrees.  The reference moves to the PTE.
 	 */
-	if (!pinned && folio_test_large(page_folio(page)))
-		return ntmem_fault_one_page(vmf, r, page);
+	if (!pinned && folio_test_large(page_folio(page))) {
+		if (vmf->vma->vm_flags & VM_MIXEDMAP)
+			return ntmem_fault_one_page(vmf, r, page);
+		/*
+		 * Outside MIXEDMAP the core would map the whole folio, so this
+		 * page moves to the pinned store, alone.  Rare: a block whose
+		 * huge page could not be split, or shmem_enabled=force.
+		 */
+		put_page(page);
+		page = ntmem_pinned_get(r, idx);
+		if (IS_ERR(page))
+			return VM_FAULT_OOM;
+		pinned = true;
+	}
 	lock_page(page);
 	/* truncated since the lookup: look again */
 	if (!pinned && !ntmem_store_owns(r, page)) {

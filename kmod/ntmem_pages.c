@@ -255,6 +255,32 @@ void ntmem_pages_unpin(struct ntmem_region *r, struct vm_area_struct *vma,
 		ntmem_resident_add(r, -moved);
 }
 
+static int ntmem_zap_huge(struct ntmem_region *r, pgoff_t idx,
+			  struct folio *folio, void *arg)
+{
+	if (folio_test_large(folio))
+		ntmem_zap(arg, ntmem_idx_addr(r, idx), folio_size(folio));
+	return 0;
+}
+
+/*
+ * Before the module maps a page itself (vm_insert_page(), or a special PTE
+ * for an executable page), the VMA must be VM_MIXEDMAP.  In such a VMA the
+ * core takes a PMD for a special mapping, and would drop one that maps a
+ * store folio on unmap without its rmap and RSS; so the core's PMDs go
+ * first (the blocks of the store's huge folios are unmapped), and from
+ * then on a huge block is mapped by PTEs (ntmem_map_block()).  Caller
+ * holds mmap_lock for write.
+ */
+void ntmem_need_mixedmap(struct ntmem_region *r, struct vm_area_struct *vma)
+{
+	if (vma->vm_flags & VM_MIXEDMAP)
+		return;
+	ntmem_store_for_each(r, 0, ntmem_region_pages(r) - 1, ntmem_zap_huge,
+			     vma);
+	vm_flags_set(vma, VM_MIXEDMAP);
+}
+
 /*
  * Map one store page with a PTE.  A page of a huge folio (shmem_enabled=
  * force) is mapped under the folio's lock: 6.1 marks a huge folio mapped
@@ -294,10 +320,9 @@ static int ntmem_pte_mkwrite(pte_t *pte, unsigned long addr, void *data)
 /*
  * Map every page of large store folio @folio (locked) that lies in the
  * 2 MiB block of @addr, a block committed read-write throughout
- * (ntmem_thp_block()).  A PMD cannot map it: in a VM_MIXEDMAP VMA the core
- * takes a PMD for a special mapping, and would drop it on unmap without
- * its rmap and RSS; so one batch of PTEs does, read-only, or writable and
- * dirty at once for a write, as the core maps a written page.  A PTE
+ * (ntmem_thp_block()), in a VM_MIXEDMAP VMA, where a PMD cannot map it
+ * (ntmem_need_mixedmap()): one batch of PTEs does, read-only, or writable
+ * and dirty at once for a write, as the core maps a written page.  A PTE
  * already present is left as it is.
  */
 int ntmem_map_block(struct vm_area_struct *vma, unsigned long addr,
@@ -403,6 +428,7 @@ int ntmem_prefault(struct ntmem_region *r, struct vm_area_struct *vma,
 	if ((prot & NTMEM_PAGE_BASE_MASK) == NTMEM_PAGE_NOACCESS ||
 	    (prot & NTMEM_PAGE_GUARD))
 		return 0;
+	ntmem_need_mixedmap(r, vma);
 	for (idx = first; idx <= last; idx++) {
 		unsigned long addr = ntmem_idx_addr(r, idx);
 		struct page *page = pin ? ntmem_pinned_get(r, idx) :
@@ -453,6 +479,8 @@ int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 	}
 	if (span.needs_zap)
 		ntmem_zap(vma, addr, len);
+	if (ntmem_prot_executable(protect))
+		ntmem_need_mixedmap(r, vma);
 	/*
 	 * Mapping the pages now is a hint, as MAP_POPULATE is to mmap(): the
 	 * commit stands whether or not the prefault got through (no memory,
@@ -579,6 +607,13 @@ int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
 		return err;
 	if (span.needs_zap)
 		ntmem_zap(vma, addr, len);
+	if (ntmem_prot_executable(protect))
+		ntmem_need_mixedmap(r, vma);
+	/* a block of one huge page that no longer has one protection */
+	if (!IS_ALIGNED(addr, PMD_SIZE))
+		ntmem_store_split(r, first);
+	if (!IS_ALIGNED(addr + len, PMD_SIZE))
+		ntmem_store_split(r, last);
 	if (span.loses_exec)
 		ntmem_pages_unpin(r, vma, first, last);
 	return 0;

@@ -4,10 +4,10 @@
  *
  * A reservation is one shared mapping of a per-mm file of the page store's
  * inode (ntmem_store.c), created by vm_mmap() from the RESERVE ioctl at a
- * 64 KiB-aligned address.  The VMA is
- * VM_MIXEDMAP so that it can hold both refcounted pages (which GUP,
- * O_DIRECT, RSS and reclaim see) and the special PTEs used for executable
- * pages.
+ * 64 KiB-aligned address.  Its pages are mapped as the store's: refcounted,
+ * seen by GUP, O_DIRECT, RSS and reclaim, 2 MiB blocks by one PMD.  The
+ * VMA becomes VM_MIXEDMAP when it needs special PTEs (executable pages) or
+ * pages mapped by the module itself (ntmem_need_mixedmap()).
  * It can be neither split nor moved, so a region and its VMA always cover
  * the same range; it ends when the whole VMA is unmapped (RELEASE, munmap,
  * exit), in ->close.
@@ -223,13 +223,17 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	/* store page index = address in pages, so rmap finds the mapping */
 	vma->vm_pgoff = vma->vm_start >> PAGE_SHIFT;
 	/*
-	 * MIXEDMAP: refcounted pages and special PTEs side by side.  DONTCOPY:
-	 * a child does not inherit reservations.  DONTEXPAND: mremap cannot
-	 * grow it.  No VM_EXEC: executable pages get execute permission in
-	 * their own PTEs, so the VMA need not allow it and noexec mounts do
-	 * not matter.
+	 * DONTCOPY: a child does not inherit reservations.  DONTEXPAND:
+	 * mremap cannot grow it (and khugepaged leaves it alone).  No VM_EXEC:
+	 * executable pages get execute permission in their own PTEs, so the
+	 * VMA need not allow it and noexec mounts do not matter.  MIXEDMAP
+	 * (refcounted pages and special PTEs side by side) comes with the
+	 * first page that needs it (ntmem_need_mixedmap()).
 	 */
-	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTCOPY | VM_DONTEXPAND);
+	vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND);
+	if (((args->flags & NTMEM_RESERVE_COMMIT) &&
+	     ntmem_prot_executable(args->protect)) || ntmem_thp_shmem_forced())
+		vm_flags_set(vma, VM_MIXEDMAP);
 	vm_flags_clear(vma, VM_MAYEXEC);
 	ntmem_thp_reserve(vma);
 

@@ -189,6 +189,20 @@ void ntmem_reset_fault(struct ntmem_region *r, pgoff_t idx)
 		ntmem_reset_dropped(r, idx);
 }
 
+/* ntmem_reset_fault() for each reset page of [first, last]. */
+void ntmem_reset_fault_range(struct ntmem_region *r, pgoff_t first,
+			     pgoff_t last)
+{
+	unsigned long idx;
+	void *entry;
+
+	if (!atomic_long_read(&r->nr_reset))
+		return;
+	xa_for_each_range(&r->reset, idx, entry, first, last)
+		if (entry == NTMEM_RESET_CLEAN)
+			ntmem_reset_fault(r, idx);
+}
+
 /* Page @idx is reset no more. */
 static void ntmem_reset_unmark(struct ntmem_region *r, pgoff_t idx)
 {

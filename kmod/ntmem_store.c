@@ -380,3 +380,43 @@ int ntmem_store_populate_large(struct ntmem_region *r)
 		ntmem_store_free(r, 0, pages - 1);
 	return err;
 }
+
+/*
+ * Split the huge store folio that holds page @idx, if there is one, keeping
+ * every page's contents: truncating one page of a huge folio splits it
+ * (ntmem_store_free()), and that page is then put back from a copy -- into
+ * a page of its own, or, where the folio could not be split and the page
+ * was zeroed in place, into the same page; into the pinned store if the
+ * store has no memory for it.  Best effort: a block whose folio stays huge
+ * is mapped page by page all the same (ntmem_fault.c).  Caller holds
+ * mmap_lock for write, and has unmapped the block.
+ */
+void ntmem_store_split(struct ntmem_region *r, pgoff_t idx)
+{
+	struct page *page = ntmem_store_find(r, idx), *copy;
+
+	if (!page)
+		return;
+	copy = folio_test_large(page_folio(page)) ?
+	       alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT) : NULL;
+	if (!copy) {
+		put_page(page);
+		return;
+	}
+	copy_highpage(copy, page);
+	put_page(page);
+	/* written back, it is reset no more, nor its folio's other pages */
+	ntmem_reset_written(r, idx);
+	ntmem_store_free(r, idx, idx);
+	page = ntmem_store_get(r, idx);
+	if (IS_ERR(page)) {
+		/* one reference for the pinned store, which takes the copy */
+		xa_store(&r->pages, idx, copy, GFP_KERNEL);
+		ntmem_resident_add(r, 1);
+		return;
+	}
+	copy_highpage(page, copy);
+	set_page_dirty_lock(page);
+	put_page(page);
+	__free_page(copy);
+}

@@ -32,6 +32,7 @@ enum ntmem_thp_mode {
 	NTMEM_THP_MADVISE,
 	NTMEM_THP_ALWAYS,
 	NTMEM_THP_INHERIT,
+	NTMEM_THP_FORCE,	/* shmem_enabled only */
 };
 
 /* One "enabled" attribute: the kobject of its directory and the attribute. */
@@ -41,7 +42,7 @@ struct ntmem_thp_attr {
 	struct kobj_attribute *attr;
 };
 
-static struct ntmem_thp_attr ntmem_thp_global, ntmem_thp_pmd;
+static struct ntmem_thp_attr ntmem_thp_global, ntmem_thp_pmd, ntmem_thp_shmem;
 /* ntmem_thp_lock protects ntmem_thp_buf, which show() writes (a page). */
 static DEFINE_MUTEX(ntmem_thp_lock);
 static char *ntmem_thp_buf;
@@ -55,14 +56,14 @@ static void ntmem_thp_attr_put(struct ntmem_thp_attr *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* The attribute "enabled" of directory @name under @parent. */
+/* The attribute @file of directory @name under @parent. */
 static void ntmem_thp_attr_find(struct kernfs_node *parent, const char *name,
-				struct ntmem_thp_attr *a)
+				const char *file, struct ntmem_thp_attr *a)
 {
 	a->dir = kernfs_find_and_get(parent, name);
 	if (!a->dir)
 		return;
-	a->file = kernfs_find_and_get(a->dir, "enabled");
+	a->file = kernfs_find_and_get(a->dir, file);
 	if (!a->file || kernfs_type(a->dir) != KERNFS_DIR ||
 	    kernfs_type(a->file) != KERNFS_FILE) {
 		ntmem_thp_attr_put(a);
@@ -82,6 +83,7 @@ static int ntmem_thp_attr_read(struct ntmem_thp_attr *a)
 		[NTMEM_THP_MADVISE] = "[madvise]",
 		[NTMEM_THP_ALWAYS] = "[always]",
 		[NTMEM_THP_INHERIT] = "[inherit]",
+		[NTMEM_THP_FORCE] = "[force]",
 	};
 	ssize_t len;
 	int i;
@@ -125,6 +127,22 @@ void ntmem_thp_reserve(struct vm_area_struct *vma)
 		vm_flags_set(vma, VM_HUGEPAGE);
 }
 
+/*
+ * Whether an administrator forces huge pages on every tmpfs
+ * (shmem_enabled=force): then the store gives them to any lookup, in
+ * blocks of mixed protection too, whose pages the module must map one by
+ * one itself (VM_MIXEDMAP, ntmem_fault.c).
+ */
+bool ntmem_thp_shmem_forced(void)
+{
+	int mode;
+
+	mutex_lock(&ntmem_thp_lock);
+	mode = ntmem_thp_attr_read(&ntmem_thp_shmem);
+	mutex_unlock(&ntmem_thp_lock);
+	return mode == NTMEM_THP_FORCE;
+}
+
 /* Whether a block of @vma may get a huge page now. */
 bool ntmem_thp_allowed(struct vm_area_struct *vma)
 {
@@ -136,12 +154,13 @@ bool ntmem_thp_allowed(struct vm_area_struct *vma)
 
 /*
  * Whether the fault at @addr of @r may map a 2 MiB page: its aligned block
- * lies in the region, is committed read-write throughout (no other
- * protection, guard or modifier), has no page in the pinned store and none
- * reset (whose first write must be seen), is not write-watched, and the
- * policy allows it.  Any state change inside the block zaps part of it,
- * which splits the PMD, and the block maps page by page from then on.
- * mmap_lock held.
+ * lies in the region, is committed with one protection throughout,
+ * read-write or read-only (no other, no guard or modifier), has no page in
+ * the pinned store, is not write-watched (each first write must be seen),
+ * and the policy allows it.  A reset page may be in it: it is mapped
+ * read-only until written (->page_mkwrite), and then its folio is written
+ * as a whole.  A change inside the block zaps part of it, which splits its
+ * PMD; the block maps page by page from then on.  mmap_lock held.
  */
 bool ntmem_thp_block(struct ntmem_region *r, struct vm_area_struct *vma,
 		     unsigned long addr)
@@ -150,8 +169,8 @@ bool ntmem_thp_block(struct ntmem_region *r, struct vm_area_struct *vma,
 	pgoff_t first = (haddr - r->start) >> PAGE_SHIFT;
 	pgoff_t last = first + PTRS_PER_PMD - 1, next = first;
 	MA_STATE(mas, &r->state, first, first);
+	void *entry, *prot = NULL;
 	unsigned long idx;
-	void *entry;
 
 	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) || r->write_watch ||
 	    haddr < r->start || haddr + PMD_SIZE > r->end)
@@ -159,8 +178,11 @@ bool ntmem_thp_block(struct ntmem_region *r, struct vm_area_struct *vma,
 	/* adjacent runs of one protection may be separate entries */
 	rcu_read_lock();
 	mas_for_each(&mas, entry, last) {
-		if (mas.index > next ||
-		    entry != xa_mk_value(NTMEM_PAGE_READWRITE))
+		if (mas.index > next || (prot && entry != prot))
+			break;
+		prot = entry;
+		if (prot != xa_mk_value(NTMEM_PAGE_READWRITE) &&
+		    prot != xa_mk_value(NTMEM_PAGE_READONLY))
 			break;
 		next = mas.last + 1;
 		if (next > last)
@@ -171,10 +193,6 @@ bool ntmem_thp_block(struct ntmem_region *r, struct vm_area_struct *vma,
 		return false;
 	idx = first;
 	if (xa_find(&r->pages, &idx, last, XA_PRESENT))
-		return false;
-	idx = first;
-	if (atomic_long_read(&r->nr_reset) &&
-	    xa_find(&r->reset, &idx, last, XA_PRESENT))
 		return false;
 	/* large pages are asked for, whatever the policy */
 	return r->large || ntmem_thp_allowed(vma);
@@ -190,12 +208,17 @@ int ntmem_thp_init(void)
 		return -ENOMEM;
 	/* /sys/kernel/mm/transparent_hugepage; none without THP */
 	mm = kernfs_find_and_get(kernel_kobj->sd, "mm");
-	if (mm)
-		ntmem_thp_attr_find(mm, "transparent_hugepage", &ntmem_thp_global);
+	if (mm) {
+		ntmem_thp_attr_find(mm, "transparent_hugepage", "enabled",
+				    &ntmem_thp_global);
+		ntmem_thp_attr_find(mm, "transparent_hugepage",
+				    "shmem_enabled", &ntmem_thp_shmem);
+	}
 	if (ntmem_thp_global.dir) {
 		snprintf(name, sizeof(name), "hugepages-%lukB",
 			 PMD_SIZE / SZ_1K);
-		ntmem_thp_attr_find(ntmem_thp_global.dir, name, &ntmem_thp_pmd);
+		ntmem_thp_attr_find(ntmem_thp_global.dir, name, "enabled",
+				    &ntmem_thp_pmd);
 	}
 	kernfs_put(mm);
 	return 0;
@@ -203,6 +226,7 @@ int ntmem_thp_init(void)
 
 void ntmem_thp_exit(void)
 {
+	ntmem_thp_attr_put(&ntmem_thp_shmem);
 	ntmem_thp_attr_put(&ntmem_thp_pmd);
 	ntmem_thp_attr_put(&ntmem_thp_global);
 	free_page((unsigned long)ntmem_thp_buf);

@@ -132,7 +132,7 @@ TEST_F(huge, forced_huge_folio_keeps_each_page_protection)
  * The system's THP policy: each test sets transparent_hugepage/enabled and
  * puts it back.  A reservation of three blocks holds two aligned ones, B.
  * A block that gets a huge page is one 2 MiB folio of the store, and its
- * first fault maps all of it (by PTEs: see ntmem_map_block()).
+ * first fault maps all of it with one PMD (ShmemPmdMapped).
  */
 FIXTURE(thp) {
 	int fd;
@@ -229,6 +229,7 @@ TEST_F(thp, rw_blocks_get_a_huge_page_each)
 	EXPECT_EQ(huge0 + 2 * HPAGE_KB, meminfo_kb("ShmemHugePages"));
 	EXPECT_EQ(HPAGE / PAGE_SZ, block_mapped(self, 0));
 	EXPECT_EQ(HPAGE / PAGE_SZ, block_mapped(self, 1));
+	EXPECT_EQ(2 * HPAGE_KB, smaps_field_kb(self->b, "ShmemPmdMapped"));
 	EXPECT_EQ(2 * HPAGE_KB, smaps_field_kb(self->b, "Rss"));
 	fill_pattern(self->b, 2 * HPAGE, 7);
 	EXPECT_EQ(-1, check_pattern(self->b, 2 * HPAGE, 7));
@@ -254,19 +255,23 @@ TEST_F(thp, read_first_then_write)
 	EXPECT_EQ(huge0 + HPAGE_KB, meminfo_kb("ShmemHugePages"));
 	EXPECT_EQ(HPAGE / PAGE_SZ, block_mapped(self, 0));
 	ASSERT_EQ(-1, check_bytes(self->b, HPAGE, 0));
+	EXPECT_EQ(HPAGE_KB, smaps_field_kb(self->b, "ShmemPmdMapped"));
 	fill_pattern(self->b, HPAGE, 3);
 	EXPECT_EQ(-1, check_pattern(self->b, HPAGE, 3));
+	EXPECT_EQ(HPAGE_KB, smaps_field_kb(self->b, "ShmemPmdMapped"));
 	EXPECT_EQ(huge0 + HPAGE_KB, meminfo_kb("ShmemHugePages"));
 }
 
 /*
- * A protection change inside one block touches that block only: its pages
- * keep their contents and each gets its own protection, with SIGSEGV at
- * the exact address, while the other block stays mapped whole; a decommit
- * of one page frees (or zeroes) that page only.
+ * A protection change inside one block splits that block only, mapping
+ * and page: its pages keep their contents and each gets its own
+ * protection, with SIGSEGV at the exact address, while the other block
+ * stays one huge page with one PMD; a decommit of one page frees (or
+ * zeroes) that page only.
  */
-TEST_F(thp, change_inside_a_block_stays_in_that_block)
+TEST_F(thp, change_inside_a_block_splits_that_block_only)
 {
+	long huge0 = meminfo_kb("ShmemHugePages");
 	char *b;
 
 	if (!anon_gets_thp())
@@ -274,11 +279,14 @@ TEST_F(thp, change_inside_a_block_stays_in_that_block)
 	ASSERT_EQ(0, thp_reserve(self));
 	ASSERT_EQ(0, thp_commit_fill(self));
 	b = self->b;
+	ASSERT_EQ(2 * HPAGE_KB, smaps_field_kb(b, "ShmemPmdMapped"));
 
 	ASSERT_EQ(0, ntmem_protect(self->fd, b + 5 * PAGE_SZ, PAGE_SZ,
 				   NTMEM_PAGE_READONLY, NULL));
 	ASSERT_EQ(0, ntmem_protect(self->fd, b + 6 * PAGE_SZ, PAGE_SZ,
 				   NTMEM_PAGE_NOACCESS, NULL));
+	EXPECT_EQ(HPAGE_KB, smaps_field_kb(b, "ShmemPmdMapped"));
+	EXPECT_EQ(huge0 + HPAGE_KB, meminfo_kb("ShmemHugePages"));
 	EXPECT_EQ(HPAGE / PAGE_SZ, block_mapped(self, 1));
 	ASSERT_SEGV_AT(b + 5 * PAGE_SZ + 8, try_write(b + 5 * PAGE_SZ + 8, 1));
 	ASSERT_SEGV_AT(b + 6 * PAGE_SZ + 16, try_read(b + 6 * PAGE_SZ + 16));
@@ -288,9 +296,11 @@ TEST_F(thp, change_inside_a_block_stays_in_that_block)
 	ASSERT_EQ(0, ntmem_protect(self->fd, b + 5 * PAGE_SZ, 2 * PAGE_SZ,
 				   NTMEM_PAGE_READWRITE, NULL));
 	ASSERT_EQ(-1, check_pattern(b, 2 * HPAGE, 7));
+	EXPECT_EQ(HPAGE_KB, smaps_field_kb(b, "ShmemPmdMapped"));
 
 	ASSERT_EQ(0, ntmem_decommit(self->fd, b + HPAGE + 9 * PAGE_SZ,
 				    PAGE_SZ));
+	EXPECT_EQ(0, smaps_field_kb(b, "ShmemPmdMapped"));
 	ASSERT_SEGV_AT(b + HPAGE + 9 * PAGE_SZ,
 		       try_read(b + HPAGE + 9 * PAGE_SZ));
 	ASSERT_EQ(0, ntmem_commit(self->fd, b + HPAGE + 9 * PAGE_SZ, PAGE_SZ,

@@ -32,7 +32,8 @@ TEST_F(version, reports_abi)
 	ASSERT_EQ(0, v.features & ~(NTMEM_FEATURE_RESET | NTMEM_FEATURE_GUARD |
 				     NTMEM_FEATURE_EXEC |
 				     NTMEM_FEATURE_WRITE_WATCH |
-				     NTMEM_FEATURE_LOCK));
+				     NTMEM_FEATURE_LOCK |
+				     NTMEM_FEATURE_LARGE_PAGES));
 	TH_LOG("module ABI %u.%u, features 0x%llx", v.major, v.minor,
 	       (unsigned long long)v.features);
 }

@@ -76,7 +76,7 @@
 
 /* ABI version: major changes break, minor ones add. */
 #define NTMEM_API_MAJOR		1
-#define NTMEM_API_MINOR		1	/* 1: LOCK, UNLOCK */
+#define NTMEM_API_MINOR		2	/* 1: LOCK, UNLOCK; 2: LARGE_PAGES */
 
 /* Windows' allocation granularity and the user range ntmem manages. */
 #define NTMEM_GRANULARITY	0x10000ULL
