@@ -90,8 +90,13 @@ static int nt_protect(uint64_t addr, uint64_t len, uint32_t protect)
 	return ioctl(ntfd, NTMEM_IOC_PROTECT, &p) ? -errno : 0;
 }
 
-/* Reserve @len and commit it read-write; on failure nothing is left. */
-static int nt_alloc(uint64_t len, char **p)
+/*
+ * Reserve @len and commit it read-write; on failure nothing is left.
+ * Without @thp the reservation is advised MADV_NOHUGEPAGE, so that it gets
+ * 4 KiB pages like the Linux side of a 4 KiB row; with it the system's THP
+ * policy decides, as for a program's anonymous memory.
+ */
+static int nt_alloc_pages(uint64_t len, char **p, int thp)
 {
 	uint64_t base;
 	int err;
@@ -99,6 +104,8 @@ static int nt_alloc(uint64_t len, char **p)
 	err = nt_reserve(len, &base);
 	if (err)
 		return err;
+	if (!thp)
+		madvise((void *)(uintptr_t)base, len, MADV_NOHUGEPAGE);
 	err = nt_commit(base, len);
 	if (err) {
 		nt_release(base);
@@ -106,6 +113,11 @@ static int nt_alloc(uint64_t len, char **p)
 	}
 	*p = (char *)(uintptr_t)base;
 	return 0;
+}
+
+static int nt_alloc(uint64_t len, char **p)
+{
+	return nt_alloc_pages(len, p, 0);
 }
 
 /* Anonymous private memory without transparent huge pages, so that both
@@ -163,19 +175,26 @@ static const char *thp_policy(void)
 }
 
 /* AnonHugePages of this process, in KiB: did THP really happen? */
-static long anon_huge_kib(void)
+/* A "Field: N kB" line of /proc/self/smaps_rollup: N, or -1. */
+static long rollup_kib(const char *field)
 {
-	char line[256];
+	char line[256], fmt[64];
 	long kib = -1;
 	FILE *f = fopen("/proc/self/smaps_rollup", "r");
 
 	if (!f)
 		return -1;
+	snprintf(fmt, sizeof(fmt), "%s: %%ld kB", field);
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
+		if (sscanf(line, fmt, &kib) == 1)
 			break;
 	fclose(f);
 	return kib;
+}
+
+static long anon_huge_kib(void)
+{
+	return rollup_kib("AnonHugePages");
 }
 
 static void touch(char *p, size_t len)
@@ -354,24 +373,27 @@ static int lx_lifecycle(void *ctx, uint64_t *ns, uint64_t *ops)
 
 struct touch_ctx {
 	size_t len;
-	int thp;		/* Linux side: the system's THP policy */
+	int thp;		/* both sides: the system's THP policy */
 	long huge_kib;		/* AnonHugePages seen after a touch */
+	long nt_huge_kib;	/* ShmemPmdMapped seen after an ntmem touch */
 };
 
 static int nt_first_touch(void *ctx, uint64_t *ns, uint64_t *ops)
 {
-	size_t len = ((struct touch_ctx *)ctx)->len;
+	struct touch_ctx *c = ctx;
+	size_t len = c->len;
 	uint64_t t0;
 	char *p;
 	int err;
 
-	err = nt_alloc(len, &p);
+	err = nt_alloc_pages(len, &p, c->thp);
 	if (err)
 		return err;
 	t0 = bench_now_ns();
 	touch(p, len);
 	*ns = bench_now_ns() - t0;
 	*ops = len / page;
+	c->nt_huge_kib = rollup_kib("ShmemPmdMapped");
 	return nt_release((uintptr_t)p);
 }
 
@@ -450,11 +472,11 @@ static int lx_drop(void *ctx, uint64_t *ns, uint64_t *ops)
 static void row_drop(struct row *r, unsigned long cmd, int advice, int fresh,
 		     int thp)
 {
-	struct drop_ctx nt = { .cmd = cmd, .fresh = fresh };
+	struct drop_ctx nt = { .cmd = cmd, .fresh = fresh, .thp = thp };
 	struct drop_ctx lx = { .advice = advice, .fresh = fresh, .thp = thp };
 	int err;
 
-	r->err = nt_alloc(RANGE_BYTES, &nt.p);
+	r->err = nt_alloc_pages(RANGE_BYTES, &nt.p, thp);
 	if (r->err)
 		return;
 	r->err = thp ? lx_alloc_thp(RANGE_BYTES, &lx.p) :
@@ -907,7 +929,7 @@ static void row_first_touch(const char *id, int thp, double target,
 			    const char *target_text)
 {
 	static char name[2][64], lname[2][64];
-	struct touch_ctx c = { 0, thp, -1 };
+	struct touch_ctx c = { 0, thp, -1, -1 };
 	struct row r = { id, name[thp], lname[thp], ROW_RATIO, target,
 		target_text, 0, 0, 0 };
 
@@ -922,8 +944,9 @@ static void row_first_touch(const char *id, int thp, double target,
 	run_pair(&r, nt_first_touch, &c, lx_first_touch, &c, REPS);
 	print_row(&r);
 	if (thp)
-		note("- row %s: THP policy %s; AnonHugePages after the Linux touch: %ld KiB of %zu\n",
-		     id, thp_policy(), c.huge_kib, (size_t)(c.len / KIB));
+		note("- row %s: THP policy %s; after the touch, AnonHugePages %ld KiB (Linux) and ShmemPmdMapped %ld KiB (ntmem) of %zu\n",
+		     id, thp_policy(), c.huge_kib, c.nt_huge_kib,
+		     (size_t)(c.len / KIB));
 }
 
 static void row2(void)

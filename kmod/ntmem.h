@@ -305,6 +305,13 @@ int ntmem_prefault(struct ntmem_region *r, struct vm_area_struct *vma,
 		   pgoff_t first, pgoff_t last, u32 prot, bool pin);
 
 /* ntmem_store.c: the shmem page store */
+/* @nm's store *@storep for a reader without map_lock, NULL before its use. */
+static inline struct file *ntmem_store_peek(struct file **storep)
+{
+	/* pairs with the release in ntmem_store_create() */
+	return smp_load_acquire(storep);
+}
+
 int ntmem_store_init(void);
 void ntmem_store_exit(void);
 int ntmem_store_create(struct ntmem_mm *nm, bool large);

@@ -94,9 +94,8 @@ unsigned long ntmem_store_pages_total(void)
 
 	mutex_lock(&ntmem_mms_lock);
 	list_for_each_entry(nm, &ntmem_mms, node) {
-		/* pairs with ntmem_store_create() */
-		struct file *store = smp_load_acquire(&nm->store);
-		struct file *large = smp_load_acquire(&nm->large_store);
+		struct file *store = ntmem_store_peek(&nm->store);
+		struct file *large = ntmem_store_peek(&nm->large_store);
 
 		if (store)
 			pages += READ_ONCE(store->f_mapping->nrpages);

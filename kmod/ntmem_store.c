@@ -338,9 +338,8 @@ unsigned long ntmem_store_resident(struct ntmem_region *r, pgoff_t first,
 void ntmem_store_usage(struct ntmem_mm *nm, unsigned long *resident,
 		       unsigned long *swapped)
 {
-	/* pairs with ntmem_store_create() */
-	struct file *store = smp_load_acquire(&nm->store);
-	struct file *large = smp_load_acquire(&nm->large_store);
+	struct file *store = ntmem_store_peek(&nm->store);
+	struct file *large = ntmem_store_peek(&nm->large_store);
 
 	*resident = atomic_long_read(&nm->resident);
 	*swapped = 0;
@@ -389,7 +388,7 @@ int ntmem_store_populate_large(struct ntmem_region *r)
  * was zeroed in place, into the same page; into the pinned store if the
  * store has no memory for it.  Best effort: a block whose folio stays huge
  * is mapped page by page all the same (ntmem_fault.c).  Caller holds
- * mmap_lock for write, and has unmapped the block.
+ * mmap_lock for write; the truncation unmaps the folio.
  */
 void ntmem_store_split(struct ntmem_region *r, pgoff_t idx)
 {

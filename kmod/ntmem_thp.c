@@ -168,10 +168,10 @@ bool ntmem_thp_block(struct ntmem_region *r, struct vm_area_struct *vma,
 	unsigned long haddr = addr & PMD_MASK;
 	pgoff_t first = (haddr - r->start) >> PAGE_SHIFT;
 	pgoff_t last = first + PTRS_PER_PMD - 1, next = first;
-	MA_STATE(mas, &r->state, first, first);
 	void *entry, *prot = NULL;
 	unsigned long idx;
 
+	MA_STATE(mas, &r->state, first, first);
 	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) || r->write_watch ||
 	    haddr < r->start || haddr + PMD_SIZE > r->end)
 		return false;
