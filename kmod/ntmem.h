@@ -264,7 +264,7 @@ extern const struct vm_operations_struct ntmem_placeholder_vm_ops;
 bool ntmem_range_reusable(struct mm_struct *mm, unsigned long start,
 			  unsigned long end);
 unsigned long ntmem_placeholder_area(struct mm_struct *mm, unsigned long span,
-				     bool top_down);
+				     unsigned long align, bool top_down);
 void ntmem_placeholder_mmap(struct ntmem_mm *nm, struct vm_area_struct *vma);
 
 static inline bool ntmem_vma_is_placeholder(const struct vm_area_struct *vma)

@@ -49,13 +49,13 @@ static unsigned long ntmem_gap_end(struct vm_area_struct *vma)
 }
 
 /*
- * Where @span bytes fit in a run of placeholders and holes, over or next
- * to a placeholder, or -ENOMEM: in the lowest such run (the highest for
- * @top_down), starting at its first placeholder (ending at its last).
- * Under mmap_lock.
+ * Where @span bytes fit, at a multiple of @align, in a run of placeholders
+ * and holes, over or next to a placeholder, or -ENOMEM: in the lowest such
+ * run (the highest for @top_down), starting at its first placeholder
+ * (ending at its last).  Under mmap_lock.
  */
 unsigned long ntmem_placeholder_area(struct mm_struct *mm, unsigned long span,
-				     bool top_down)
+				     unsigned long align, bool top_down)
 {
 	unsigned long run = 0, first = 0, last = 0, best = -ENOMEM;
 	struct vm_area_struct *vma;
@@ -73,11 +73,11 @@ unsigned long ntmem_placeholder_area(struct mm_struct *mm, unsigned long span,
 			continue;
 		}
 		end = min(ntmem_gap_end(vma), NTMEM_MAX_ADDRESS);
-		lo = ALIGN(run ? run : first, NTMEM_GRANULARITY);
+		lo = ALIGN(run ? run : first, align);
 		if (first && end > lo && end - lo >= span) {
 			/* from the first placeholder up, or down from the last */
-			unsigned long up = ALIGN(first, NTMEM_GRANULARITY);
-			unsigned long down = min(ALIGN(last, NTMEM_GRANULARITY),
+			unsigned long up = ALIGN(first, align);
+			unsigned long down = min(ALIGN(last, align),
 						 end);
 			bool fits_up = end > up && end - up >= span;
 			bool fits_down = down >= lo + span;
@@ -85,7 +85,7 @@ unsigned long ntmem_placeholder_area(struct mm_struct *mm, unsigned long span,
 			if (fits_up && !(top_down && fits_down))
 				at = up;
 			else if (fits_down)
-				at = ALIGN_DOWN(down - span, NTMEM_GRANULARITY);
+				at = ALIGN_DOWN(down - span, align);
 			else
 				at = 0;
 			if (at && !top_down)

@@ -135,8 +135,8 @@ static unsigned long ntmem_reserve_area(struct ntmem_mm *nm, unsigned long addr,
 		    ntmem_range_reusable(mm, addr, addr + span))
 			return addr;
 	}
-	if (atomic_long_read(&nm->placeholders) && !large) {
-		base = ntmem_placeholder_area(mm, span, top_down);
+	if (atomic_long_read(&nm->placeholders)) {
+		base = ntmem_placeholder_area(mm, span, align, top_down);
 		if (!IS_ERR_VALUE(base))
 			return base;
 	}

@@ -620,7 +620,12 @@ TEST_F_TIMEOUT(swap, oom_sees_unmapped_memory, 300)
 	ASSERT_GT(64L * 1024, res->v[V4_RSS]);
 	/* ... the charge stayed */
 	ASSERT_LE((long)(150 * MiB), current);
-	ASSERT_GE((long)CG4_MAX, peak);
+	/*
+	 * Within the limit, give or take the few pages the kernel charges
+	 * past it for itself while it reclaims (splitting a huge page to
+	 * swap it out allocates)
+	 */
+	ASSERT_GE((long)CG4_MAX + (long)(256 * KiB), peak);
 	ASSERT_EQ(0, b_ret) TH_LOG("the bystander outside the group paid");
 	if (swap) {
 		/* 288 MiB in 192: the group swaps 96 MiB and more */
