@@ -10,8 +10,8 @@
  * methods, as a read of the files would: the global "enabled", and where
  * the kernel has per-size policies (6.8 and later) the PMD size's own
  * hugepages-<size>kB/enabled, whose "inherit" defers to the global one.
- * The answer is kept for a second: a fault on a new block asks at most
- * that often.
+ * The answers are kept for a second: faults on new blocks and RESERVE ask
+ * at most that often.
  */
 #include <linux/jiffies.h>
 #include <linux/kernfs.h>
@@ -47,7 +47,7 @@ static struct ntmem_thp_attr ntmem_thp_global, ntmem_thp_pmd, ntmem_thp_shmem;
 static DEFINE_MUTEX(ntmem_thp_lock);
 static char *ntmem_thp_buf;
 static unsigned long ntmem_thp_read_at;
-static int ntmem_thp_cached = -1;
+static int ntmem_thp_cached = -1, ntmem_thp_shmem_cached = -1;
 
 static void ntmem_thp_attr_put(struct ntmem_thp_attr *a)
 {
@@ -100,20 +100,29 @@ static int ntmem_thp_attr_read(struct ntmem_thp_attr *a)
 	return NTMEM_THP_NEVER;
 }
 
-static int ntmem_thp_mode(void)
+/* Read the attributes again if a second has passed since the last time. */
+static void ntmem_thp_refresh(void)
 {
-	int mode = READ_ONCE(ntmem_thp_cached);
+	int mode;
 
-	if (mode >= 0 && time_before(jiffies, READ_ONCE(ntmem_thp_read_at) + HZ))
-		return mode;
+	if (READ_ONCE(ntmem_thp_cached) >= 0 &&
+	    time_before(jiffies, READ_ONCE(ntmem_thp_read_at) + HZ))
+		return;
 	mutex_lock(&ntmem_thp_lock);
 	mode = ntmem_thp_attr_read(&ntmem_thp_pmd);
 	if (!ntmem_thp_pmd.attr || mode == NTMEM_THP_INHERIT)
 		mode = ntmem_thp_attr_read(&ntmem_thp_global);
+	WRITE_ONCE(ntmem_thp_shmem_cached,
+		   ntmem_thp_attr_read(&ntmem_thp_shmem));
 	WRITE_ONCE(ntmem_thp_cached, mode);
 	WRITE_ONCE(ntmem_thp_read_at, jiffies);
 	mutex_unlock(&ntmem_thp_lock);
-	return mode;
+}
+
+static int ntmem_thp_mode(void)
+{
+	ntmem_thp_refresh();
+	return READ_ONCE(ntmem_thp_cached);
 }
 
 /*
@@ -135,12 +144,8 @@ void ntmem_thp_reserve(struct vm_area_struct *vma)
  */
 bool ntmem_thp_shmem_forced(void)
 {
-	int mode;
-
-	mutex_lock(&ntmem_thp_lock);
-	mode = ntmem_thp_attr_read(&ntmem_thp_shmem);
-	mutex_unlock(&ntmem_thp_lock);
-	return mode == NTMEM_THP_FORCE;
+	ntmem_thp_refresh();
+	return READ_ONCE(ntmem_thp_shmem_cached) == NTMEM_THP_FORCE;
 }
 
 /* Whether a block of @vma may get a huge page now. */

@@ -66,6 +66,7 @@ FIXTURE_SETUP(huge)
 		SKIP(return, "no %s (kernel without THP)", SHMEM_ENABLED);
 	if (write_text_file(SHMEM_ENABLED, "force"))
 		SKIP(return, "cannot force huge pages on tmpfs (not root?)");
+	usleep(1100 * 1000);	/* the module reads the policy once a second */
 }
 
 FIXTURE_TEARDOWN(huge)
