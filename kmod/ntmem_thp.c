@@ -177,8 +177,12 @@ bool ntmem_thp_block(struct ntmem_region *r, struct vm_area_struct *vma,
 	unsigned long idx;
 
 	MA_STATE(mas, &r->state, first, first);
+	/* the cheap tests first: every fault of a reservation comes here */
 	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) || r->write_watch ||
 	    haddr < r->start || haddr + PMD_SIZE > r->end)
+		return false;
+	/* large pages are asked for, whatever the policy */
+	if (!r->large && !ntmem_thp_allowed(vma))
 		return false;
 	/* adjacent runs of one protection may be separate entries */
 	rcu_read_lock();
@@ -197,10 +201,7 @@ bool ntmem_thp_block(struct ntmem_region *r, struct vm_area_struct *vma,
 	if (next <= last)
 		return false;
 	idx = first;
-	if (xa_find(&r->pages, &idx, last, XA_PRESENT))
-		return false;
-	/* large pages are asked for, whatever the policy */
-	return r->large || ntmem_thp_allowed(vma);
+	return !xa_find(&r->pages, &idx, last, XA_PRESENT);
 }
 
 int ntmem_thp_init(void)

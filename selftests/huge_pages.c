@@ -152,6 +152,11 @@ FIXTURE_SETUP(thp)
 		SKIP(return, "no %s (kernel without THP)", THP_ENABLED);
 	if (write_text_file(THP_ENABLED, "always"))
 		SKIP(return, "cannot set the THP policy (not root?)");
+	/*
+	 * The module reads the policy once a second, and a test before may
+	 * have changed it (or shmem_enabled).
+	 */
+	usleep(1100 * 1000);
 }
 
 FIXTURE_TEARDOWN(thp)
