@@ -11,10 +11,12 @@
  *                               before mmap_lock because vm_mmap() takes it.
  *   mmap_lock of the mm         taken for write by every ioctl that changes
  *                               page state (COMMIT, DECOMMIT, PROTECT, RESET,
- *                               RESET_UNDO), which excludes all faults on
- *                               ntmem memory: the module has no ->map_pages,
- *                               so faults always run under mmap_lock (read),
- *                               on 6.12 too.  QUERY takes it for read.
+ *                               RESET_UNDO) or sets VM_MIXEDMAP
+ *                               (ntmem_need_mixedmap()), which excludes all
+ *                               faults on ntmem memory: the module has no
+ *                               ->map_pages, so faults always run under
+ *                               mmap_lock (read), on 6.12 too.  QUERY takes
+ *                               it for read.
  *   region->state internal lock the maple tree's own spinlock; the only
  *                               writer that holds mmap_lock just for read is
  *                               the fault path clearing a guard bit.
@@ -27,6 +29,9 @@
  *                               takes nothing else but the xarray and page
  *                               cache locks, so it can run inside any
  *                               allocation.
+ *   ntmem_thp_lock (mutex)      the read of the THP policy's sysfs
+ *                               attributes (ntmem_thp.c), from RESERVE and
+ *                               faults; takes nothing else.
  *   ntmem_users_lock (spinlock) the users and their shares (ntmem_user.c);
  *                               innermost, like ntmem_mms_lock, and never
  *                               held with it.
