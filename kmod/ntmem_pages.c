@@ -299,31 +299,38 @@ int ntmem_insert_page(struct vm_area_struct *vma, unsigned long addr,
 	return err;
 }
 
+struct ntmem_pte_args {
+	struct mm_struct *mm;
+	struct page *page;
+	pgprot_t prot;
+};
+
 #define NTMEM_MAP_BATCH		64
 
 /*
  * Runs under the PTE lock: a PTE that ntmem_map_block() just mapped
  * read-only (it has no other bits to keep) becomes writable and dirty.
+ * @data is a struct ntmem_pte_args without a page.
  */
 static int ntmem_pte_mkwrite(pte_t *pte, unsigned long addr, void *data)
 {
-	struct vm_area_struct *vma = data;
+	struct ntmem_pte_args *args = data;
 	pte_t old = ptep_get(pte);
-	pgprot_t prot = vm_get_page_prot(VM_READ | VM_WRITE | VM_SHARED);
 
 	if (pte_present(old) && !pte_write(old))
-		set_pte_at(vma->vm_mm, addr, pte,
-			   pte_mkdirty(pte_mkyoung(pfn_pte(pte_pfn(old), prot))));
+		set_pte_at(args->mm, addr, pte,
+			   pte_mkdirty(pte_mkyoung(pfn_pte(pte_pfn(old),
+							   args->prot))));
 	return 0;
 }
 
 /*
  * Map every page of large store folio @folio (locked) that lies in the
- * 2 MiB block of @addr, a block committed read-write throughout
- * (ntmem_thp_block()), in a VM_MIXEDMAP VMA, where a PMD cannot map it
- * (ntmem_need_mixedmap()): one batch of PTEs does, read-only, or writable
- * and dirty at once for a write, as the core maps a written page.  A PTE
- * already present is left as it is.
+ * 2 MiB block of @addr, a block committed with one protection, read-write
+ * or read-only (ntmem_thp_block()), in a VM_MIXEDMAP VMA, where a PMD
+ * cannot map it (ntmem_need_mixedmap()): one batch of PTEs does,
+ * read-only, or writable and dirty at once for a write, as the core maps a
+ * written page.  A PTE already present is left as it is.
  */
 int ntmem_map_block(struct vm_area_struct *vma, unsigned long addr,
 		    struct folio *folio, bool write)
@@ -354,19 +361,18 @@ int ntmem_map_block(struct vm_area_struct *vma, unsigned long addr,
 		}
 	}
 	if (!err && write) {
+		struct ntmem_pte_args args = {
+			.mm = vma->vm_mm,
+			.prot = vm_get_page_prot(VM_READ | VM_WRITE | VM_SHARED),
+		};
+
 		err = apply_to_page_range(vma->vm_mm, start, end - start,
-					  ntmem_pte_mkwrite, vma);
+					  ntmem_pte_mkwrite, &args);
 		folio_mark_dirty(folio);
 	}
 	ntmem_sync_rss(vma->vm_mm);
 	return err;
 }
-
-struct ntmem_pte_args {
-	struct mm_struct *mm;
-	struct page *page;
-	pgprot_t prot;
-};
 
 /* Runs under the PTE lock; fills only an empty slot (no TLB flush needed). */
 static int ntmem_set_special_pte(pte_t *pte, unsigned long addr, void *data)

@@ -41,16 +41,6 @@ static struct vfsmount *ntmem_large_mnt;
 /* shmem's ->fault, which the store's VMAs call for blocks that may be huge */
 static vm_fault_t (*ntmem_shmem_fault)(struct vm_fault *vmf);
 
-/* A tmpfs of the module's own, with @opts (which the parser may modify). */
-static struct vfsmount *ntmem_store_mount(struct file_system_type *type,
-					  char *opts)
-{
-	struct vfsmount *mnt;
-
-	mnt = vfs_kern_mount(type, SB_KERNMOUNT, type->name, opts);
-	return mnt;
-}
-
 /*
  * shmem's fault handler, from the vm_operations its ->mmap (or, on 7.x,
  * ->mmap_prepare) gives a mapping of one of its files: it is not exported.
@@ -96,13 +86,16 @@ int ntmem_store_init(void)
 	if (!type)
 		return -ENODEV;
 	/* tmpfs is built in: get_fs_type() took no module reference */
-	ntmem_store_mnt = ntmem_store_mount(type, advise);
+	/* the parser may modify the options: they are writable arrays */
+	ntmem_store_mnt = vfs_kern_mount(type, SB_KERNMOUNT, type->name,
+					 advise);
 	/* a kernel without THP knows no huge= option */
 	if (IS_ERR(ntmem_store_mnt))
 		ntmem_store_mnt = kern_mount(type);
 	if (IS_ERR(ntmem_store_mnt))
 		return PTR_ERR(ntmem_store_mnt);
-	ntmem_large_mnt = ntmem_store_mount(type, always);
+	ntmem_large_mnt = vfs_kern_mount(type, SB_KERNMOUNT, type->name,
+					 always);
 	ntmem_store_find_fault();
 	return 0;
 }
