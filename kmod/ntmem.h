@@ -417,6 +417,7 @@ unsigned long ntmem_commit_limit(void);
 bool ntmem_commit_limit_parts(unsigned long *ram, unsigned long *swap,
 			      unsigned long *reserve);
 unsigned long ntmem_commit_peak(void);
+bool ntmem_swap_present(void);
 
 /* ntmem_genl.c: the generic netlink family (include/uapi/ntmem_netlink.h) */
 int ntmem_genl_init(void);

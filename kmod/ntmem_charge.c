@@ -186,7 +186,7 @@ static void ntmem_swap_recount(struct work_struct *work)
 				     total);
 		mutex_lock(&ntmem_limit_lock);
 		if (ntmem_limit_auto) {
-			ntmem_swap_total = max(total, 0L);
+			WRITE_ONCE(ntmem_swap_total, max(total, 0L));
 			WRITE_ONCE(ntmem_swap_when, jiffies);
 			WRITE_ONCE(ntmem_swap_seen, free);
 			atomic_long_set(&ntmem_stats.commit_limit,
@@ -262,7 +262,7 @@ void ntmem_set_commit_limit(unsigned long pages)
 	} else {
 		/* RAM alone until the recount below adds the swap */
 		WRITE_ONCE(ntmem_swap_seen, -1);
-		ntmem_swap_total = 0;
+		WRITE_ONCE(ntmem_swap_total, 0);
 		atomic_long_set(&ntmem_stats.commit_limit, ntmem_default_limit());
 	}
 	mutex_unlock(&ntmem_limit_lock);
@@ -296,6 +296,15 @@ bool ntmem_commit_limit_parts(unsigned long *ram, unsigned long *swap,
 	*reserve = ntmem_limit_reserve(*ram, *swap);
 	mutex_unlock(&ntmem_limit_lock);
 	return automatic;
+}
+
+/*
+ * Whether the system has swap: free swap now, or a total at the last
+ * recount (a full swap device is still one).
+ */
+bool ntmem_swap_present(void)
+{
+	return get_nr_swap_pages() > 0 || READ_ONCE(ntmem_swap_total);
 }
 
 unsigned long ntmem_commit_peak(void)

@@ -148,13 +148,34 @@ bool ntmem_thp_shmem_forced(void)
 	return READ_ONCE(ntmem_thp_shmem_cached) == NTMEM_THP_FORCE;
 }
 
+/*
+ * Whether reclaim would strand a huge page's memory in the swap cache.
+ * Where shmem swaps out one page at a time (before 6.12), reclaim splits a
+ * huge folio and writes all 512 pages in one pass, yet frees only those
+ * whose write completed in time; the rest stay in RAM and in swap at once.
+ * Measured on the debug 6.1 kernel (1.5 GiB, 1 GiB swap): a memfd with
+ * MADV_HUGEPAGE, written through 1.8 GiB, is OOM-killed with 745 MiB in the
+ * swap cache and no free swap; the same memfd in 4 KiB pages is not, and
+ * neither is anonymous memory, whose huge pages swap out differently.  So
+ * there, while swap is on, blocks get 4 KiB pages: committed memory must
+ * stay touchable.
+ */
+static bool ntmem_thp_strands_swap(void)
+{
+#ifdef NTMEM_HAVE_SHMEM_SWAP_BY_PAGE
+	return ntmem_swap_present();
+#else
+	return false;
+#endif
+}
+
 /* Whether a block of @vma may get a huge page now. */
 bool ntmem_thp_allowed(struct vm_area_struct *vma)
 {
 	if (!(vma->vm_flags & VM_HUGEPAGE) || (vma->vm_flags & VM_NOHUGEPAGE) ||
 	    ntmem_mm_thp_disabled(vma->vm_mm))
 		return false;
-	return ntmem_thp_mode() != NTMEM_THP_NEVER;
+	return ntmem_thp_mode() != NTMEM_THP_NEVER && !ntmem_thp_strands_swap();
 }
 
 /*

@@ -25,37 +25,11 @@
 #include "ntmem_util.h"
 
 #define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
-#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
-#define HPAGE		(2 * MiB)
-#define HPAGE_KB	((long)(HPAGE / 1024))
 
 FIXTURE(huge) {
 	int fd;
 	char saved[16];		/* shmem_enabled's setting before the test */
 };
-
-/* The bracketed word of a THP setting ("always within_size [never] ..."). */
-static int bracketed_word(const char *path, char *buf, size_t len)
-{
-	char text[256], *l, *r;
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	text[n] = 0;
-	l = strchr(text, '[');
-	r = l ? strchr(l, ']') : NULL;
-	if (!r || (size_t)(r - l) >= len)
-		return -EINVAL;
-	memcpy(buf, l + 1, r - l - 1);
-	buf[r - l - 1] = 0;
-	return 0;
-}
 
 FIXTURE_SETUP(huge)
 {
@@ -152,6 +126,8 @@ FIXTURE_SETUP(thp)
 		SKIP(return, "no %s (kernel without THP)", THP_ENABLED);
 	if (write_text_file(THP_ENABLED, "always"))
 		SKIP(return, "cannot set the THP policy (not root?)");
+	if (swap_splits_huge_pages())
+		SKIP(return, "swap is on, and this kernel splits shmem huge pages to swap them (see swap.c)");
 	/*
 	 * The module reads the policy once a second, and a test before may
 	 * have changed it (or shmem_enabled).
@@ -194,24 +170,6 @@ static void thp_release(FIXTURE_DATA(thp) *self)
 {
 	ntmem_release(self->fd, self->p, 0);
 	self->p = NULL;
-}
-
-/* Whether anonymous memory gets huge pages in this boot: the baseline. */
-static bool anon_gets_thp(void)
-{
-	size_t len = 4 * HPAGE;
-	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	char *a;
-	long kb;
-
-	if (m == MAP_FAILED)
-		return false;
-	a = (char *)(((uintptr_t)m + HPAGE - 1) & ~(uintptr_t)(HPAGE - 1));
-	memset(a, 1, 2 * HPAGE);
-	kb = smaps_field_kb(a, "AnonHugePages");
-	munmap(m, len);
-	return kb >= HPAGE_KB;
 }
 
 /* Pages of block @blk of B that are mapped. */

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -874,6 +875,58 @@ char *ntmem_reserve_adjacent_pair(int fd)
 	    ntmem_reserve(fd, &y, &yl, NTMEM_RESERVE_FIXED, 0))
 		return NULL;
 	return f;
+}
+
+/* --- transparent huge pages ---------------------------------------------- */
+
+int bracketed_word(const char *path, char *buf, size_t len)
+{
+	char text[256], *l, *r;
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	text[n] = 0;
+	l = strchr(text, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (!r || (size_t)(r - l) >= len)
+		return -EINVAL;
+	memcpy(buf, l + 1, r - l - 1);
+	buf[r - l - 1] = 0;
+	return 0;
+}
+
+bool anon_gets_thp(void)
+{
+	size_t len = 4 * HPAGE;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *a;
+	long kb;
+
+	if (m == MAP_FAILED)
+		return false;
+	a = (char *)(((uintptr_t)m + HPAGE - 1) & ~(uintptr_t)(HPAGE - 1));
+	memset(a, 1, 2 * HPAGE);
+	kb = smaps_field_kb(a, "AnonHugePages");
+	munmap(m, len);
+	return kb >= HPAGE_KB;
+}
+
+bool swap_splits_huge_pages(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (meminfo_kb("SwapTotal") <= 0 || uname(&u) ||
+	    sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major < 6 || (major == 6 && minor < 12);
 }
 
 /* --- capabilities --------------------------------------------------------- */

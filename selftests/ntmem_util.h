@@ -119,6 +119,22 @@ int maps_count_matching(const char *needle);
 /* Start of the lowest mapping at or above @addr, or UINTPTR_MAX. */
 uintptr_t maps_next_start(const void *addr);
 
+/* --- transparent huge pages ---------------------------------------------- */
+
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+#define HPAGE		(2 * MiB)
+#define HPAGE_KB	((long)(HPAGE / 1024))
+
+/* The bracketed word of a THP setting ("always within_size [never] ..."). */
+int bracketed_word(const char *path, char *buf, size_t len);
+/* Whether anonymous memory gets huge pages in this boot: the baseline. */
+bool anon_gets_thp(void);
+/*
+ * Whether swap is on and this kernel swaps shmem out a page at a time
+ * (before 6.12): then ntmem gives no huge page (docs/design.md).
+ */
+bool swap_splits_huge_pages(void);
+
 /* --- memory cgroups (cgroup v2) ----------------------------------------- */
 
 #define CGROUP_ROOT	"/sys/fs/cgroup"

@@ -14,6 +14,8 @@
  *   locked_pages_never_swapped    locked pages stay present under pressure
  *   oom_sees_unmapped_memory      memory unmapped with MADV_DONTNEED stays
  *                                 charged; its cgroup bears the cost
+ *   huge_pages_where_swap_out_keeps_up  2 MiB pages, except with swap on
+ *                                 kernels that swap shmem a page at a time
  *
  * Each test runs its subject in a child placed in a fresh memory cgroup
  * under /sys/fs/cgroup (the VM's init mounts cgroup2 there); results the
@@ -22,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -637,6 +640,46 @@ TEST_F_TIMEOUT(swap, oom_sees_unmapped_memory, 300)
 		ASSERT_LE(1, oom_kill);
 		ASSERT_EQ(128 + SIGKILL, h_ret);
 	}
+}
+
+/*
+ * A committed block gets a 2 MiB page when anonymous memory would, except
+ * while swap is on where the kernel swaps shmem out a page at a time
+ * (before 6.12): there reclaim leaves the written pages of a split huge
+ * page in RAM and in swap at once, and committed memory could not all be
+ * touched (docs/design.md, "Huge pages").  Runs with swap and without.
+ */
+TEST_F(swap, huge_pages_where_swap_out_keeps_up)
+{
+	bool want = !swap_splits_huge_pages();
+	long kb = -1, bad = -2;
+	char saved[16], *p, *b;
+	int fd = ntmem_open();
+
+	ASSERT_LE(0, fd);
+	if (bracketed_word(THP_ENABLED, saved, sizeof(saved)))
+		SKIP(close(fd); return, "no %s", THP_ENABLED);
+	if (write_text_file(THP_ENABLED, "always"))
+		SKIP(close(fd); return, "cannot set the THP policy");
+	usleep(1100 * 1000);	/* the module reads the policy once a second */
+	p = anon_gets_thp() ? ntmem_reserve_any(fd, 3 * HPAGE) : NULL;
+	if (p) {
+		b = (char *)(((uintptr_t)p + HPAGE - 1) &
+			     ~(uintptr_t)(HPAGE - 1));
+		if (!ntmem_commit(fd, b, 2 * HPAGE, NTMEM_PAGE_READWRITE, 0)) {
+			fill_pattern(b, 2 * HPAGE, 5);
+			kb = smaps_field_kb(b, "ShmemPmdMapped");
+			bad = check_pattern(b, 2 * HPAGE, 5);
+		}
+		ntmem_release(fd, p, 0);
+	}
+	write_text_file(THP_ENABLED, saved);
+	close(fd);
+	if (!p)
+		SKIP(return, "anonymous memory gets no huge page here either");
+	ASSERT_EQ(-1, bad);
+	ASSERT_EQ(want ? 2 * HPAGE_KB : 0, kb)
+		TH_LOG("SwapTotal %ld kB", meminfo_kb("SwapTotal"));
 }
 
 TEST_HARNESS_MAIN
