@@ -398,6 +398,7 @@ void ntmem_reset_fault_range(struct ntmem_region *r, pgoff_t first,
 			     pgoff_t last);
 void ntmem_reset_fault(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx);
+void ntmem_reset_page_written(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_pinned(struct ntmem_region *r, pgoff_t idx);
 bool ntmem_reset_unpinned(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last);

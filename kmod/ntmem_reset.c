@@ -66,36 +66,55 @@ static void ntmem_reset_count(struct ntmem_region *r, long delta)
 	atomic_long_add(delta, &ntmem_stats.reset_pages);
 }
 
-/* Each page of @folio (first page @idx) gets a PENDING entry. */
+/*
+ * Each page of @folio (first page @idx) without an entry gets a PENDING
+ * one.  One walk under the xarray's lock for the folio's pages (512 for a
+ * huge one), not a walk from the root per page.
+ */
 static int ntmem_reset_mark(struct ntmem_region *r, pgoff_t idx,
 			    struct folio *folio, void *arg)
 {
-	long i, *added = arg;
-	void *old;
+	XA_STATE(xas, &r->reset, idx);
+	pgoff_t end = idx + folio_nr_pages(folio);
+	long *added = arg;
+	void *entry;
 
-	for (i = 0; i < folio_nr_pages(folio); i++) {
-		old = xa_cmpxchg(&r->reset, idx + i, NULL, NTMEM_RESET_PENDING,
-				 GFP_KERNEL);
-		if (xa_is_err(old))
-			return xa_err(old);
-		if (!old)
+	do {
+		xas_lock(&xas);
+		for (entry = xas_load(&xas); xas.xa_index < end;
+		     entry = xas_next(&xas)) {
+			if (entry)
+				continue;
+			xas_store(&xas, NTMEM_RESET_PENDING);
+			if (xas_error(&xas))
+				break;
 			(*added)++;
-	}
-	return 0;
+		}
+		xas_unlock(&xas);
+		/* out of nodes: allocate, and go on from the failed page */
+	} while (xas_nomem(&xas, GFP_KERNEL));
+	return xas_error(&xas);
 }
 
 /* The PENDING pages of @folio become CLEAN, and the folio clean. */
 static int ntmem_reset_clean(struct ntmem_region *r, pgoff_t idx,
 			     struct folio *folio, void *arg)
 {
-	long i, cleaned = 0;
+	XA_STATE(xas, &r->reset, idx);
+	pgoff_t end = idx + folio_nr_pages(folio);
+	long cleaned = 0;
+	void *entry;
 
-	for (i = 0; i < folio_nr_pages(folio); i++) {
-		if (xa_load(&r->reset, idx + i) != NTMEM_RESET_PENDING)
+	/* replacing an entry never allocates */
+	xas_lock(&xas);
+	for (entry = xas_load(&xas); xas.xa_index < end;
+	     entry = xas_next(&xas)) {
+		if (entry != NTMEM_RESET_PENDING)
 			continue;
-		xa_store(&r->reset, idx + i, NTMEM_RESET_CLEAN, GFP_NOWAIT);
+		xas_store(&xas, NTMEM_RESET_CLEAN);
 		cleaned++;
 	}
+	xas_unlock(&xas);
 	*(long *)arg += cleaned;
 	/* mapped only by a GUP pin in flight, whose end dirties it again */
 	if (cleaned && !folio_mapped(folio))
@@ -128,7 +147,7 @@ static long ntmem_reset_unmark_pending(struct ntmem_region *r, pgoff_t first,
 int ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 		unsigned long addr, unsigned long len)
 {
-	long added = 0, cleaned = 0;
+	long added = 0, cleaned = 0, left = 0;
 	pgoff_t first, last;
 	int err;
 
@@ -146,8 +165,13 @@ int ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 	ntmem_reset_count(r, added);
 	ntmem_store_for_each(r, first, last, ntmem_reset_clean, &cleaned);
 	ntmem_reset_clean_count(r, cleaned);
-	/* a page reclaim dropped between the two walks needs no cleaning */
-	ntmem_reset_count(r, -ntmem_reset_unmark_pending(r, first, last));
+	/*
+	 * A page reclaim dropped between the two walks needs no cleaning; only
+	 * this call makes PENDING entries, so if each became CLEAN none is left.
+	 */
+	if (cleaned != added)
+		left = ntmem_reset_unmark_pending(r, first, last);
+	ntmem_reset_count(r, -left);
 	return 0;
 }
 
@@ -212,6 +236,26 @@ static void ntmem_reset_unmark(struct ntmem_region *r, pgoff_t idx)
 		ntmem_reset_erased(r, old);
 }
 
+/* The pages of [first, last] are reset no more: one walk under the lock. */
+static void ntmem_reset_unmark_range(struct ntmem_region *r, pgoff_t first,
+				     pgoff_t last)
+{
+	XA_STATE(xas, &r->reset, first);
+	long erased = 0, clean = 0;
+	void *entry;
+
+	xas_lock(&xas);
+	xas_for_each(&xas, entry, last) {
+		if (entry == NTMEM_RESET_CLEAN)
+			clean++;
+		xas_store(&xas, NULL);
+		erased++;
+	}
+	xas_unlock(&xas);
+	ntmem_reset_count(r, -erased);
+	ntmem_reset_clean_count(r, -clean);
+}
+
 /*
  * A write reaches page @idx (or its contents moved): it is reset no more.
  * Nor are the other pages of its folio if that is huge: the folio is
@@ -237,7 +281,21 @@ void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx)
 		}
 		put_page(page);
 	}
-	for (idx = first; idx <= last; idx++)
+	if (first == last) {
+		ntmem_reset_unmark(r, idx);
+		return;
+	}
+	ntmem_reset_unmark_range(r, first, last);
+}
+
+/*
+ * Page @idx alone is reset no more: its contents were copied out and go
+ * back written, into a folio being split (ntmem_store_split()), whose
+ * other pages keep their entries.
+ */
+void ntmem_reset_page_written(struct ntmem_region *r, pgoff_t idx)
+{
+	if (atomic_long_read(&r->nr_reset))
 		ntmem_reset_unmark(r, idx);
 }
 

@@ -397,8 +397,12 @@ void ntmem_store_split(struct ntmem_region *r, pgoff_t idx)
 	}
 	copy_highpage(copy, page);
 	put_page(page);
-	/* written back, it is reset no more, nor its folio's other pages */
-	ntmem_reset_written(r, idx);
+	/*
+	 * Written back, the page is reset no more (before the truncation, so
+	 * that the reset shrinker does not find it gone); the folio's other
+	 * pages, clean and on their own after the split, stay reset.
+	 */
+	ntmem_reset_page_written(r, idx);
 	ntmem_store_free(r, idx, idx);
 	page = ntmem_store_get(r, idx);
 	if (IS_ERR(page)) {
@@ -409,6 +413,9 @@ void ntmem_store_split(struct ntmem_region *r, pgoff_t idx)
 	}
 	copy_highpage(page, copy);
 	set_page_dirty_lock(page);
+	/* not split: the folio is dirty as a whole, and reset no more */
+	if (folio_test_large(page_folio(page)))
+		ntmem_reset_written(r, idx);
 	put_page(page);
 	__free_page(copy);
 }

@@ -421,6 +421,52 @@ TEST_F(thp, reset_and_undo_of_huge_blocks)
 }
 
 /* GUP (process_vm_readv) reads the pages of a huge block. */
+/*
+ * A protection change inside a reset huge block splits its folio: the
+ * changed page comes back written, the other 511 stay reset (clean, each
+ * on its own to drop); RESET_UNDO answers "intact" only over the contents.
+ */
+static void undo_is_truthful(struct __test_metadata *_metadata, int fd,
+			     char *p, size_t len)
+{
+	int undo = ntmem_reset_undo(fd, p, len);
+
+	if (undo == 0) {
+		EXPECT_EQ(-1, check_pattern(p, len, 7));
+	} else {
+		EXPECT_EQ(-EBUSY, undo);
+	}
+}
+
+TEST_F(thp, protect_inside_a_reset_block_splits_it)
+{
+	long reset0;
+	char *page5;
+
+	THP_NEEDED(self);
+
+	if (!anon_gets_thp())
+		SKIP(return, "anonymous memory gets no huge page here either");
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, thp_commit_fill(self));
+	page5 = self->b + 5 * PAGE_SZ;
+	ASSERT_EQ(2 * HPAGE_KB, smaps_field_kb(self->b, "ShmemPmdMapped"));
+	reset0 = ntmem_counter("reset_pages");
+	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, HPAGE));
+	ASSERT_EQ(0, ntmem_protect(self->fd, page5, PAGE_SZ,
+				   NTMEM_PAGE_READONLY, NULL));
+	EXPECT_EQ(reset0 + HPAGE / PAGE_SZ - 1, ntmem_counter("reset_pages"));
+	/* drop what the kernel will (root only; best effort either way) */
+	write_text_file("/proc/sys/vm/drop_caches", "3");
+	EXPECT_EQ(-1, check_pattern(page5, PAGE_SZ, 7));
+	undo_is_truthful(_metadata, self->fd, self->b, 5 * PAGE_SZ);
+	undo_is_truthful(_metadata, self->fd, page5 + PAGE_SZ,
+			 HPAGE - 6 * PAGE_SZ);
+	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
+	/* the other block was never reset: all there */
+	EXPECT_EQ(-1, check_pattern(self->b + HPAGE, HPAGE, 7));
+}
+
 TEST_F(thp, gup_reads_a_huge_block)
 {
 	long huge0 = meminfo_kb("ShmemHugePages");
