@@ -125,6 +125,14 @@ FIXTURE(thp) {
 			SKIP(return, "%s", (self)->why);		\
 	} while (0)
 
+/* ... and the tests of huge blocks need anonymous memory to get them too. */
+#define THP_BLOCKS_NEEDED(self)						\
+	do {								\
+		THP_NEEDED(self);					\
+		if (!anon_gets_thp())					\
+			SKIP(return, "anonymous memory gets no huge page here either"); \
+	} while (0)
+
 FIXTURE_SETUP(thp)
 {
 	self->saved[0] = 0;
@@ -200,10 +208,7 @@ TEST_F(thp, rw_blocks_get_a_huge_page_each)
 {
 	long huge0 = meminfo_kb("ShmemHugePages");
 
-	THP_NEEDED(self);
-
-	if (!anon_gets_thp())
-		SKIP(return, "anonymous memory gets no huge page here either");
+	THP_BLOCKS_NEEDED(self);
 	ASSERT_EQ(0, thp_reserve(self));
 	ASSERT_EQ(0, ntmem_commit(self->fd, self->b, 2 * HPAGE,
 				  NTMEM_PAGE_READWRITE, 0));
@@ -230,10 +235,7 @@ TEST_F(thp, read_first_then_write)
 {
 	long huge0 = meminfo_kb("ShmemHugePages");
 
-	THP_NEEDED(self);
-
-	if (!anon_gets_thp())
-		SKIP(return, "anonymous memory gets no huge page here either");
+	THP_BLOCKS_NEEDED(self);
 	ASSERT_EQ(0, thp_reserve(self));
 	ASSERT_EQ(0, ntmem_commit(self->fd, self->b, HPAGE,
 				  NTMEM_PAGE_READWRITE, 0));
@@ -260,10 +262,7 @@ TEST_F(thp, change_inside_a_block_splits_that_block_only)
 	long huge0 = meminfo_kb("ShmemHugePages");
 	char *b;
 
-	THP_NEEDED(self);
-
-	if (!anon_gets_thp())
-		SKIP(return, "anonymous memory gets no huge page here either");
+	THP_BLOCKS_NEEDED(self);
 	ASSERT_EQ(0, thp_reserve(self));
 	ASSERT_EQ(0, thp_commit_fill(self));
 	b = self->b;
@@ -389,10 +388,7 @@ TEST_F(thp, reset_and_undo_of_huge_blocks)
 {
 	long reset0, huge0 = meminfo_kb("ShmemHugePages");
 
-	THP_NEEDED(self);
-
-	if (!anon_gets_thp())
-		SKIP(return, "anonymous memory gets no huge page here either");
+	THP_BLOCKS_NEEDED(self);
 	ASSERT_EQ(0, thp_reserve(self));
 	ASSERT_EQ(0, thp_commit_fill(self));
 	ASSERT_EQ(huge0 + 2 * HPAGE_KB, meminfo_kb("ShmemHugePages"));
@@ -443,10 +439,7 @@ TEST_F(thp, protect_inside_a_reset_block_splits_it)
 	long reset0;
 	char *page5;
 
-	THP_NEEDED(self);
-
-	if (!anon_gets_thp())
-		SKIP(return, "anonymous memory gets no huge page here either");
+	THP_BLOCKS_NEEDED(self);
 	ASSERT_EQ(0, thp_reserve(self));
 	ASSERT_EQ(0, thp_commit_fill(self));
 	page5 = self->b + 5 * PAGE_SZ;
@@ -473,10 +466,7 @@ TEST_F(thp, gup_reads_a_huge_block)
 	struct iovec local, remote;
 	char *buf;
 
-	THP_NEEDED(self);
-
-	if (!anon_gets_thp())
-		SKIP(return, "anonymous memory gets no huge page here either");
+	THP_BLOCKS_NEEDED(self);
 	buf = malloc(2 * HPAGE);
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, thp_reserve(self));
@@ -530,12 +520,9 @@ TEST_F(thp, unprivileged_user_gets_them_in_its_cgroup)
 	long *v;
 	int ret;
 
-	THP_NEEDED(self);
-
+	THP_BLOCKS_NEEDED(self);
 	if (why)
 		SKIP(return, "%s", why);
-	if (!anon_gets_thp())
-		SKIP(return, "anonymous memory gets no huge page here either");
 	v = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, v);
