@@ -278,6 +278,9 @@ static inline bool ntmem_vma_is_placeholder(const struct vm_area_struct *vma)
 }
 
 /* ntmem_pages.c: page state of a region */
+unsigned long ntmem_xa_drain(struct xarray *xa, unsigned long first,
+			     unsigned long last,
+			     void (*fn)(void *entry, void *arg), void *arg);
 bool ntmem_protect_valid(u32 protect);
 u32 ntmem_page_prot(struct ntmem_region *r, pgoff_t idx);
 int ntmem_commit_all(struct ntmem_region *r);

@@ -515,26 +515,27 @@ int ntmem_commit_all(struct ntmem_region *r)
 }
 
 /*
- * Remove the pinned pages of [first, last]; PTEs are already gone.  Works in
- * batches under the xarray lock, restarting each batch with a fresh walk:
- * xas_pause() after an erase that freed a node would skip entries.
+ * Erase the entries of @xa in [first, last], calling @fn(entry, @arg) on
+ * each under the xarray's lock (so @fn must not sleep); returns how many.
+ * Works in batches, restarting each batch with a fresh walk: xas_pause()
+ * after an erase that freed a node would skip entries.  May sleep.
  */
-static void ntmem_pinned_free(struct ntmem_region *r, pgoff_t first,
-			      pgoff_t last)
+unsigned long ntmem_xa_drain(struct xarray *xa, unsigned long first,
+			     unsigned long last,
+			     void (*fn)(void *entry, void *arg), void *arg)
 {
-	XA_STATE(xas, &r->pages, first);
-	unsigned long next;
+	XA_STATE(xas, xa, first);
+	unsigned long next, erased = 0;
 	unsigned int batch;
-	struct page *page;
-	long freed = 0;
+	void *entry;
 
 	do {
 		batch = 0;
 		xas_lock(&xas);
-		xas_for_each(&xas, page, last) {
+		xas_for_each(&xas, entry, last) {
 			xas_store(&xas, NULL);
-			put_page(page);
-			freed++;
+			fn(entry, arg);
+			erased++;
 			if (++batch == NTMEM_FREE_BATCH)
 				break;
 		}
@@ -545,6 +546,21 @@ static void ntmem_pinned_free(struct ntmem_region *r, pgoff_t first,
 		cond_resched();
 		xas_set(&xas, next);
 	} while (true);
+	return erased;
+}
+
+static void ntmem_pinned_put(void *page, void *arg)
+{
+	put_page(page);
+}
+
+/* Remove the pinned pages of [first, last]; PTEs are already gone. */
+static void ntmem_pinned_free(struct ntmem_region *r, pgoff_t first,
+			      pgoff_t last)
+{
+	long freed = ntmem_xa_drain(&r->pages, first, last, ntmem_pinned_put,
+				    NULL);
+
 	if (freed)
 		ntmem_resident_add(r, -freed);
 }

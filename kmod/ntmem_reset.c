@@ -227,31 +227,20 @@ void ntmem_reset_fault_range(struct ntmem_region *r, pgoff_t first,
 			ntmem_reset_fault(r, idx);
 }
 
-/* Page @idx is reset no more. */
-static void ntmem_reset_unmark(struct ntmem_region *r, pgoff_t idx)
+static void ntmem_reset_count_clean(void *entry, void *clean)
 {
-	void *old = xa_load(&r->reset, idx);
-
-	if (old && xa_cmpxchg(&r->reset, idx, old, NULL, GFP_NOWAIT) == old)
-		ntmem_reset_erased(r, old);
+	if (entry == NTMEM_RESET_CLEAN)
+		(*(long *)clean)++;
 }
 
-/* The pages of [first, last] are reset no more: one walk under the lock. */
+/* The pages of [first, last] are reset no more. */
 static void ntmem_reset_unmark_range(struct ntmem_region *r, pgoff_t first,
 				     pgoff_t last)
 {
-	XA_STATE(xas, &r->reset, first);
-	long erased = 0, clean = 0;
-	void *entry;
+	long erased, clean = 0;
 
-	xas_lock(&xas);
-	xas_for_each(&xas, entry, last) {
-		if (entry == NTMEM_RESET_CLEAN)
-			clean++;
-		xas_store(&xas, NULL);
-		erased++;
-	}
-	xas_unlock(&xas);
+	erased = ntmem_xa_drain(&r->reset, first, last,
+				ntmem_reset_count_clean, &clean);
 	ntmem_reset_count(r, -erased);
 	ntmem_reset_clean_count(r, -clean);
 }
@@ -281,10 +270,6 @@ void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx)
 		}
 		put_page(page);
 	}
-	if (first == last) {
-		ntmem_reset_unmark(r, idx);
-		return;
-	}
 	ntmem_reset_unmark_range(r, first, last);
 }
 
@@ -296,7 +281,7 @@ void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx)
 void ntmem_reset_page_written(struct ntmem_region *r, pgoff_t idx)
 {
 	if (atomic_long_read(&r->nr_reset))
-		ntmem_reset_unmark(r, idx);
+		ntmem_reset_unmark_range(r, idx, idx);
 }
 
 /* Reset page @idx moves to the pinned store: reclaim cannot drop it there. */
@@ -360,16 +345,8 @@ int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
 /* DECOMMIT or release of [first, last]: its reset entries go. */
 void ntmem_reset_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last)
 {
-	unsigned long idx;
-	void *entry;
-
-	if (!atomic_long_read(&r->nr_reset))
-		return;
-	xa_for_each_range(&r->reset, idx, entry, first, last) {
-		entry = xa_erase(&r->reset, idx);
-		if (entry)
-			ntmem_reset_erased(r, entry);
-	}
+	if (atomic_long_read(&r->nr_reset))
+		ntmem_reset_unmark_range(r, first, last);
 }
 
 /*
