@@ -22,8 +22,9 @@
  *                               the fault path clearing a guard bit.
  *   folio lock of a store page  taken by the fault path and by the page
  *                               cache (truncation, reclaim) under it.
- *   region->pages, ->reset and  the xarrays' own locks; faults insert and
- *   ->written xa_lock           erase concurrently under mmap_lock (read).
+ *   region->pages, ->reset,     the xarrays' own locks; faults insert and
+ *   ->reset_blocks and          erase concurrently under mmap_lock (read).
+ *   ->written xa_lock
  *   ntmem_reset_lock (spinlock) the regions with clean reset pages, for the
  *                               reset shrinker (ntmem_reset.c), which
  *                               takes nothing else but the xarray and page
@@ -176,8 +177,13 @@ struct ntmem_mm {
  *             Stored under mmap_lock (write); a write fault erases its
  *             page's entry and a fault that finds the page gone makes it
  *             LOST (mmap_lock read).
- * @nr_reset:  entries in @reset (atomic: faults erase under mmap_lock read)
- * @nr_clean:  NTMEM_RESET_CLEAN entries in @reset (atomic)
+ * @reset_blocks: 2 MiB block (counted from the region's first) -> the
+ *             same values, for each block RESET made clean as one huge
+ *             folio (ntmem_reset.c); a block has an entry here or entries
+ *             in @reset, never both.  Locked as @reset.
+ * @nr_reset:  pages with an entry in @reset or @reset_blocks (atomic:
+ *             faults erase under mmap_lock read)
+ * @nr_clean:  of those, the NTMEM_RESET_CLEAN ones (atomic)
  * @reset_node: on the reset shrinker's list_lru (its locks)
  * @reset_gone: the region is being torn down: off that list for good
  *             (mmap_lock, as every add)
@@ -201,6 +207,7 @@ struct ntmem_region {
 	struct maple_tree state;
 	struct xarray pages;
 	struct xarray reset;
+	struct xarray reset_blocks;
 	atomic_long_t nr_reset;
 	atomic_long_t nr_clean;
 	struct list_head reset_node;
@@ -405,6 +412,9 @@ void ntmem_reset_page_written(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_pinned(struct ntmem_region *r, pgoff_t idx);
 bool ntmem_reset_unpinned(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last);
+int ntmem_reset_split_blocks(struct ntmem_region *r, pgoff_t first,
+			     pgoff_t last);
+void ntmem_reset_reclean(struct ntmem_region *r, pgoff_t idx);
 void ntmem_reset_gone(struct ntmem_region *r);
 struct ntmem_region *ntmem_region_alloc(void);
 void ntmem_region_kfree(struct ntmem_region *r);

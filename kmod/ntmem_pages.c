@@ -147,6 +147,8 @@ struct page *ntmem_pinned_get(struct ntmem_region *r, pgoff_t idx)
 {
 	struct page *page, *cur, *src = NULL;
 
+	/* a reset page reclaim dropped comes back as zeros: lost */
+	ntmem_reset_fault(r, idx);
 again:
 	page = xa_load(&r->pages, idx);
 	if (page) {
@@ -516,7 +518,8 @@ int ntmem_commit_all(struct ntmem_region *r)
 
 /*
  * Erase the entries of @xa in [first, last], calling @fn(entry, @arg) on
- * each under the xarray's lock (so @fn must not sleep); returns how many.
+ * each under the xarray's lock (so @fn must not sleep), if there is an
+ * @fn; returns how many.
  * Works in batches, restarting each batch with a fresh walk: xas_pause()
  * after an erase that freed a node would skip entries.  May sleep.
  */
@@ -534,7 +537,8 @@ unsigned long ntmem_xa_drain(struct xarray *xa, unsigned long first,
 		xas_lock(&xas);
 		xas_for_each(&xas, entry, last) {
 			xas_store(&xas, NULL);
-			fn(entry, arg);
+			if (fn)
+				fn(entry, arg);
 			erased++;
 			if (++batch == NTMEM_FREE_BATCH)
 				break;
@@ -573,6 +577,9 @@ static void ntmem_free_range(struct ntmem_region *r, pgoff_t first,
 	ntmem_store_free(r, first, last);
 	ntmem_reset_forget(r, first, last);
 	ntmem_watch_forget(r, first, last);
+	/* a hole cut into a reset block dirtied the rest of its folio */
+	ntmem_reset_reclean(r, first);
+	ntmem_reset_reclean(r, last);
 }
 
 int ntmem_decommit(struct ntmem_region *r, struct vm_area_struct *vma,
@@ -584,8 +591,11 @@ int ntmem_decommit(struct ntmem_region *r, struct vm_area_struct *vma,
 
 	ntmem_page_span(r, addr, len, &first, &last);
 	span = ntmem_scan_span(r, first, last, 0);
-	/* the only step that can fail comes first: then nothing changed */
-	err = mtree_store_range(&r->state, first, last, NULL, GFP_KERNEL);
+	/* the only steps that can fail come first: then nothing changed */
+	err = ntmem_reset_split_blocks(r, first, last);
+	if (!err)
+		err = mtree_store_range(&r->state, first, last, NULL,
+					GFP_KERNEL);
 	if (err)
 		return err;
 	ntmem_unlock_all(r, first, last);
@@ -623,8 +633,11 @@ int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
 	ntmem_page_span(r, addr, len, &first, &last);
 	protect = ntmem_with_alloc_modifiers(r, protect);
 	span = ntmem_scan_span(r, first, last, protect);
-	err = mtree_store_range(&r->state, first, last, xa_mk_value(protect),
-				GFP_KERNEL);
+	/* a reset block cut here is split below: its pages part ways */
+	err = ntmem_reset_split_blocks(r, first, last);
+	if (!err)
+		err = mtree_store_range(&r->state, first, last,
+					xa_mk_value(protect), GFP_KERNEL);
 	if (err)
 		return err;
 	if (span.needs_zap)
@@ -693,5 +706,6 @@ void ntmem_pages_teardown(struct ntmem_region *r)
 	mtree_destroy(&r->state);
 	xa_destroy(&r->pages);
 	xa_destroy(&r->reset);
+	xa_destroy(&r->reset_blocks);
 	xa_destroy(&r->written);
 }

@@ -199,6 +199,7 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	mt_init_flags(&r->state, MT_FLAGS_USE_RCU);
 	xa_init(&r->pages);
 	xa_init(&r->reset);
+	xa_init(&r->reset_blocks);
 	INIT_LIST_HEAD(&r->reset_node);
 	xa_init(&r->written);
 	mt_init(&r->locked);

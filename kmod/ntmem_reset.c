@@ -67,9 +67,207 @@ static void ntmem_reset_count(struct ntmem_region *r, long delta)
 }
 
 /*
+ * Whole blocks.  A huge folio that fills a 2 MiB block is reset as one
+ * entry in region->reset_blocks, keyed by the block's number in the region,
+ * instead of 512 in region->reset: one store where MADV_FREE clears one
+ * PMD.  Its state is every page's.  A block has an entry there or entries
+ * in @reset, never both.  An ioctl that cuts a block (PROTECT, DECOMMIT,
+ * RESET_UNDO of part of it) first spreads the block's entry over its pages
+ * (ntmem_reset_split_blocks(), which may fail before anything changed);
+ * a fault that must change one page of a block whose folio the kernel has
+ * split meanwhile (a failed migration) cannot allocate its way out, so the
+ * block leaves reset as a whole instead (ntmem_reset_block_leave()).
+ */
+static unsigned long ntmem_block_of(struct ntmem_region *r, pgoff_t idx)
+{
+	pgoff_t base = r->start >> PAGE_SHIFT;
+
+	/* counted from the region's first block: small keys, a shallow tree */
+	return (base + idx) / PTRS_PER_PMD - base / PTRS_PER_PMD;
+}
+
+/* The index of the first page of block @blk (which lies in @r). */
+static pgoff_t ntmem_block_first(struct ntmem_region *r, unsigned long blk)
+{
+	pgoff_t base = r->start >> PAGE_SHIFT;
+
+	return (blk + base / PTRS_PER_PMD) * PTRS_PER_PMD - base;
+}
+
+/* Whether [first, last] holds the whole of block @blk. */
+static bool ntmem_block_inside(struct ntmem_region *r, unsigned long blk,
+			       pgoff_t first, pgoff_t last)
+{
+	pgoff_t bf = ntmem_block_first(r, blk);
+
+	return bf >= first && bf + PTRS_PER_PMD - 1 <= last;
+}
+
+/*
+ * Make every page of the block at @first dirty (kept); returns how many
+ * are gone.  One lookup for a huge folio.
+ */
+static unsigned long ntmem_reset_block_keep(struct ntmem_region *r,
+					    pgoff_t first)
+{
+	pgoff_t idx = first, end = first + PTRS_PER_PMD;
+	pgoff_t base = r->start >> PAGE_SHIFT;
+	unsigned long gone = 0;
+
+	while (idx < end) {
+		struct page *page = ntmem_store_find(r, idx);
+		struct folio *folio;
+
+		if (!page) {
+			gone++;
+			idx++;
+			continue;
+		}
+		folio = page_folio(page);
+		/* shmem's dirty_folio needs no folio lock, which a caller holds */
+		folio_mark_dirty(folio);
+		idx = min(folio->index + folio_nr_pages(folio) - base, end);
+		put_page(page);
+	}
+	return gone;
+}
+
+/*
+ * Clean block @blk found with @gone of its pages dropped: it is LOST.
+ * True if this call made it so.
+ */
+static bool ntmem_reset_block_lost(struct ntmem_region *r, unsigned long blk,
+				   unsigned long gone)
+{
+	if (xa_cmpxchg(&r->reset_blocks, blk, NTMEM_RESET_CLEAN,
+		       NTMEM_RESET_LOST, GFP_NOWAIT) != NTMEM_RESET_CLEAN)
+		return false;
+	ntmem_reset_clean_count(r, -(long)PTRS_PER_PMD);
+	atomic_long_add(gone, &ntmem_stats.dropped_pages);
+	return true;
+}
+
+/* Pages of the block at @first that the store does not hold. */
+static unsigned long ntmem_reset_block_gone(struct ntmem_region *r,
+					    pgoff_t first)
+{
+	struct page *page = ntmem_store_find(r, first);
+	unsigned long gone = 0;
+	pgoff_t i;
+
+	if (page) {
+		bool whole = folio_nr_pages(page_folio(page)) >= PTRS_PER_PMD;
+
+		put_page(page);
+		if (whole)
+			return 0;
+	}
+	for (i = 0; i < PTRS_PER_PMD; i++)
+		gone += !ntmem_store_holds(r, first + i);
+	return gone;
+}
+
+/*
+ * One page of clean block @blk must leave reset, from a fault (mmap_lock
+ * read), where there is no memory to spread the block over its pages: the
+ * whole block leaves, kept -- RESET only allows the pages to go -- or, if
+ * one is gone already, all of it counts as lost, which RESET_UNDO may say
+ * of the others too.  A lost block stays lost.
+ */
+static void ntmem_reset_block_leave(struct ntmem_region *r, unsigned long blk)
+{
+	unsigned long gone;
+
+	if (xa_load(&r->reset_blocks, blk) != NTMEM_RESET_CLEAN)
+		return;
+	gone = ntmem_reset_block_keep(r, ntmem_block_first(r, blk));
+	if (gone) {
+		ntmem_reset_block_lost(r, blk, gone);
+		return;
+	}
+	if (xa_cmpxchg(&r->reset_blocks, blk, NTMEM_RESET_CLEAN, NULL,
+		       GFP_NOWAIT) != NTMEM_RESET_CLEAN)
+		return;
+	ntmem_reset_count(r, -(long)PTRS_PER_PMD);
+	ntmem_reset_clean_count(r, -(long)PTRS_PER_PMD);
+}
+
+/*
+ * Spread the entry of block @blk over its pages; -ENOMEM leaves it as it
+ * was.  mmap_lock held for write: only the shrinker runs meanwhile, and it
+ * changes a CLEAN block to LOST and leaves PENDING pages alone.
+ */
+static int ntmem_reset_unblock(struct ntmem_region *r, unsigned long blk)
+{
+	pgoff_t first = ntmem_block_first(r, blk), end = first + PTRS_PER_PMD;
+	XA_STATE(xas, &r->reset, first);
+	void *entry;
+
+	if (!xa_load(&r->reset_blocks, blk))
+		return 0;
+	do {
+		xas_lock(&xas);
+		for (xas_load(&xas); xas.xa_index < end; xas_next(&xas)) {
+			xas_store(&xas, NTMEM_RESET_PENDING);
+			if (xas_error(&xas))
+				break;
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL));
+	if (xas_error(&xas)) {
+		/* the block had no page entries: take them all back */
+		ntmem_xa_drain(&r->reset, first, end - 1, NULL, NULL);
+		return xas_error(&xas);
+	}
+	do {
+		entry = xa_load(&r->reset_blocks, blk);
+	} while (xa_cmpxchg(&r->reset_blocks, blk, entry, NULL,
+			    GFP_NOWAIT) != entry);
+	/* replacing an entry never allocates */
+	xas_set(&xas, first);
+	xas_lock(&xas);
+	for (xas_load(&xas); xas.xa_index < end; xas_next(&xas))
+		xas_store(&xas, entry);
+	xas_unlock(&xas);
+	return 0;
+}
+
+/*
+ * The blocks that [first, last] cuts (at most the two at its ends) get an
+ * entry per page, so that the caller can change some of their pages; the
+ * counts do not change.  -ENOMEM if there is no memory for it, and then
+ * nothing changed.  mmap_lock held for write.
+ */
+int ntmem_reset_split_blocks(struct ntmem_region *r, pgoff_t first,
+			     pgoff_t last)
+{
+	unsigned long head = ntmem_block_of(r, first);
+	unsigned long tail = ntmem_block_of(r, last);
+	int err = 0;
+
+	if (!atomic_long_read(&r->nr_reset))
+		return 0;
+	if (!ntmem_block_inside(r, head, first, last))
+		err = ntmem_reset_unblock(r, head);
+	if (!err && tail != head && !ntmem_block_inside(r, tail, first, last))
+		err = ntmem_reset_unblock(r, tail);
+	return err;
+}
+
+/* Whether RESET takes @folio (first page @idx) as one block. */
+static bool ntmem_reset_as_block(struct ntmem_region *r, pgoff_t idx,
+				 struct folio *folio)
+{
+	unsigned long i = idx;
+
+	return folio_nr_pages(folio) == PTRS_PER_PMD &&
+	       !xa_find(&r->reset, &i, idx + PTRS_PER_PMD - 1, XA_PRESENT);
+}
+
+/*
  * Each page of @folio (first page @idx) without an entry gets a PENDING
- * one.  One walk under the xarray's lock for the folio's pages (512 for a
- * huge one), not a walk from the root per page.
+ * one -- a block that fills it, one entry.  One walk under the xarray's
+ * lock for the folio's pages, not a walk from the root per page.
  */
 static int ntmem_reset_mark(struct ntmem_region *r, pgoff_t idx,
 			    struct folio *folio, void *arg)
@@ -78,7 +276,16 @@ static int ntmem_reset_mark(struct ntmem_region *r, pgoff_t idx,
 	pgoff_t end = idx + folio_nr_pages(folio);
 	long *added = arg;
 	void *entry;
+	int err;
 
+	if (ntmem_reset_as_block(r, idx, folio)) {
+		err = xa_insert(&r->reset_blocks, ntmem_block_of(r, idx),
+				NTMEM_RESET_PENDING, GFP_KERNEL);
+		if (!err)
+			*added += PTRS_PER_PMD;
+		/* -EBUSY: reset already, or lost since */
+		return err == -EBUSY ? 0 : err;
+	}
 	do {
 		xas_lock(&xas);
 		for (entry = xas_load(&xas); xas.xa_index < end;
@@ -105,16 +312,24 @@ static int ntmem_reset_clean(struct ntmem_region *r, pgoff_t idx,
 	long cleaned = 0;
 	void *entry;
 
-	/* replacing an entry never allocates */
-	xas_lock(&xas);
-	for (entry = xas_load(&xas); xas.xa_index < end;
-	     entry = xas_next(&xas)) {
-		if (entry != NTMEM_RESET_PENDING)
-			continue;
-		xas_store(&xas, NTMEM_RESET_CLEAN);
-		cleaned++;
+	entry = folio_nr_pages(folio) == PTRS_PER_PMD ?
+		xa_cmpxchg(&r->reset_blocks, ntmem_block_of(r, idx),
+			   NTMEM_RESET_PENDING, NTMEM_RESET_CLEAN, GFP_NOWAIT) :
+		NULL;
+	if (entry == NTMEM_RESET_PENDING) {
+		cleaned = PTRS_PER_PMD;
+	} else if (!entry) {
+		/* replacing an entry never allocates */
+		xas_lock(&xas);
+		for (entry = xas_load(&xas); xas.xa_index < end;
+		     entry = xas_next(&xas)) {
+			if (entry != NTMEM_RESET_PENDING)
+				continue;
+			xas_store(&xas, NTMEM_RESET_CLEAN);
+			cleaned++;
+		}
+		xas_unlock(&xas);
 	}
-	xas_unlock(&xas);
 	*(long *)arg += cleaned;
 	/* mapped only by a GUP pin in flight, whose end dirties it again */
 	if (cleaned && !folio_mapped(folio))
@@ -122,14 +337,21 @@ static int ntmem_reset_clean(struct ntmem_region *r, pgoff_t idx,
 	return 0;
 }
 
-/* Take the PENDING entries of [first, last] back out; returns how many. */
+/* Take the PENDING entries of [first, last] back out; returns pages. */
 static long ntmem_reset_unmark_pending(struct ntmem_region *r, pgoff_t first,
 				       pgoff_t last)
 {
-	unsigned long idx;
+	unsigned long idx, blk;
 	long n = 0;
 	void *entry;
 
+	xa_for_each_range(&r->reset_blocks, blk, entry,
+			  ntmem_block_of(r, first), ntmem_block_of(r, last)) {
+		if (entry == NTMEM_RESET_PENDING &&
+		    xa_cmpxchg(&r->reset_blocks, blk, entry, NULL,
+			       GFP_NOWAIT) == entry)
+			n += PTRS_PER_PMD;
+	}
 	xa_for_each_range(&r->reset, idx, entry, first, last) {
 		if (entry == NTMEM_RESET_PENDING) {
 			xa_erase(&r->reset, idx);
@@ -201,27 +423,49 @@ static void ntmem_reset_erased(struct ntmem_region *r, void *old)
  */
 void ntmem_reset_fault(struct ntmem_region *r, pgoff_t idx)
 {
+	unsigned long blk = ntmem_block_of(r, idx);
 	struct page *page;
-
-	if (!atomic_long_read(&r->nr_reset) ||
-	    xa_load(&r->reset, idx) != NTMEM_RESET_CLEAN)
-		return;
-	page = ntmem_store_find(r, idx);
-	if (page)
-		put_page(page);
-	else
-		ntmem_reset_dropped(r, idx);
-}
-
-/* ntmem_reset_fault() for each reset page of [first, last]. */
-void ntmem_reset_fault_range(struct ntmem_region *r, pgoff_t first,
-			     pgoff_t last)
-{
-	unsigned long idx;
 	void *entry;
 
 	if (!atomic_long_read(&r->nr_reset))
 		return;
+	entry = xa_load(&r->reset, idx);
+	if (entry != NTMEM_RESET_CLEAN &&
+	    (entry || xa_load(&r->reset_blocks, blk) != NTMEM_RESET_CLEAN))
+		return;
+	page = ntmem_store_find(r, idx);
+	if (page)
+		put_page(page);
+	else if (entry)
+		ntmem_reset_dropped(r, idx);
+	else
+		ntmem_reset_block_lost(r, blk,
+				       ntmem_reset_block_gone(r, ntmem_block_first(r, blk)));
+}
+
+/*
+ * ntmem_reset_fault() for each reset page of [first, last], the pages of a
+ * block about to be faulted in: a huge folio may fill it, so a page
+ * dropped anywhere in it is lost.
+ */
+void ntmem_reset_fault_range(struct ntmem_region *r, pgoff_t first,
+			     pgoff_t last)
+{
+	unsigned long idx, blk;
+	void *entry;
+
+	if (!atomic_long_read(&r->nr_reset))
+		return;
+	xa_for_each_range(&r->reset_blocks, blk, entry,
+			  ntmem_block_of(r, first), ntmem_block_of(r, last)) {
+		unsigned long gone;
+
+		if (entry != NTMEM_RESET_CLEAN)
+			continue;
+		gone = ntmem_reset_block_gone(r, ntmem_block_first(r, blk));
+		if (gone)
+			ntmem_reset_block_lost(r, blk, gone);
+	}
 	xa_for_each_range(&r->reset, idx, entry, first, last)
 		if (entry == NTMEM_RESET_CLEAN)
 			ntmem_reset_fault(r, idx);
@@ -233,14 +477,53 @@ static void ntmem_reset_count_clean(void *entry, void *clean)
 		(*(long *)clean)++;
 }
 
-/* The pages of [first, last] are reset no more. */
+/*
+ * The pages of [first, last] are reset no more.  A block it cuts must have
+ * been split (ntmem_reset_split_blocks()); if not, it leaves as a whole.
+ */
 static void ntmem_reset_unmark_range(struct ntmem_region *r, pgoff_t first,
 				     pgoff_t last)
 {
 	long erased, clean = 0;
+	unsigned long blk;
+	void *entry;
 
+	xa_for_each_range(&r->reset_blocks, blk, entry,
+			  ntmem_block_of(r, first), ntmem_block_of(r, last)) {
+		if (WARN_ON_ONCE(!ntmem_block_inside(r, blk, first, last))) {
+			ntmem_reset_block_leave(r, blk);
+			continue;
+		}
+		entry = xa_erase(&r->reset_blocks, blk);
+		if (!entry)
+			continue;
+		ntmem_reset_count(r, -(long)PTRS_PER_PMD);
+		if (entry == NTMEM_RESET_CLEAN)
+			ntmem_reset_clean_count(r, -(long)PTRS_PER_PMD);
+	}
 	erased = ntmem_xa_drain(&r->reset, first, last,
 				ntmem_reset_count_clean, &clean);
+	ntmem_reset_count(r, -erased);
+	ntmem_reset_clean_count(r, -clean);
+}
+
+/* Erase the entries of [first, last] but the LOST ones. */
+static void ntmem_reset_unmark_found(struct ntmem_region *r, pgoff_t first,
+				     pgoff_t last)
+{
+	XA_STATE(xas, &r->reset, first);
+	long erased = 0, clean = 0;
+	void *entry;
+
+	xas_lock(&xas);
+	xas_for_each(&xas, entry, last) {
+		if (entry == NTMEM_RESET_LOST)
+			continue;
+		xas_store(&xas, NULL);
+		erased++;
+		clean += entry == NTMEM_RESET_CLEAN;
+	}
+	xas_unlock(&xas);
 	ntmem_reset_count(r, -erased);
 	ntmem_reset_clean_count(r, -clean);
 }
@@ -250,14 +533,21 @@ static void ntmem_reset_unmark_range(struct ntmem_region *r, pgoff_t first,
  * Nor are the other pages of its folio if that is huge: the folio is
  * dirty, and kept, as a whole (as Linux keeps a whole THP that was written
  * after MADV_FREE), and a reset page that cannot be dropped must not be
- * counted as one that can.
+ * counted as one that can.  Those of them found lost stay lost: the folio
+ * that holds them now is a new one.  The caller may hold the folio's lock.
  */
 void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx)
 {
 	pgoff_t first = idx, last = idx, base = r->start >> PAGE_SHIFT;
+	unsigned long blk = ntmem_block_of(r, idx);
 	struct page *page;
+	void *entry;
 
-	if (!atomic_long_read(&r->nr_reset) || !xa_load(&r->reset, idx))
+	if (!atomic_long_read(&r->nr_reset))
+		return;
+	if (xa_load(&r->reset_blocks, blk))
+		ntmem_reset_block_leave(r, blk);
+	else if (!xa_load(&r->reset, idx))
 		return;
 	page = ntmem_store_find(r, idx);
 	if (page) {
@@ -270,13 +560,17 @@ void ntmem_reset_written(struct ntmem_region *r, pgoff_t idx)
 		}
 		put_page(page);
 	}
-	ntmem_reset_unmark_range(r, first, last);
+	if (last > first)
+		ntmem_reset_unmark_found(r, first, last);
+	entry = xa_erase(&r->reset, idx);
+	if (entry)
+		ntmem_reset_erased(r, entry);
 }
 
 /*
  * Page @idx alone is reset no more: its contents were copied out and go
- * back written, into a folio being split (ntmem_store_split()), whose
- * other pages keep their entries.
+ * back written, into a folio being split (ntmem_store_split(), after
+ * ntmem_reset_split_blocks()), whose other pages keep their entries.
  */
 void ntmem_reset_page_written(struct ntmem_region *r, pgoff_t idx)
 {
@@ -289,6 +583,8 @@ void ntmem_reset_pinned(struct ntmem_region *r, pgoff_t idx)
 {
 	if (!atomic_long_read(&r->nr_reset))
 		return;
+	/* a block leaves as a whole: pinning can happen in a fault */
+	ntmem_reset_block_leave(r, ntmem_block_of(r, idx));
 	if (xa_cmpxchg(&r->reset, idx, NTMEM_RESET_CLEAN, NTMEM_RESET_KEPT,
 		       GFP_NOWAIT) == NTMEM_RESET_CLEAN)
 		ntmem_reset_clean_count(r, -1);
@@ -309,18 +605,56 @@ bool ntmem_reset_unpinned(struct ntmem_region *r, pgoff_t idx)
 }
 
 /*
+ * RESET_UNDO of the whole blocks of [first, last]: their pages become
+ * dirty again; true if one of them was dropped.
+ */
+static bool ntmem_reset_undo_blocks(struct ntmem_region *r, pgoff_t first,
+				    pgoff_t last)
+{
+	unsigned long blk, gone;
+	bool lost = false;
+	void *entry;
+
+	xa_for_each_range(&r->reset_blocks, blk, entry,
+			  ntmem_block_of(r, first), ntmem_block_of(r, last)) {
+		if (!ntmem_block_inside(r, blk, first, last))
+			continue;
+		if (entry == NTMEM_RESET_CLEAN) {
+			gone = ntmem_reset_block_keep(r,
+						      ntmem_block_first(r, blk));
+			if (gone)
+				ntmem_reset_block_lost(r, blk, gone);
+		}
+		entry = xa_erase(&r->reset_blocks, blk);
+		if (!entry)
+			continue;
+		lost |= entry != NTMEM_RESET_CLEAN;
+		ntmem_reset_count(r, -(long)PTRS_PER_PMD);
+		if (entry == NTMEM_RESET_CLEAN)
+			ntmem_reset_clean_count(r, -(long)PTRS_PER_PMD);
+	}
+	return lost;
+}
+
+/*
  * RESET_UNDO: the reset pages of the range become dirty again; -EBUSY if
- * any of them was dropped (its contents are zeros now).  Never allocates.
+ * any of them was dropped (its contents are zeros now).  Allocates only to
+ * split a block the range cuts, and then fails with nothing changed.
  */
 int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
 		     unsigned long len)
 {
 	pgoff_t first, last;
 	unsigned long idx;
-	bool lost = false;
+	bool lost;
 	void *entry;
+	int err;
 
 	ntmem_page_span(r, addr, len, &first, &last);
+	err = ntmem_reset_split_blocks(r, first, last);
+	if (err)
+		return err;
+	lost = ntmem_reset_undo_blocks(r, first, last);
 	xa_for_each_range(&r->reset, idx, entry, first, last) {
 		struct page *page = NULL;
 
@@ -342,7 +676,50 @@ int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
 	return lost ? -EBUSY : 0;
 }
 
-/* DECOMMIT or release of [first, last]: its reset entries go. */
+/* @folio (first page @idx) holds only clean reset pages: clean it again. */
+static int ntmem_reset_reclean_one(struct ntmem_region *r, pgoff_t idx,
+				   struct folio *folio, void *arg)
+{
+	XA_STATE(xas, &r->reset, idx);
+	pgoff_t end = idx + folio_nr_pages(folio);
+	bool clean = true;
+	void *entry;
+
+	if (!folio_test_dirty(folio) || folio_mapped(folio))
+		return 0;
+	rcu_read_lock();
+	for (entry = xas_load(&xas); xas.xa_index < end && clean;
+	     entry = xas_next(&xas))
+		clean = entry == NTMEM_RESET_CLEAN;
+	rcu_read_unlock();
+	if (clean)
+		folio_clear_dirty_for_io(folio);
+	return 0;
+}
+
+/*
+ * The store truncated a page inside the block of page @idx, which marks
+ * the whole folio dirty before it splits it (shmem_undo_range()): the
+ * reset pages around the hole are clean again, each to drop on its own.
+ * mmap_lock held for write.
+ */
+void ntmem_reset_reclean(struct ntmem_region *r, pgoff_t idx)
+{
+	pgoff_t base = r->start >> PAGE_SHIFT;
+	pgoff_t first = round_down(base + idx, PTRS_PER_PMD);
+	pgoff_t last = first + PTRS_PER_PMD - 1;
+
+	if (atomic_long_read(&r->nr_clean) <= 0)
+		return;
+	first = max(first, base) - base;
+	last = min(last - base, ntmem_region_pages(r) - 1);
+	ntmem_store_for_each(r, first, last, ntmem_reset_reclean_one, NULL);
+}
+
+/*
+ * DECOMMIT or release of [first, last]: its reset entries go (the blocks
+ * it cuts were split before).
+ */
 void ntmem_reset_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last)
 {
 	if (atomic_long_read(&r->nr_reset))
@@ -380,8 +757,8 @@ void ntmem_region_kfree(struct ntmem_region *r)
 
 /*
  * Drop about @budget clean reset pages of @r (a run goes on to the end of
- * its 2 MiB block, whose huge folio drops whole), run by run; they become
- * LOST.  Runs without mmap_lock: a region torn down meanwhile has no
+ * its 2 MiB block, whose huge folio drops whole), block by block, then run
+ * by run; they become LOST.  Runs without mmap_lock: a region torn down meanwhile has no
  * entries left, and what invalidate_mapping_pages() drops is only ever
  * clean, unmapped store pages, which read the same (zeros, or reset
  * contents) when the store hands them out again.
@@ -395,6 +772,23 @@ static unsigned long ntmem_reset_drop(struct ntmem_region *r,
 	long run = 0;
 	void *entry;
 
+	/* whole blocks first: one huge folio each */
+	xa_for_each(&r->reset_blocks, idx, entry) {
+		unsigned long gone;
+
+		if (entry != NTMEM_RESET_CLEAN)
+			continue;
+		if (seen >= budget)
+			return dropped;
+		first = ntmem_block_first(r, idx);
+		invalidate_mapping_pages(mapping, base + first,
+					 base + first + PTRS_PER_PMD - 1);
+		seen += PTRS_PER_PMD;
+		gone = ntmem_reset_block_gone(r, first);
+		if (gone && ntmem_reset_block_lost(r, idx, gone))
+			dropped += gone;
+		cond_resched();
+	}
 	xa_for_each(&r->reset, idx, entry) {
 		if (entry != NTMEM_RESET_CLEAN)
 			continue;

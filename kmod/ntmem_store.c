@@ -418,4 +418,5 @@ void ntmem_store_split(struct ntmem_region *r, pgoff_t idx)
 		ntmem_reset_written(r, idx);
 	put_page(page);
 	__free_page(copy);
+	ntmem_reset_reclean(r, idx);
 }

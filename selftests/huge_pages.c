@@ -416,7 +416,6 @@ TEST_F(thp, reset_and_undo_of_huge_blocks)
 	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
 }
 
-/* GUP (process_vm_readv) reads the pages of a huge block. */
 /*
  * A protection change inside a reset huge block splits its folio: the
  * changed page comes back written, the other 511 stay reset (clean, each
@@ -460,6 +459,232 @@ TEST_F(thp, protect_inside_a_reset_block_splits_it)
 	EXPECT_EQ(-1, check_pattern(self->b + HPAGE, HPAGE, 7));
 }
 
+/*
+ * Reclaim drops a reset huge block whole: it reads as zeros, RESET_UNDO
+ * says so, and the module counts every page of it.
+ */
+TEST_F(thp, reset_blocks_are_dropped_whole)
+{
+	long reset0, dropped0, huge0;
+
+	THP_BLOCKS_NEEDED(self);
+	if (getuid())
+		SKIP(return, "drop_caches needs root");
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, thp_commit_fill(self));
+	huge0 = meminfo_kb("ShmemHugePages");
+	reset0 = ntmem_counter("reset_pages");
+	dropped0 = ntmem_counter("dropped_pages");
+	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, 2 * HPAGE));
+	EXPECT_EQ(reset0 + 2 * HPAGE / PAGE_SZ, ntmem_counter("reset_pages"));
+	ASSERT_EQ(0, write_text_file("/proc/sys/vm/drop_caches", "3"));
+	EXPECT_EQ(dropped0 + 2 * HPAGE / PAGE_SZ,
+		  ntmem_counter("dropped_pages"));
+	EXPECT_EQ(huge0 - 2 * HPAGE_KB, meminfo_kb("ShmemHugePages"));
+	EXPECT_EQ(-1, check_bytes(self->b, 2 * HPAGE, 0));
+	EXPECT_EQ(-EBUSY, ntmem_reset_undo(self->fd, self->b, 2 * HPAGE));
+	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
+}
+
+/*
+ * DECOMMIT of one page of a reset huge block: the other 511 stay reset,
+ * each on its own to drop.
+ */
+TEST_F(thp, decommit_inside_a_reset_block_keeps_the_rest_reset)
+{
+	long reset0, dropped0;
+
+	THP_BLOCKS_NEEDED(self);
+	if (getuid())
+		SKIP(return, "drop_caches needs root");
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, thp_commit_fill(self));
+	reset0 = ntmem_counter("reset_pages");
+	dropped0 = ntmem_counter("dropped_pages");
+	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, HPAGE));
+	ASSERT_EQ(0, ntmem_decommit(self->fd, self->b + 5 * PAGE_SZ, PAGE_SZ));
+	EXPECT_EQ(reset0 + HPAGE / PAGE_SZ - 1, ntmem_counter("reset_pages"));
+	ASSERT_EQ(0, write_text_file("/proc/sys/vm/drop_caches", "3"));
+	EXPECT_EQ(dropped0 + HPAGE / PAGE_SZ - 1,
+		  ntmem_counter("dropped_pages"));
+	EXPECT_EQ(-1, check_bytes(self->b, 5 * PAGE_SZ, 0));
+	EXPECT_EQ(-EBUSY, ntmem_reset_undo(self->fd, self->b, 5 * PAGE_SZ));
+	EXPECT_EQ(-EBUSY, ntmem_reset_undo(self->fd, self->b + 6 * PAGE_SZ,
+					   HPAGE - 6 * PAGE_SZ));
+	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
+	/* the block that was not reset kept everything */
+	EXPECT_EQ(-1, check_pattern(self->b + HPAGE, HPAGE, 7));
+}
+
+/*
+ * RESET_UNDO of part of a reset huge block: those pages are back, and so
+ * is the folio they share, which the rest of the block cannot leave.
+ */
+TEST_F(thp, undo_of_part_of_a_reset_block)
+{
+	long reset0;
+
+	THP_BLOCKS_NEEDED(self);
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, thp_commit_fill(self));
+	reset0 = ntmem_counter("reset_pages");
+	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, 2 * HPAGE));
+	ASSERT_EQ(0, ntmem_reset_undo(self->fd, self->b + 16 * PAGE_SZ,
+				      16 * PAGE_SZ));
+	EXPECT_EQ(reset0 + 2 * HPAGE / PAGE_SZ - 16,
+		  ntmem_counter("reset_pages"));
+	/* drop what the kernel will (root only; best effort either way) */
+	write_text_file("/proc/sys/vm/drop_caches", "3");
+	EXPECT_EQ(-1, check_pattern(self->b + 16 * PAGE_SZ, 16 * PAGE_SZ, 7));
+	undo_is_truthful(_metadata, self->fd, self->b, 16 * PAGE_SZ);
+	undo_is_truthful(_metadata, self->fd, self->b + 32 * PAGE_SZ,
+			 2 * HPAGE - 32 * PAGE_SZ);
+	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
+}
+
+/*
+ * VirtualLock of a page of a reset huge block: the locked page keeps its
+ * contents, and the block leaves reset with it.
+ */
+TEST_F(thp, lock_inside_a_reset_block_keeps_it)
+{
+	long reset0;
+
+	THP_BLOCKS_NEEDED(self);
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, thp_commit_fill(self));
+	reset0 = ntmem_counter("reset_pages");
+	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, HPAGE));
+	ASSERT_EQ(0, ntmem_lock(self->fd, self->b + 5 * PAGE_SZ, PAGE_SZ));
+	write_text_file("/proc/sys/vm/drop_caches", "3");
+	EXPECT_EQ(-1, check_pattern(self->b + 5 * PAGE_SZ, PAGE_SZ, 7));
+	undo_is_truthful(_metadata, self->fd, self->b, HPAGE);
+	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
+	EXPECT_EQ(0, ntmem_unlock(self->fd, self->b + 5 * PAGE_SZ, PAGE_SZ));
+}
+
+/*
+ * The model of one page: the seed of its pattern (0: zeros), and whether
+ * it may read as zeros instead (reset since).
+ */
+struct thp_page {
+	unsigned int seed;
+	bool maybe_zero;
+};
+
+/* Whether page @p reads as the model @m allows. */
+static bool thp_page_ok(const char *p, const struct thp_page *m)
+{
+	if (m->seed && check_pattern(p, PAGE_SZ, m->seed) == -1)
+		return true;
+	return (!m->seed || m->maybe_zero) && check_bytes(p, PAGE_SZ, 0) == -1;
+}
+
+/*
+ * Random RESET, RESET_UNDO, writes, DECOMMIT, PROTECT, LOCK and reclaim
+ * over two huge blocks, whole blocks and parts of them: every page reads
+ * as its last write, or as zeros where it was reset since; RESET_UNDO
+ * answers "intact" only when it is; nothing stays counted as reset.
+ * NTMEM_TEST_SEED=N runs another sequence.
+ */
+TEST_F_TIMEOUT(thp, random_reset_ops_stay_truthful, 600)
+{
+	enum { PAGES = 2 * HPAGE / PAGE_SZ };
+	static struct thp_page pg[PAGES];
+	const char *env = getenv("NTMEM_TEST_SEED");
+	unsigned int rng = env ? atoi(env) : 20261206, seed = 100, op, i;
+	long reset0;
+	int ret;
+
+	THP_BLOCKS_NEEDED(self);
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, thp_commit_fill(self));
+	for (i = 0; i < PAGES; i++)
+		pg[i] = (struct thp_page){ 7, false };
+	reset0 = ntmem_counter("reset_pages");
+	for (op = 0; op < 400; op++) {
+		unsigned int first, n, kind = rand_r(&rng) % 8;
+		char *p;
+
+		if (rand_r(&rng) % 2) {
+			first = rand_r(&rng) % 2 * (PAGES / 2);
+			n = PAGES / 2 * (1 + (first == 0 && rand_r(&rng) % 2));
+		} else {
+			first = rand_r(&rng) % PAGES;
+			n = 1 + rand_r(&rng) % 64;
+			if (first + n > PAGES)
+				n = PAGES - first;
+		}
+		p = self->b + (size_t)first * PAGE_SZ;
+		switch (kind) {
+		case 0:
+		case 1:
+			ASSERT_EQ(0, ntmem_reset(self->fd, p, n * PAGE_SZ));
+			for (i = first; i < first + n; i++)
+				pg[i].maybe_zero = true;
+			break;
+		case 2:
+			ret = ntmem_reset_undo(self->fd, p, n * PAGE_SZ);
+			for (i = first; i < first + n; i++) {
+				char *q = self->b + (size_t)i * PAGE_SZ;
+				bool zero = check_bytes(q, PAGE_SZ, 0) == -1;
+
+				if (ret == 0)
+					pg[i].maybe_zero = false;
+				ASSERT_TRUE(thp_page_ok(q, &pg[i]))
+					TH_LOG("op %u: page %u (undo %d)", op,
+					       i, ret);
+				if (zero)
+					pg[i].seed = 0;
+				pg[i].maybe_zero = false;
+			}
+			ASSERT_TRUE(ret == 0 || ret == -EBUSY) TH_LOG("undo: %d", ret);
+			break;
+		case 3:
+			fill_pattern(p, PAGE_SZ, ++seed);
+			pg[first] = (struct thp_page){ seed, false };
+			break;
+		case 4:
+			ASSERT_EQ(0, ntmem_decommit(self->fd, p, PAGE_SZ));
+			ASSERT_EQ(0, ntmem_commit(self->fd, p, PAGE_SZ,
+						  NTMEM_PAGE_READWRITE, 0));
+			pg[first] = (struct thp_page){ 0, false };
+			break;
+		case 5:
+			ASSERT_EQ(0, ntmem_protect(self->fd, p, PAGE_SZ,
+						   NTMEM_PAGE_READONLY, NULL));
+			ASSERT_EQ(0, ntmem_protect(self->fd, p, PAGE_SZ,
+						   NTMEM_PAGE_READWRITE, NULL));
+			break;
+		case 6:
+			if (rand_r(&rng) % 3 == 0) {
+				write_text_file("/proc/sys/vm/drop_caches", "3");
+				break;
+			}
+			ASSERT_EQ(0, ntmem_lock(self->fd, p, PAGE_SZ));
+			ASSERT_EQ(0, ntmem_unlock(self->fd, p, PAGE_SZ));
+			break;
+		default:
+			for (i = first; i < first + n; i++)
+				ASSERT_TRUE(thp_page_ok(self->b + (size_t)i * PAGE_SZ,
+							&pg[i]))
+					TH_LOG("op %u: page %u", op, i);
+		}
+	}
+	/* what is reset at the end goes, and every page reads as it may */
+	ret = ntmem_reset_undo(self->fd, self->b, 2 * HPAGE);
+	EXPECT_TRUE(ret == 0 || ret == -EBUSY);
+	for (i = 0; i < PAGES; i++) {
+		char *q = self->b + (size_t)i * PAGE_SZ;
+
+		if (ret == 0)
+			pg[i].maybe_zero = false;
+		ASSERT_TRUE(thp_page_ok(q, &pg[i])) TH_LOG("end: page %u", i);
+	}
+	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
+}
+
+/* GUP (process_vm_readv) reads the pages of a huge block. */
 TEST_F(thp, gup_reads_a_huge_block)
 {
 	long huge0 = meminfo_kb("ShmemHugePages");
