@@ -806,8 +806,8 @@ static int kmem_median(int nt, struct kmem *m)
 
 static void kmem_note(const char *who, const struct kmem *k)
 {
-	note("- row 7 %s: MemFree -%lld KiB; Slab %+lld, PageTables %+lld, KernelStack %+lld, VmallocUsed %+lld, Percpu %+lld (sum %+lld KiB)\n",
-	       who, k->d[MI_FREE], k->d[MI_SLAB], k->d[MI_PGTABLES],
+	note("- row 7 %s: MemFree %+lld KiB; Slab %+lld, PageTables %+lld, KernelStack %+lld, VmallocUsed %+lld, Percpu %+lld (sum %+lld KiB)\n",
+	       who, -k->d[MI_FREE], k->d[MI_SLAB], k->d[MI_PGTABLES],
 	       k->d[MI_KSTACK], k->d[MI_VMALLOC], k->d[MI_PERCPU], k->kernel);
 }
 
