@@ -62,12 +62,15 @@ struct ntmem_user;
 				 NTMEM_PAGE_WRITECOMBINE)
 
 /*
- * Values in region->reset: a page made clean by RESET, one found gone, and
- * one that moved to the pinned store meanwhile (contents kept for good).
+ * Values in region->reset: a page made clean by RESET, one found gone, one
+ * that moved to the pinned store meanwhile (contents kept for good), and
+ * one found gone that RESET made clean again (reclaim may drop it again,
+ * and RESET_UNDO still reports the first loss).
  */
 #define NTMEM_RESET_CLEAN	xa_mk_value(1)
 #define NTMEM_RESET_LOST	xa_mk_value(2)
 #define NTMEM_RESET_KEPT	xa_mk_value(4)
+#define NTMEM_RESET_LOST_CLEAN	xa_mk_value(5)
 
 /* Guard hits remembered per address space: one per recent faulting thread. */
 #define NTMEM_GUARD_SLOTS	16
@@ -173,7 +176,8 @@ struct ntmem_mm {
  *             mmap_lock (write).
  * @reset:     page index -> NTMEM_RESET_CLEAN for each store page that
  *             RESET left clean (reclaim may drop it), NTMEM_RESET_LOST once
- *             it was found dropped, NTMEM_RESET_KEPT while it is pinned.
+ *             it was found dropped (NTMEM_RESET_LOST_CLEAN once RESET made
+ *             it clean again), NTMEM_RESET_KEPT while it is pinned.
  *             Stored under mmap_lock (write); a write fault erases its
  *             page's entry and a fault that finds the page gone makes it
  *             LOST (mmap_lock read).
@@ -183,7 +187,8 @@ struct ntmem_mm {
  *             in @reset, never both.  Locked as @reset.
  * @nr_reset:  pages with an entry in @reset or @reset_blocks (atomic:
  *             faults erase under mmap_lock read)
- * @nr_clean:  of those, the NTMEM_RESET_CLEAN ones (atomic)
+ * @nr_clean:  of those, the ones reclaim may drop: NTMEM_RESET_CLEAN and
+ *             NTMEM_RESET_LOST_CLEAN (atomic)
  * @reset_node: on the reset shrinker's list_lru (its locks)
  * @reset_gone: the region is being torn down: off that list for good
  *             (mmap_lock, as every add)

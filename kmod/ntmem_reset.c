@@ -66,6 +66,12 @@ static void ntmem_reset_count(struct ntmem_region *r, long delta)
 	atomic_long_add(delta, &ntmem_stats.reset_pages);
 }
 
+/* Whether reclaim may drop the page (or block) of @entry. */
+static bool ntmem_reset_droppable(const void *entry)
+{
+	return entry == NTMEM_RESET_CLEAN || entry == NTMEM_RESET_LOST_CLEAN;
+}
+
 /*
  * Whole blocks.  A huge folio that fills a 2 MiB block is reset as one
  * entry in region->reset_blocks, keyed by the block's number in the region,
@@ -139,8 +145,11 @@ static unsigned long ntmem_reset_block_keep(struct ntmem_region *r,
 static bool ntmem_reset_block_lost(struct ntmem_region *r, unsigned long blk,
 				   unsigned long gone)
 {
-	if (xa_cmpxchg(&r->reset_blocks, blk, NTMEM_RESET_CLEAN,
-		       NTMEM_RESET_LOST, GFP_NOWAIT) != NTMEM_RESET_CLEAN)
+	void *old = xa_load(&r->reset_blocks, blk);
+
+	if (!ntmem_reset_droppable(old) ||
+	    xa_cmpxchg(&r->reset_blocks, blk, old, NTMEM_RESET_LOST,
+		       GFP_NOWAIT) != old)
 		return false;
 	ntmem_reset_clean_count(r, -(long)PTRS_PER_PMD);
 	atomic_long_add(gone, &ntmem_stats.dropped_pages);
@@ -176,19 +185,22 @@ static unsigned long ntmem_reset_block_gone(struct ntmem_region *r,
  */
 static void ntmem_reset_block_leave(struct ntmem_region *r, unsigned long blk)
 {
+	void *entry = xa_load(&r->reset_blocks, blk), *kept;
 	unsigned long gone;
 
-	if (xa_load(&r->reset_blocks, blk) != NTMEM_RESET_CLEAN)
+	if (!ntmem_reset_droppable(entry))
 		return;
 	gone = ntmem_reset_block_keep(r, ntmem_block_first(r, blk));
 	if (gone) {
 		ntmem_reset_block_lost(r, blk, gone);
 		return;
 	}
-	if (xa_cmpxchg(&r->reset_blocks, blk, NTMEM_RESET_CLEAN, NULL,
-		       GFP_NOWAIT) != NTMEM_RESET_CLEAN)
+	/* kept; a block lost before stays lost */
+	kept = entry == NTMEM_RESET_CLEAN ? NULL : NTMEM_RESET_LOST;
+	if (xa_cmpxchg(&r->reset_blocks, blk, entry, kept, GFP_NOWAIT) != entry)
 		return;
-	ntmem_reset_count(r, -(long)PTRS_PER_PMD);
+	if (!kept)
+		ntmem_reset_count(r, -(long)PTRS_PER_PMD);
 	ntmem_reset_clean_count(r, -(long)PTRS_PER_PMD);
 }
 
@@ -303,36 +315,71 @@ static int ntmem_reset_mark(struct ntmem_region *r, pgoff_t idx,
 	return xas_error(&xas);
 }
 
-/* The PENDING pages of @folio become CLEAN, and the folio clean. */
+/* What RESET's second walk did: pages it made CLEAN, and LOST_CLEAN. */
+struct ntmem_reset_cleaned {
+	long pending;
+	long lost;
+};
+
+/* The state RESET gives an entry: PENDING and LOST ones become clean. */
+static void *ntmem_reset_cleaned(void *entry)
+{
+	if (entry == NTMEM_RESET_PENDING)
+		return NTMEM_RESET_CLEAN;
+	if (entry == NTMEM_RESET_LOST)
+		return NTMEM_RESET_LOST_CLEAN;
+	return NULL;
+}
+
+/*
+ * The PENDING pages of @folio become CLEAN, those found lost before
+ * LOST_CLEAN (reclaim may drop them again: the program reset them again),
+ * and the folio clean.  Every page of the folio is in the range RESET
+ * covers (ntmem_store_for_each()).
+ */
 static int ntmem_reset_clean(struct ntmem_region *r, pgoff_t idx,
 			     struct folio *folio, void *arg)
 {
 	XA_STATE(xas, &r->reset, idx);
 	pgoff_t end = idx + folio_nr_pages(folio);
-	long cleaned = 0;
-	void *entry;
+	struct ntmem_reset_cleaned *c = arg;
+	long pending = 0, lost = 0;
+	void *entry, *to;
 
-	entry = folio_nr_pages(folio) == PTRS_PER_PMD ?
-		xa_cmpxchg(&r->reset_blocks, ntmem_block_of(r, idx),
-			   NTMEM_RESET_PENDING, NTMEM_RESET_CLEAN, GFP_NOWAIT) :
-		NULL;
-	if (entry == NTMEM_RESET_PENDING) {
-		cleaned = PTRS_PER_PMD;
-	} else if (!entry) {
-		/* replacing an entry never allocates */
-		xas_lock(&xas);
-		for (entry = xas_load(&xas); xas.xa_index < end;
-		     entry = xas_next(&xas)) {
-			if (entry != NTMEM_RESET_PENDING)
-				continue;
-			xas_store(&xas, NTMEM_RESET_CLEAN);
-			cleaned++;
+	if (folio_nr_pages(folio) == PTRS_PER_PMD) {
+		unsigned long blk = ntmem_block_of(r, idx);
+
+		entry = xa_load(&r->reset_blocks, blk);
+		to = ntmem_reset_cleaned(entry);
+		if (to && xa_cmpxchg(&r->reset_blocks, blk, entry, to,
+				     GFP_NOWAIT) == entry) {
+			if (entry == NTMEM_RESET_PENDING)
+				pending = PTRS_PER_PMD;
+			else
+				lost = PTRS_PER_PMD;
 		}
-		xas_unlock(&xas);
+		if (entry)
+			goto done;
 	}
-	*(long *)arg += cleaned;
+	/* replacing an entry never allocates */
+	xas_lock(&xas);
+	for (entry = xas_load(&xas); xas.xa_index < end;
+	     entry = xas_next(&xas)) {
+		to = ntmem_reset_cleaned(entry);
+		if (!to)
+			continue;
+		xas_store(&xas, to);
+		if (entry == NTMEM_RESET_PENDING)
+			pending++;
+		else
+			lost++;
+	}
+	xas_unlock(&xas);
+done:
+	c->pending += pending;
+	c->lost += lost;
 	/* mapped only by a GUP pin in flight, whose end dirties it again */
-	if (cleaned && !folio_mapped(folio))
+	if ((pending || lost) && !folio_mapped(folio))
 		folio_clear_dirty_for_io(folio);
 	return 0;
 }
@@ -369,7 +416,8 @@ static long ntmem_reset_unmark_pending(struct ntmem_region *r, pgoff_t first,
 int ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 		unsigned long addr, unsigned long len)
 {
-	long added = 0, cleaned = 0, left = 0;
+	struct ntmem_reset_cleaned cleaned = { 0, 0 };
+	long added = 0, left = 0;
 	pgoff_t first, last;
 	int err;
 
@@ -386,12 +434,12 @@ int ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 	}
 	ntmem_reset_count(r, added);
 	ntmem_store_for_each(r, first, last, ntmem_reset_clean, &cleaned);
-	ntmem_reset_clean_count(r, cleaned);
+	ntmem_reset_clean_count(r, cleaned.pending + cleaned.lost);
 	/*
 	 * A page reclaim dropped between the two walks needs no cleaning; only
 	 * this call makes PENDING entries, so if each became CLEAN none is left.
 	 */
-	if (cleaned != added)
+	if (cleaned.pending != added)
 		left = ntmem_reset_unmark_pending(r, first, last);
 	ntmem_reset_count(r, -left);
 	return 0;
@@ -400,8 +448,11 @@ int ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 /* A reset page found dropped: count it once.  True if this call did. */
 static bool ntmem_reset_dropped(struct ntmem_region *r, pgoff_t idx)
 {
-	if (xa_cmpxchg(&r->reset, idx, NTMEM_RESET_CLEAN, NTMEM_RESET_LOST,
-		       GFP_NOWAIT) != NTMEM_RESET_CLEAN)
+	void *old = xa_load(&r->reset, idx);
+
+	if (!ntmem_reset_droppable(old) ||
+	    xa_cmpxchg(&r->reset, idx, old, NTMEM_RESET_LOST,
+		       GFP_NOWAIT) != old)
 		return false;
 	ntmem_reset_clean_count(r, -1);
 	atomic_long_inc(&ntmem_stats.dropped_pages);
@@ -412,7 +463,7 @@ static bool ntmem_reset_dropped(struct ntmem_region *r, pgoff_t idx)
 static void ntmem_reset_erased(struct ntmem_region *r, void *old)
 {
 	ntmem_reset_count(r, -1);
-	if (old == NTMEM_RESET_CLEAN)
+	if (ntmem_reset_droppable(old))
 		ntmem_reset_clean_count(r, -1);
 }
 
@@ -430,8 +481,8 @@ void ntmem_reset_fault(struct ntmem_region *r, pgoff_t idx)
 	if (!atomic_long_read(&r->nr_reset))
 		return;
 	entry = xa_load(&r->reset, idx);
-	if (entry != NTMEM_RESET_CLEAN &&
-	    (entry || xa_load(&r->reset_blocks, blk) != NTMEM_RESET_CLEAN))
+	if (!ntmem_reset_droppable(entry) &&
+	    (entry || !ntmem_reset_droppable(xa_load(&r->reset_blocks, blk))))
 		return;
 	page = ntmem_store_find(r, idx);
 	if (page)
@@ -460,20 +511,20 @@ void ntmem_reset_fault_range(struct ntmem_region *r, pgoff_t first,
 			  ntmem_block_of(r, first), ntmem_block_of(r, last)) {
 		unsigned long gone;
 
-		if (entry != NTMEM_RESET_CLEAN)
+		if (!ntmem_reset_droppable(entry))
 			continue;
 		gone = ntmem_reset_block_gone(r, ntmem_block_first(r, blk));
 		if (gone)
 			ntmem_reset_block_lost(r, blk, gone);
 	}
 	xa_for_each_range(&r->reset, idx, entry, first, last)
-		if (entry == NTMEM_RESET_CLEAN)
+		if (ntmem_reset_droppable(entry))
 			ntmem_reset_fault(r, idx);
 }
 
 static void ntmem_reset_count_clean(void *entry, void *clean)
 {
-	if (entry == NTMEM_RESET_CLEAN)
+	if (ntmem_reset_droppable(entry))
 		(*(long *)clean)++;
 }
 
@@ -498,7 +549,7 @@ static void ntmem_reset_unmark_range(struct ntmem_region *r, pgoff_t first,
 		if (!entry)
 			continue;
 		ntmem_reset_count(r, -(long)PTRS_PER_PMD);
-		if (entry == NTMEM_RESET_CLEAN)
+		if (ntmem_reset_droppable(entry))
 			ntmem_reset_clean_count(r, -(long)PTRS_PER_PMD);
 	}
 	erased = ntmem_xa_drain(&r->reset, first, last,
@@ -507,7 +558,10 @@ static void ntmem_reset_unmark_range(struct ntmem_region *r, pgoff_t first,
 	ntmem_reset_clean_count(r, -clean);
 }
 
-/* Erase the entries of [first, last] but the LOST ones. */
+/*
+ * Erase the entries of [first, last] but the lost ones, which stay LOST:
+ * their folio, written, is dirty now.
+ */
 static void ntmem_reset_unmark_found(struct ntmem_region *r, pgoff_t first,
 				     pgoff_t last)
 {
@@ -519,9 +573,13 @@ static void ntmem_reset_unmark_found(struct ntmem_region *r, pgoff_t first,
 	xas_for_each(&xas, entry, last) {
 		if (entry == NTMEM_RESET_LOST)
 			continue;
+		clean += ntmem_reset_droppable(entry);
+		if (entry == NTMEM_RESET_LOST_CLEAN) {
+			xas_store(&xas, NTMEM_RESET_LOST);
+			continue;
+		}
 		xas_store(&xas, NULL);
 		erased++;
-		clean += entry == NTMEM_RESET_CLEAN;
 	}
 	xas_unlock(&xas);
 	ntmem_reset_count(r, -erased);
@@ -586,7 +644,9 @@ void ntmem_reset_pinned(struct ntmem_region *r, pgoff_t idx)
 	/* a block leaves as a whole: pinning can happen in a fault */
 	ntmem_reset_block_leave(r, ntmem_block_of(r, idx));
 	if (xa_cmpxchg(&r->reset, idx, NTMEM_RESET_CLEAN, NTMEM_RESET_KEPT,
-		       GFP_NOWAIT) == NTMEM_RESET_CLEAN)
+		       GFP_NOWAIT) == NTMEM_RESET_CLEAN ||
+	    xa_cmpxchg(&r->reset, idx, NTMEM_RESET_LOST_CLEAN, NTMEM_RESET_LOST,
+		       GFP_NOWAIT) == NTMEM_RESET_LOST_CLEAN)
 		ntmem_reset_clean_count(r, -1);
 }
 
@@ -619,7 +679,7 @@ static bool ntmem_reset_undo_blocks(struct ntmem_region *r, pgoff_t first,
 			  ntmem_block_of(r, first), ntmem_block_of(r, last)) {
 		if (!ntmem_block_inside(r, blk, first, last))
 			continue;
-		if (entry == NTMEM_RESET_CLEAN) {
+		if (ntmem_reset_droppable(entry)) {
 			gone = ntmem_reset_block_keep(r,
 						      ntmem_block_first(r, blk));
 			if (gone)
@@ -630,7 +690,7 @@ static bool ntmem_reset_undo_blocks(struct ntmem_region *r, pgoff_t first,
 			continue;
 		lost |= entry != NTMEM_RESET_CLEAN;
 		ntmem_reset_count(r, -(long)PTRS_PER_PMD);
-		if (entry == NTMEM_RESET_CLEAN)
+		if (ntmem_reset_droppable(entry))
 			ntmem_reset_clean_count(r, -(long)PTRS_PER_PMD);
 	}
 	return lost;
@@ -658,14 +718,14 @@ int ntmem_reset_undo(struct ntmem_region *r, unsigned long addr,
 	xa_for_each_range(&r->reset, idx, entry, first, last) {
 		struct page *page = NULL;
 
-		if (entry == NTMEM_RESET_CLEAN)
+		if (ntmem_reset_droppable(entry))
 			page = ntmem_store_find(r, idx);
 		if (page) {
 			set_page_dirty_lock(page);
 			put_page(page);
+			lost |= entry == NTMEM_RESET_LOST_CLEAN;
 		} else if (entry != NTMEM_RESET_KEPT) {
-			if (entry == NTMEM_RESET_CLEAN &&
-			    ntmem_reset_dropped(r, idx))
+			if (ntmem_reset_dropped(r, idx))
 				entry = NTMEM_RESET_LOST;
 			lost = true;
 		}
@@ -690,7 +750,7 @@ static int ntmem_reset_reclean_one(struct ntmem_region *r, pgoff_t idx,
 	rcu_read_lock();
 	for (entry = xas_load(&xas); xas.xa_index < end && clean;
 	     entry = xas_next(&xas))
-		clean = entry == NTMEM_RESET_CLEAN;
+		clean = ntmem_reset_droppable(entry);
 	rcu_read_unlock();
 	if (clean)
 		folio_clear_dirty_for_io(folio);
@@ -776,7 +836,7 @@ static unsigned long ntmem_reset_drop(struct ntmem_region *r,
 	xa_for_each(&r->reset_blocks, idx, entry) {
 		unsigned long gone;
 
-		if (entry != NTMEM_RESET_CLEAN)
+		if (!ntmem_reset_droppable(entry))
 			continue;
 		if (seen >= budget)
 			return dropped;
@@ -790,7 +850,7 @@ static unsigned long ntmem_reset_drop(struct ntmem_region *r,
 		cond_resched();
 	}
 	xa_for_each(&r->reset, idx, entry) {
-		if (entry != NTMEM_RESET_CLEAN)
+		if (!ntmem_reset_droppable(entry))
 			continue;
 		if (run && idx == first + run) {
 			run++;
@@ -811,7 +871,7 @@ static unsigned long ntmem_reset_drop(struct ntmem_region *r,
 		invalidate_mapping_pages(mapping, base + first,
 					 base + first + run - 1);
 	xa_for_each(&r->reset, idx, entry) {
-		if (entry == NTMEM_RESET_CLEAN && !ntmem_store_holds(r, idx) &&
+		if (ntmem_reset_droppable(entry) && !ntmem_store_holds(r, idx) &&
 		    ntmem_reset_dropped(r, idx))
 			dropped++;
 		cond_resched();

@@ -487,6 +487,41 @@ TEST_F(thp, reset_blocks_are_dropped_whole)
 }
 
 /*
+ * A block reclaim dropped and the program used again (written, or only
+ * read) is dropped again after the next RESET, with no RESET_UNDO between:
+ * what a heap does that resets idle memory.  RESET_UNDO still reports the
+ * loss.
+ */
+TEST_F(thp, reset_blocks_are_dropped_again_after_reuse)
+{
+	long reset0, dropped0, huge0;
+
+	THP_BLOCKS_NEEDED(self);
+	if (getuid())
+		SKIP(return, "drop_caches needs root");
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, thp_commit_fill(self));
+	huge0 = meminfo_kb("ShmemHugePages");
+	reset0 = ntmem_counter("reset_pages");
+	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, 2 * HPAGE));
+	ASSERT_EQ(0, write_text_file("/proc/sys/vm/drop_caches", "3"));
+	EXPECT_EQ(huge0 - 2 * HPAGE_KB, meminfo_kb("ShmemHugePages"));
+	/* block 0 written again, block 1 only read */
+	fill_pattern(self->b, HPAGE, 9);
+	EXPECT_EQ(-1, check_bytes(self->b + HPAGE, HPAGE, 0));
+	EXPECT_EQ(huge0, meminfo_kb("ShmemHugePages"));
+	dropped0 = ntmem_counter("dropped_pages");
+	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, 2 * HPAGE));
+	ASSERT_EQ(0, write_text_file("/proc/sys/vm/drop_caches", "3"));
+	EXPECT_EQ(huge0 - 2 * HPAGE_KB, meminfo_kb("ShmemHugePages"));
+	EXPECT_EQ(dropped0 + 2 * HPAGE / PAGE_SZ,
+		  ntmem_counter("dropped_pages"));
+	EXPECT_EQ(-1, check_bytes(self->b, 2 * HPAGE, 0));
+	EXPECT_EQ(-EBUSY, ntmem_reset_undo(self->fd, self->b, 2 * HPAGE));
+	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
+}
+
+/*
  * DECOMMIT of one page of a reset huge block: the other 511 stay reset,
  * each on its own to drop.
  */
