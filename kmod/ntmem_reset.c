@@ -290,13 +290,15 @@ static int ntmem_reset_mark(struct ntmem_region *r, pgoff_t idx,
 	void *entry;
 	int err;
 
+	/* a block's entry stands for all its pages, in any folio */
+	if (xa_load(&r->reset_blocks, ntmem_block_of(r, idx)))
+		return 0;
 	if (ntmem_reset_as_block(r, idx, folio)) {
 		err = xa_insert(&r->reset_blocks, ntmem_block_of(r, idx),
 				NTMEM_RESET_PENDING, GFP_KERNEL);
 		if (!err)
 			*added += PTRS_PER_PMD;
-		/* -EBUSY: reset already, or lost since */
-		return err == -EBUSY ? 0 : err;
+		return err;
 	}
 	do {
 		xas_lock(&xas);

@@ -522,6 +522,37 @@ TEST_F(thp, reset_blocks_are_dropped_again_after_reuse)
 }
 
 /*
+ * A dropped block that comes back in 4 KiB pages (here because THP was
+ * turned off meanwhile) and is reset again, then cut: its pages are
+ * counted once, and RESET_UNDO reports the loss.
+ */
+TEST_F(thp, lost_block_back_in_small_pages_reset_again)
+{
+	long reset0;
+
+	THP_BLOCKS_NEEDED(self);
+	if (getuid())
+		SKIP(return, "drop_caches needs root");
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, thp_commit_fill(self));
+	reset0 = ntmem_counter("reset_pages");
+	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, HPAGE));
+	ASSERT_EQ(0, write_text_file("/proc/sys/vm/drop_caches", "3"));
+	ASSERT_EQ(0, write_text_file(THP_ENABLED, "never"));
+	usleep(1100 * 1000);	/* the module reads the policy once a second */
+	EXPECT_EQ(-1, check_bytes(self->b, 64 * PAGE_SZ, 0));
+	/* block 1, untouched, is the only huge one */
+	EXPECT_EQ(HPAGE_KB, smaps_field_kb(self->b, "ShmemPmdMapped"));
+	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, HPAGE));
+	EXPECT_EQ(reset0 + HPAGE / PAGE_SZ, ntmem_counter("reset_pages"));
+	ASSERT_EQ(0, ntmem_protect(self->fd, self->b + 5 * PAGE_SZ, PAGE_SZ,
+				   NTMEM_PAGE_READONLY, NULL));
+	EXPECT_EQ(-EBUSY, ntmem_reset_undo(self->fd, self->b, 5 * PAGE_SZ));
+	EXPECT_EQ(-EBUSY, ntmem_reset_undo(self->fd, self->b, HPAGE));
+	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
+}
+
+/*
  * DECOMMIT of one page of a reset huge block: the other 511 stay reset,
  * each on its own to drop.
  */
