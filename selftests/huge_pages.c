@@ -460,21 +460,14 @@ TEST_F(thp, protect_inside_a_reset_block_splits_it)
 }
 
 /*
- * Reclaim drops a reset huge block whole: it reads as zeros, RESET_UNDO
- * says so, and the module counts every page of it.
+ * RESET both blocks and let reclaim drop them: each goes whole, reads as
+ * zeros, and every page of it is counted, as reset and as dropped.
  */
-TEST_F(thp, reset_blocks_are_dropped_whole)
+static void thp_reset_and_drop(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(thp) *self, long reset0, long huge0)
 {
-	long reset0, dropped0, huge0;
+	long dropped0 = ntmem_counter("dropped_pages");
 
-	THP_BLOCKS_NEEDED(self);
-	if (getuid())
-		SKIP(return, "drop_caches needs root");
-	ASSERT_EQ(0, thp_reserve(self));
-	ASSERT_EQ(0, thp_commit_fill(self));
-	huge0 = meminfo_kb("ShmemHugePages");
-	reset0 = ntmem_counter("reset_pages");
-	dropped0 = ntmem_counter("dropped_pages");
 	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, 2 * HPAGE));
 	EXPECT_EQ(reset0 + 2 * HPAGE / PAGE_SZ, ntmem_counter("reset_pages"));
 	ASSERT_EQ(0, write_text_file("/proc/sys/vm/drop_caches", "3"));
@@ -482,6 +475,21 @@ TEST_F(thp, reset_blocks_are_dropped_whole)
 		  ntmem_counter("dropped_pages"));
 	EXPECT_EQ(huge0 - 2 * HPAGE_KB, meminfo_kb("ShmemHugePages"));
 	EXPECT_EQ(-1, check_bytes(self->b, 2 * HPAGE, 0));
+}
+
+/* Reclaim drops a reset huge block whole, and RESET_UNDO says so. */
+TEST_F(thp, reset_blocks_are_dropped_whole)
+{
+	long reset0;
+
+	THP_BLOCKS_NEEDED(self);
+	if (getuid())
+		SKIP(return, "drop_caches needs root");
+	ASSERT_EQ(0, thp_reserve(self));
+	ASSERT_EQ(0, thp_commit_fill(self));
+	reset0 = ntmem_counter("reset_pages");
+	thp_reset_and_drop(_metadata, self, reset0,
+			   meminfo_kb("ShmemHugePages"));
 	EXPECT_EQ(-EBUSY, ntmem_reset_undo(self->fd, self->b, 2 * HPAGE));
 	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
 }
@@ -494,7 +502,7 @@ TEST_F(thp, reset_blocks_are_dropped_whole)
  */
 TEST_F(thp, reset_blocks_are_dropped_again_after_reuse)
 {
-	long reset0, dropped0, huge0;
+	long reset0, huge0;
 
 	THP_BLOCKS_NEEDED(self);
 	if (getuid())
@@ -503,20 +511,12 @@ TEST_F(thp, reset_blocks_are_dropped_again_after_reuse)
 	ASSERT_EQ(0, thp_commit_fill(self));
 	huge0 = meminfo_kb("ShmemHugePages");
 	reset0 = ntmem_counter("reset_pages");
-	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, 2 * HPAGE));
-	ASSERT_EQ(0, write_text_file("/proc/sys/vm/drop_caches", "3"));
-	EXPECT_EQ(huge0 - 2 * HPAGE_KB, meminfo_kb("ShmemHugePages"));
+	thp_reset_and_drop(_metadata, self, reset0, huge0);
 	/* block 0 written again, block 1 only read */
 	fill_pattern(self->b, HPAGE, 9);
 	EXPECT_EQ(-1, check_bytes(self->b + HPAGE, HPAGE, 0));
 	EXPECT_EQ(huge0, meminfo_kb("ShmemHugePages"));
-	dropped0 = ntmem_counter("dropped_pages");
-	ASSERT_EQ(0, ntmem_reset(self->fd, self->b, 2 * HPAGE));
-	ASSERT_EQ(0, write_text_file("/proc/sys/vm/drop_caches", "3"));
-	EXPECT_EQ(huge0 - 2 * HPAGE_KB, meminfo_kb("ShmemHugePages"));
-	EXPECT_EQ(dropped0 + 2 * HPAGE / PAGE_SZ,
-		  ntmem_counter("dropped_pages"));
-	EXPECT_EQ(-1, check_bytes(self->b, 2 * HPAGE, 0));
+	thp_reset_and_drop(_metadata, self, reset0, huge0);
 	EXPECT_EQ(-EBUSY, ntmem_reset_undo(self->fd, self->b, 2 * HPAGE));
 	EXPECT_EQ(reset0, ntmem_counter("reset_pages"));
 }
