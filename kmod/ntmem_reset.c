@@ -176,6 +176,19 @@ static unsigned long ntmem_reset_block_gone(struct ntmem_region *r,
 	return gone;
 }
 
+/* Block @blk leaves reset_blocks, and its pages the counts; its entry. */
+static void *ntmem_reset_block_erase(struct ntmem_region *r, unsigned long blk)
+{
+	void *entry = xa_erase(&r->reset_blocks, blk);
+
+	if (entry) {
+		ntmem_reset_count(r, -(long)PTRS_PER_PMD);
+		if (ntmem_reset_droppable(entry))
+			ntmem_reset_clean_count(r, -(long)PTRS_PER_PMD);
+	}
+	return entry;
+}
+
 /*
  * One page of clean block @blk must leave reset, from a fault (mmap_lock
  * read), where there is no memory to spread the block over its pages: the
@@ -547,12 +560,7 @@ static void ntmem_reset_unmark_range(struct ntmem_region *r, pgoff_t first,
 			ntmem_reset_block_leave(r, blk);
 			continue;
 		}
-		entry = xa_erase(&r->reset_blocks, blk);
-		if (!entry)
-			continue;
-		ntmem_reset_count(r, -(long)PTRS_PER_PMD);
-		if (ntmem_reset_droppable(entry))
-			ntmem_reset_clean_count(r, -(long)PTRS_PER_PMD);
+		ntmem_reset_block_erase(r, blk);
 	}
 	erased = ntmem_xa_drain(&r->reset, first, last,
 				ntmem_reset_count_clean, &clean);
@@ -687,13 +695,8 @@ static bool ntmem_reset_undo_blocks(struct ntmem_region *r, pgoff_t first,
 			if (gone)
 				ntmem_reset_block_lost(r, blk, gone);
 		}
-		entry = xa_erase(&r->reset_blocks, blk);
-		if (!entry)
-			continue;
-		lost |= entry != NTMEM_RESET_CLEAN;
-		ntmem_reset_count(r, -(long)PTRS_PER_PMD);
-		if (ntmem_reset_droppable(entry))
-			ntmem_reset_clean_count(r, -(long)PTRS_PER_PMD);
+		entry = ntmem_reset_block_erase(r, blk);
+		lost |= entry && entry != NTMEM_RESET_CLEAN;
 	}
 	return lost;
 }
