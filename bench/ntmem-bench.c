@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ntmem/windows.h>
 #include <uapi/ntmem.h>
 
 #include "bench_util.h"
@@ -42,8 +44,11 @@
 #define QUERY_FEW	10	/* row 6 */
 #define QUERY_MANY	10000
 #define QUERY_ITERS	20000
+#define LIB_ITERS	1000	/* rows 9: calls (or pairs) per repetition */
 
 static int ntfd = -1;
+/* NTMEM_FEATURE_* of the module, read in print_banner() */
+static uint64_t nt_features;
 static size_t page;
 static int failed;
 
@@ -882,7 +887,52 @@ static void print_cpu(void)
 	       fsrm ? "yes" : "no");
 }
 
-static void print_banner(void)
+/*
+ * With one vCPU, any other runnable task shares the timed loops.  Right
+ * after boot the 6.12 guest runs the kernel's crypto self-tests
+ * (cryptomgr_test) for about a second, which doubled every figure timed
+ * meanwhile.  Wait until the run queue holds this program alone (the
+ * running count in /proc/loadavg, which includes the reader) at
+ * QUIET_CHECKS readings in a row, QUIET_GAP_US apart.  Returns the seconds
+ * waited, negative if still busy after QUIET_MAX_S.
+ */
+#define QUIET_CHECKS	5
+#define QUIET_GAP_US	100000
+#define QUIET_MAX_S	120
+
+static double wait_quiet(void)
+{
+	uint64_t t0 = bench_now_ns();
+	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+	int quiet = 0, running;
+	double waited = 0;
+	char buf[128];
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	for (;;) {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			break;
+		buf[n] = '\0';
+		if (sscanf(buf, "%*s %*s %*s %d/", &running) != 1)
+			break;
+		quiet = running <= 1 ? quiet + 1 : 0;
+		waited = (double)(bench_now_ns() - t0) / 1e9;
+		if (quiet >= QUIET_CHECKS)
+			break;
+		if (waited > QUIET_MAX_S) {
+			waited = -waited;
+			break;
+		}
+		usleep(QUIET_GAP_US);
+	}
+	close(fd);
+	return waited;
+}
+
+static void print_banner(double waited)
 {
 	struct ntmem_version v = { .size = sizeof(v) };
 	struct utsname u;
@@ -895,12 +945,19 @@ static void print_banner(void)
 	       u.machine);
 	printf("date:   %s\n", date);
 	print_cpu();
-	if (ioctl(ntfd, NTMEM_IOC_VERSION, &v) == 0)
+	if (waited >= 0)
+		printf("quiet:  no other runnable task after %.1f s\n", waited);
+	else
+		printf("quiet:  other tasks still runnable after %.1f s: figures may be high\n",
+		       -waited);
+	if (ioctl(ntfd, NTMEM_IOC_VERSION, &v) == 0) {
+		nt_features = v.features;
 		printf("ntmem:  ABI %u.%u, features 0x%llx, page %llu\n",
 		       v.major, v.minor, (unsigned long long)v.features,
 		       (unsigned long long)v.page_size);
-	else
+	} else {
 		printf("ntmem:  VERSION failed: %s\n", strerror(errno));
+	}
 	printf("times:  guest ns per operation, median of %d repetitions after %d warm-up (rows 3-4: %d)\n\n",
 	       REPS, WARMUP, DROP_REPS);
 }
@@ -1154,6 +1211,495 @@ static void row7(void)
 	kmem_note("mmap", &klx);
 }
 
+/*
+ * ---- rows 9: libntmem's Win32 calls against the raw ioctls they make ----
+ *
+ * The "ntmem" column is the library call and the "Linux" one the ioctl (or
+ * ioctls) that does its work, made on this program's fd as in the other
+ * rows; the library opens /dev/ntmem on its own at its first call, which
+ * the warm-up takes.  Both sides work on the same region, one after the
+ * other, so the ratio is the library's overhead.
+ */
+
+#define LIB_REGION	NTMEM_GRANULARITY
+#define LIB_MAX_PAGES	(LIB_REGION / 4096)
+
+struct lib_ctx {
+	char *p;			/* the row's 64 KiB region, or NULL */
+	PVOID lib_pages[LIB_MAX_PAGES];	/* GetWriteWatch's output */
+	uint64_t raw_pages[LIB_MAX_PAGES];	/* GET_WRITE_WATCH's */
+	/* where the raw side has the kernel store what the library asks */
+	uint32_t old_protect, granularity;
+	uint64_t count;
+	struct ntmem_basic_info info;
+};
+
+/*
+ * The raw side makes the ioctl the library makes: with USER_OUT the
+ * library has the kernel store the Win32 out-parameters too.
+ */
+static bool raw_user_out(void)
+{
+	return nt_features & NTMEM_FEATURE_USER_OUT;
+}
+
+static int raw_protect(struct lib_ctx *c, uint64_t addr, uint32_t protect)
+{
+	struct ntmem_protect p = {
+		.size = sizeof(p), .addr = addr, .length = page,
+		.protect = protect,
+	};
+
+	if (raw_user_out())
+		p.old_protect_out = (uintptr_t)&c->old_protect;
+	return ioctl(ntfd, NTMEM_IOC_PROTECT, &p) ? -errno : 0;
+}
+
+/* A library call failed: note which and its last error; fail the row. */
+static int lib_failed(const char *call)
+{
+	note("- %s failed: GetLastError() = %lu\n", call,
+	     (unsigned long)GetLastError());
+	return -EIO;
+}
+
+/* 9a: one page's protection, RW to RO and back, in a touched region. */
+static int lib_flip(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct lib_ctx *c = ctx;
+	char *addr = c->p + FLIP_PAGE * page;
+	uint64_t t0;
+	DWORD old;
+	int i;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < LIB_ITERS; i++) {
+		if (!VirtualProtect(addr, page, PAGE_READONLY, &old) ||
+		    !VirtualProtect(addr, page, PAGE_READWRITE, &old))
+			return lib_failed("VirtualProtect");
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = 2 * LIB_ITERS;
+	return 0;
+}
+
+static int raw_flip(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct lib_ctx *c = ctx;
+	uint64_t t0, addr = (uintptr_t)c->p + FLIP_PAGE * page;
+	int i, err;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < LIB_ITERS; i++) {
+		err = raw_protect(c, addr, NTMEM_PAGE_READONLY);
+		if (!err)
+			err = raw_protect(c, addr, NTMEM_PAGE_READWRITE);
+		if (err)
+			return err;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = 2 * LIB_ITERS;
+	return 0;
+}
+
+/* 9b: one committed page; both check that the answer names the region. */
+static int lib_query(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct lib_ctx *c = ctx;
+	char *addr = c->p + FLIP_PAGE * page;
+	MEMORY_BASIC_INFORMATION m;
+	uint64_t t0;
+	int i;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < LIB_ITERS; i++) {
+		if (VirtualQuery(addr, &m, sizeof(m)) != sizeof(m))
+			return lib_failed("VirtualQuery");
+		if (m.AllocationBase != c->p)
+			return -EPROTO;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = LIB_ITERS;
+	return 0;
+}
+
+static int raw_query(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct lib_ctx *c = ctx;
+	uint64_t t0, addr = (uintptr_t)c->p + FLIP_PAGE * page;
+	struct ntmem_query q;
+	int i;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < LIB_ITERS; i++) {
+		q = (struct ntmem_query){ .size = sizeof(q), .addr = addr };
+		if (raw_user_out())
+			q.info = (uintptr_t)&c->info;
+		if (ioctl(ntfd, NTMEM_IOC_QUERY, &q))
+			return -errno;
+		if (q.alloc_base != (uintptr_t)c->p)
+			return -EPROTO;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = LIB_ITERS;
+	return 0;
+}
+
+/* 9c: commit and decommit the first page of a reservation, untouched. */
+static int lib_commit_decommit(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct lib_ctx *c = ctx;
+	uint64_t t0;
+	int i;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < LIB_ITERS; i++) {
+		if (VirtualAlloc(c->p, page, MEM_COMMIT, PAGE_READWRITE) != c->p)
+			return lib_failed("VirtualAlloc(MEM_COMMIT)");
+		if (!VirtualFree(c->p, page, MEM_DECOMMIT))
+			return lib_failed("VirtualFree(MEM_DECOMMIT)");
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = LIB_ITERS;
+	return 0;
+}
+
+static int raw_commit_decommit(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct lib_ctx *c = ctx;
+	uint64_t t0, addr = (uintptr_t)c->p;
+	int i, err;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < LIB_ITERS; i++) {
+		err = nt_commit(addr, page);
+		if (!err)
+			err = nt_range(NTMEM_IOC_DECOMMIT, addr, page, 0);
+		if (err)
+			return err;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = LIB_ITERS;
+	return 0;
+}
+
+/* 9d: a new committed 64 KiB allocation, untouched, released again. */
+static int lib_alloc_release(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	uint64_t t0;
+	void *p;
+	int i;
+
+	(void)ctx;
+	t0 = bench_now_ns();
+	for (i = 0; i < LIB_ITERS; i++) {
+		p = VirtualAlloc(NULL, LIB_REGION, MEM_RESERVE | MEM_COMMIT,
+				 PAGE_READWRITE);
+		if (!p)
+			return lib_failed("VirtualAlloc(MEM_RESERVE | MEM_COMMIT)");
+		if (!VirtualFree(p, 0, MEM_RELEASE))
+			return lib_failed("VirtualFree(MEM_RELEASE)");
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = LIB_ITERS;
+	return 0;
+}
+
+static int raw_alloc_release(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct ntmem_reserve r = {
+		.size = sizeof(r), .flags = NTMEM_RESERVE_COMMIT,
+		.length = LIB_REGION, .protect = NTMEM_PAGE_READWRITE,
+	};
+	uint64_t t0;
+	int i, err;
+
+	(void)ctx;
+	t0 = bench_now_ns();
+	for (i = 0; i < LIB_ITERS; i++) {
+		r.addr = 0;
+		if (ioctl(ntfd, NTMEM_IOC_RESERVE, &r))
+			return -errno;
+		err = nt_release(r.addr);
+		if (err)
+			return err;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = LIB_ITERS;
+	return 0;
+}
+
+/* 9e: lock and unlock the first page of a touched region. */
+static int lib_lock_unlock(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct lib_ctx *c = ctx;
+	uint64_t t0;
+	int i;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < LIB_ITERS; i++) {
+		if (!VirtualLock(c->p, page))
+			return lib_failed("VirtualLock");
+		if (!VirtualUnlock(c->p, page))
+			return lib_failed("VirtualUnlock");
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = LIB_ITERS;
+	return 0;
+}
+
+static int raw_lock_unlock(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct lib_ctx *c = ctx;
+	uint64_t t0, addr = (uintptr_t)c->p;
+	int i, err;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < LIB_ITERS; i++) {
+		err = nt_range(NTMEM_IOC_LOCK, addr, page, 0);
+		if (!err)
+			err = nt_range(NTMEM_IOC_UNLOCK, addr, page, 0);
+		if (err)
+			return err;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = LIB_ITERS;
+	return 0;
+}
+
+/*
+ * 9f: each round writes one page of the write-watch region (the next one
+ * each time), untimed, then times the one call that reports it and makes
+ * it clean again.  Both check that exactly that page came back.
+ */
+static int lib_get_write_watch(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct lib_ctx *c = ctx;
+	uint64_t t0, sum = 0;
+	ULONG_PTR count;
+	DWORD gran;
+	UINT ret;
+	char *w;
+	int i, err;
+
+	err = nt_range(NTMEM_IOC_RESET_WRITE_WATCH, (uintptr_t)c->p,
+		       LIB_REGION, 0);
+	if (err)
+		return err;
+	for (i = 0; i < LIB_ITERS; i++) {
+		w = c->p + (i % (LIB_REGION / page)) * page;
+		*(volatile char *)w = (char)i;
+		count = LIB_MAX_PAGES;
+		t0 = bench_now_ns();
+		ret = GetWriteWatch(WRITE_WATCH_FLAG_RESET, c->p, LIB_REGION,
+				    c->lib_pages, &count, &gran);
+		sum += bench_now_ns() - t0;
+		if (ret)
+			return lib_failed("GetWriteWatch");
+		if (count != 1 || c->lib_pages[0] != w)
+			return -EPROTO;
+	}
+	*ns = sum;
+	*ops = LIB_ITERS;
+	return 0;
+}
+
+static int raw_get_write_watch(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct lib_ctx *c = ctx;
+	struct ntmem_write_watch ww;
+	uint64_t t0, sum = 0;
+	char *w;
+	int i, err;
+
+	err = nt_range(NTMEM_IOC_RESET_WRITE_WATCH, (uintptr_t)c->p,
+		       LIB_REGION, 0);
+	if (err)
+		return err;
+	for (i = 0; i < LIB_ITERS; i++) {
+		w = c->p + (i % (LIB_REGION / page)) * page;
+		*(volatile char *)w = (char)i;
+		t0 = bench_now_ns();
+		ww = (struct ntmem_write_watch){
+			.size = sizeof(ww), .flags = NTMEM_WRITE_WATCH_RESET,
+			.addr = (uintptr_t)c->p, .length = LIB_REGION,
+			.pages = (uintptr_t)c->raw_pages,
+			.count = LIB_MAX_PAGES,
+		};
+		if (raw_user_out()) {
+			c->count = ww.count;
+			ww.count = 0;
+			ww.count_out = (uintptr_t)&c->count;
+			ww.granularity_out = (uintptr_t)&c->granularity;
+		}
+		err = ioctl(ntfd, NTMEM_IOC_GET_WRITE_WATCH, &ww) ? -errno : 0;
+		sum += bench_now_ns() - t0;
+		if (err)
+			return err;
+		if (!raw_user_out())
+			c->count = ww.count;
+		if (c->count != 1 || c->raw_pages[0] != (uintptr_t)w)
+			return -EPROTO;
+	}
+	*ns = sum;
+	*ops = LIB_ITERS;
+	return 0;
+}
+
+/* 9g: reset the whole write-watch region, nothing written in between. */
+static int lib_reset_write_watch(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct lib_ctx *c = ctx;
+	uint64_t t0;
+	int i;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < LIB_ITERS; i++)
+		if (ResetWriteWatch(c->p, LIB_REGION))
+			return lib_failed("ResetWriteWatch");
+	*ns = bench_now_ns() - t0;
+	*ops = LIB_ITERS;
+	return 0;
+}
+
+static int raw_reset_write_watch(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct lib_ctx *c = ctx;
+	uint64_t t0;
+	int i, err;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < LIB_ITERS; i++) {
+		err = nt_range(NTMEM_IOC_RESET_WRITE_WATCH, (uintptr_t)c->p,
+			       LIB_REGION, 0);
+		if (err)
+			return err;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = LIB_ITERS;
+	return 0;
+}
+
+/* The region a row 9 works on, made with raw ioctls for both sides. */
+enum lib_region {
+	LIB_NONE,		/* the row makes its own */
+	LIB_RESERVED,		/* 64 KiB reserved, nothing committed */
+	LIB_TOUCHED,		/* 64 KiB committed read-write and touched */
+	LIB_WRITE_WATCH,	/* 64 KiB MEM_WRITE_WATCH, committed, clean */
+};
+
+static int lib_region_make(enum lib_region kind, char **p)
+{
+	struct ntmem_reserve r = {
+		.size = sizeof(r), .length = LIB_REGION,
+		.flags = NTMEM_RESERVE_WRITE_WATCH | NTMEM_RESERVE_COMMIT,
+		.protect = NTMEM_PAGE_READWRITE,
+	};
+	uint64_t base;
+	int err;
+
+	*p = NULL;
+	switch (kind) {
+	case LIB_NONE:
+		return 0;
+	case LIB_RESERVED:
+		err = nt_reserve(LIB_REGION, &base);
+		if (!err)
+			*p = (char *)(uintptr_t)base;
+		return err;
+	case LIB_TOUCHED:
+		err = nt_alloc(LIB_REGION, p);
+		if (!err)
+			touch(*p, LIB_REGION);
+		return err;
+	case LIB_WRITE_WATCH:
+		if (ioctl(ntfd, NTMEM_IOC_RESERVE, &r))
+			return -errno;
+		*p = (char *)(uintptr_t)r.addr;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const struct lib_row {
+	const char *id, *name, *ioctl_name;
+	bench_fn lib_fn, raw_fn;
+	enum lib_region region;
+} lib_rows[] = {
+	{ "9a", "VirtualProtect 1 page RW<->RO in touched 64 KiB",
+	  "NTMEM_IOC_PROTECT ioctl", lib_flip, raw_flip, LIB_TOUCHED },
+	{ "9b", "VirtualQuery of a committed page",
+	  "NTMEM_IOC_QUERY ioctl", lib_query, raw_query, LIB_TOUCHED },
+	{ "9c", "VirtualAlloc+VirtualFree, COMMIT/DECOMMIT 1 page",
+	  "NTMEM_IOC_COMMIT + NTMEM_IOC_DECOMMIT ioctls",
+	  lib_commit_decommit, raw_commit_decommit, LIB_RESERVED },
+	{ "9d", "VirtualAlloc+VirtualFree, RESERVE|COMMIT 64 KiB",
+	  "NTMEM_IOC_RESERVE(COMMIT) + NTMEM_IOC_RELEASE",
+	  lib_alloc_release, raw_alloc_release, LIB_NONE },
+	{ "9e", "VirtualLock+VirtualUnlock, 1 touched page",
+	  "NTMEM_IOC_LOCK + NTMEM_IOC_UNLOCK ioctls",
+	  lib_lock_unlock, raw_lock_unlock, LIB_TOUCHED },
+	{ "9f", "GetWriteWatch(RESET), 64 KiB, 1 page written",
+	  "NTMEM_IOC_GET_WRITE_WATCH ioctl, RESET flag",
+	  lib_get_write_watch, raw_get_write_watch, LIB_WRITE_WATCH },
+	{ "9g", "ResetWriteWatch, 64 KiB, nothing written",
+	  "NTMEM_IOC_RESET_WRITE_WATCH ioctl",
+	  lib_reset_write_watch, raw_reset_write_watch, LIB_WRITE_WATCH },
+};
+
+/* What one bench_now_ns() costs: row 9f's per-call timing adds about one. */
+static double clock_read_ns(void)
+{
+	uint64_t t0 = bench_now_ns();
+	int i;
+
+	for (i = 0; i < LIB_ITERS; i++)
+		bench_now_ns();
+	return (double)(bench_now_ns() - t0) / LIB_ITERS;
+}
+
+static void run_lib_row(const char *id)
+{
+	static int noted;
+	static struct lib_ctx c;
+	size_t i;
+	int err;
+
+	if (!noted) {
+		noted = 1;
+		note("- rows 9: ntmem = the libntmem call, Linux = the raw ioctl(s) it makes, on the same region; ratio = library / ioctl\n");
+	}
+	for (i = 0; i < sizeof(lib_rows) / sizeof(lib_rows[0]); i++) {
+		const struct lib_row *d = &lib_rows[i];
+		struct row r = { d->id, d->name, d->ioctl_name, ROW_RATIO, 1.1,
+			"<= 1.1x", 0, 0, 0 };
+
+		if (strcmp(d->id, id))
+			continue;
+		memset(&c, 0, sizeof(c));
+		r.err = lib_region_make(d->region, &c.p);
+		if (!r.err)
+			run_pair(&r, d->lib_fn, &c, d->raw_fn, &c, REPS);
+		if (c.p) {
+			err = nt_release((uintptr_t)c.p);
+			if (!r.err)
+				r.err = err;
+		}
+		print_row(&r);
+		if (!strcmp(id, "9f"))
+			note("- row 9f times each call alone (the write before it is left out), so both sides include about one clock read: %.0f ns\n",
+			     clock_read_ns());
+	}
+}
+
+static void row9a(void) { run_lib_row("9a"); }
+static void row9b(void) { run_lib_row("9b"); }
+static void row9c(void) { run_lib_row("9c"); }
+static void row9d(void) { run_lib_row("9d"); }
+static void row9e(void) { run_lib_row("9e"); }
+static void row9f(void) { run_lib_row("9f"); }
+static void row9g(void) { run_lib_row("9g"); }
+
 static const struct {
 	const char *id;
 	void (*run)(void);
@@ -1161,7 +1707,8 @@ static const struct {
 	{ "1a", row1 }, { "1b", row1b }, { "2", row2 }, { "2h", row2h },
 	{ "3", row3 }, { "3h", row3h }, { "4a", row4a }, { "4b", row4b },
 	{ "4h", row4h }, { "5", row5 }, { "6", row6 }, { "7", row7 },
-	{ "8", row8 },
+	{ "8", row8 }, { "9a", row9a }, { "9b", row9b }, { "9c", row9c },
+	{ "9d", row9d }, { "9e", row9e }, { "9f", row9f }, { "9g", row9g },
 };
 
 #define NROWS	(sizeof(rows) / sizeof(rows[0]))
@@ -1187,7 +1734,7 @@ int main(int argc, char **argv)
 			if (!strncmp(rows[i].id, argv[a], strlen(argv[a])))
 				break;
 		if (i == NROWS || !argv[a][0]) {
-			fprintf(stderr, "usage: ntmem-bench [ROW...]   (rows: 1 2 2h 3 3h 4 4a 4b 4h 5 6 7 8)\n");
+			fprintf(stderr, "usage: ntmem-bench [ROW...]   (rows: 1 2 2h 3 3h 4 4a 4b 4h 5 6 7 8 9 9a-9g)\n");
 			return 2;
 		}
 	}
@@ -1207,7 +1754,7 @@ int main(int argc, char **argv)
 	/* Root only; without it small changes may not show. */
 	stat_refresh_fd = open("/proc/sys/vm/stat_refresh",
 			       O_WRONLY | O_CLOEXEC);
-	print_banner();
+	print_banner(wait_quiet());
 	print_header();
 	for (i = 0; i < NROWS; i++)
 		if (selected(i, argc, argv))

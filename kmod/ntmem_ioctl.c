@@ -21,6 +21,7 @@ static_assert(sizeof(struct ntmem_reserve) == 48);
 static_assert(sizeof(struct ntmem_range) == 48);
 static_assert(sizeof(struct ntmem_protect) == 48);
 static_assert(sizeof(struct ntmem_query) == 72);
+static_assert(sizeof(struct ntmem_basic_info) == 48);
 static_assert(sizeof(struct ntmem_write_watch) == 56);
 static_assert(sizeof(struct ntmem_guard_hit) == 40);
 
@@ -86,7 +87,8 @@ static int ntmem_ioc_version(void __user *uarg)
 	v.minor = NTMEM_API_MINOR;
 	v.features = NTMEM_FEATURE_RESET | NTMEM_FEATURE_GUARD |
 		     NTMEM_FEATURE_EXEC | NTMEM_FEATURE_WRITE_WATCH |
-		     NTMEM_FEATURE_LOCK |
+		     NTMEM_FEATURE_LOCK | NTMEM_FEATURE_USER_OUT |
+		     NTMEM_FEATURE_DECOMMIT_WHOLE |
 		     (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ?
 		      NTMEM_FEATURE_LARGE_PAGES : 0);
 	v.page_size = PAGE_SIZE;
@@ -174,6 +176,7 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 	struct ntmem_region *r;
 	struct ntmem_range a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	bool whole;
 	int err;
 
 	if (usize < 0)
@@ -184,7 +187,9 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 	if (nr == _IOC_NR(NTMEM_IOC_COMMIT) ? !ntmem_protect_valid(a.protect) :
 	    a.protect)
 		return -EINVAL;
-	err = ntmem_check_range(a.addr, a.length);
+	/* DECOMMIT of length 0: the whole reservation based at @addr */
+	whole = nr == _IOC_NR(NTMEM_IOC_DECOMMIT) && !a.length;
+	err = ntmem_check_range(a.addr, whole ? PAGE_SIZE : a.length);
 	if (!err && nr == _IOC_NR(NTMEM_IOC_COMMIT))
 		err = ntmem_exec_permitted(nm, a.protect);
 	if (err)
@@ -192,7 +197,14 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 
 	if (mmap_write_lock_killable(nm->mm))
 		return -EINTR;
-	r = ntmem_region_find(nm->mm, a.addr, a.length, &vma);
+	r = ntmem_region_find(nm->mm, a.addr, whole ? PAGE_SIZE : a.length,
+			      &vma);
+	if (r && whole) {
+		if (r->start != a.addr)
+			r = NULL;
+		else
+			a.length = r->end - r->start;
+	}
 	if (!r)
 		err = -ENXIO;
 	else if (nr == _IOC_NR(NTMEM_IOC_COMMIT))
@@ -227,11 +239,12 @@ static int ntmem_ioc_release(struct ntmem_mm *nm, void __user *uarg)
 }
 
 /*
- * The old protection reaches the caller before anything changes: it is
- * copied out under mmap_lock with page faults disabled, and when that
- * would fault, the lock is dropped, the struct faulted in, and the call
- * taken from the top.  A struct that cannot be written fails the call
- * with nothing changed.
+ * The old protection reaches the caller -- the struct, and the Win32
+ * out-parameter @old_protect_out -- before anything changes: it is copied
+ * out under mmap_lock with page faults disabled, and when that would
+ * fault, the lock is dropped, the memory faulted in, and the call taken
+ * from the top.  Memory that cannot be written fails the call with
+ * nothing changed, which is what Windows' probe of lpflOldProtect gives.
  */
 static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 {
@@ -240,6 +253,7 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 	struct ntmem_protect a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
 	size_t out = min_t(size_t, sizeof(a), usize);
+	void __user *uold;
 	u32 old = 0;
 	int err;
 
@@ -249,6 +263,7 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 		return -EINVAL;
 	if (!ntmem_protect_valid(a.protect))
 		return -EINVAL;
+	uold = u64_to_user_ptr(a.old_protect_out);
 	err = ntmem_check_range(a.addr, a.length);
 	if (!err)
 		err = ntmem_exec_permitted(nm, a.protect);
@@ -265,13 +280,16 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 			a.old_protect = old;
 			err = copy_to_user_nofault(uarg, &a, out);
 		}
+		if (!err && uold)
+			err = copy_to_user_nofault(uold, &old, sizeof(old));
 		if (!err)
 			err = ntmem_protect(r, vma, a.addr, a.length,
 					    a.protect);
 		mmap_write_unlock(nm->mm);
 		if (err != -EFAULT)
 			return err;
-		if (fault_in_writeable(uarg, out))
+		if (fault_in_writeable(uarg, out) ||
+		    (uold && fault_in_writeable(uold, sizeof(old))))
 			return -EFAULT;
 		if (fatal_signal_pending(current))
 			return -EINTR;
@@ -289,6 +307,43 @@ static struct ntmem_region *ntmem_watch_find(struct ntmem_mm *nm, u64 addr,
 }
 
 /*
+ * The Win32 out-parameters of GetWriteWatch, as Windows probes them before
+ * anything: *@ucount (if given, read for the capacity, into @a) and *@ugran
+ * (if given) must be writable.  Each is written back with what it holds.
+ */
+static int ntmem_watch_probe(struct ntmem_write_watch *a, u64 __user *ucount,
+			     u32 __user *ugran)
+{
+	u32 v;
+
+	if (ucount &&
+	    (get_user(a->count, ucount) || put_user(a->count, ucount)))
+		return -EFAULT;
+	if (ugran && (get_user(v, ugran) || put_user(v, ugran)))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * GetWriteWatch's rule for no room (a capacity of 0) or no array, where
+ * the region is checked first and nothing changes.
+ */
+static int ntmem_watch_no_room(struct ntmem_mm *nm,
+			       const struct ntmem_write_watch *a)
+{
+	struct vm_area_struct *vma;
+	bool found;
+
+	if (mmap_read_lock_killable(nm->mm))
+		return -EINTR;
+	found = ntmem_watch_find(nm, a->addr, a->length, &vma);
+	mmap_read_unlock(nm->mm);
+	if (!found)
+		return -ENXIO;
+	return a->count ? -EFAULT : -EINVAL;
+}
+
+/*
  * Report the written pages a chunk at a time.  Each chunk's addresses, and
  * the count so far, are copied out under mmap_lock with page faults
  * disabled, and only then (with reset) are those pages made clean, in the
@@ -296,7 +351,9 @@ static struct ntmem_region *ntmem_watch_find(struct ntmem_mm *nm, u64 addr,
  * unless the caller has its address.  When the copy would fault, the lock
  * is dropped, the memory faulted in, and the chunk taken again; memory
  * that cannot be written fails the call with EFAULT before anything of
- * that chunk changed.
+ * that chunk changed.  The Win32 out-parameters (@count_out and
+ * @granularity_out) are probed first, so they fail the call before
+ * anything changed; the count then goes out with each chunk.
  */
 static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 {
@@ -304,6 +361,8 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
 	struct vm_area_struct *vma;
 	u64 __user *out, __user *ucount;
+	u32 __user *ugran;
+	const u32 gran = PAGE_SIZE;
 	bool reset, copied = false, spanned = false;
 	struct ntmem_region *r;
 	pgoff_t first = 0, last = 0, resume, *idx;
@@ -313,8 +372,8 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 
 	if (usize < 0)
 		return usize;
-	if (a.flags & ~NTMEM_WRITE_WATCH_RESET || !a.count ||
-	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+	if (a.flags & ~NTMEM_WRITE_WATCH_RESET ||
+	    (a.count_out ? a.count : !a.count))
 		return -EINVAL;
 	err = ntmem_check_range(a.addr, a.length);
 	if (err)
@@ -323,7 +382,17 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 		return -EINVAL;
 	reset = a.flags & NTMEM_WRITE_WATCH_RESET;
 	out = u64_to_user_ptr(a.pages);
-	ucount = &((struct ntmem_write_watch __user *)uarg)->count;
+	ugran = u64_to_user_ptr(a.granularity_out);
+	err = ntmem_watch_probe(&a, u64_to_user_ptr(a.count_out), ugran);
+	if (err)
+		return err;
+	if (a.count_out) {
+		if (!a.count || !out)
+			return ntmem_watch_no_room(nm, &a);
+		ucount = u64_to_user_ptr(a.count_out);
+	} else {
+		ucount = &((struct ntmem_write_watch __user *)uarg)->count;
+	}
 	idx = ntmem_watch_buffer(&chunk);
 	addrs = kmalloc_array(chunk, sizeof(*addrs), GFP_KERNEL);
 	if (!idx || !addrs) {
@@ -386,10 +455,13 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 			break;
 		cond_resched();
 	}
+	/* probed at the start: only an unmap since then fails here */
+	if (!err && ugran && put_user(gran, ugran))
+		err = -EFAULT;
 out:
 	kfree(addrs);
 	kfree(idx);
-	/* the count is in the caller's struct already */
+	/* the count is in the caller's struct (or *@count_out) already */
 	return err;
 }
 
@@ -491,26 +563,62 @@ static void ntmem_query_locked(struct mm_struct *mm, unsigned long addr,
 	q->protect = NTMEM_PAGE_NOACCESS;
 }
 
+/* QUERY's answer as Windows' MEMORY_BASIC_INFORMATION. */
+static void ntmem_basic_info(const struct ntmem_query *q,
+			     struct ntmem_basic_info *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->base = q->base;
+	b->region_size = q->region_size;
+	b->protect = q->protect;
+	switch (q->state) {
+	case NTMEM_STATE_COMMIT:
+	case NTMEM_STATE_RESERVE:
+		b->state = q->state;
+		b->type = NTMEM_TYPE_PRIVATE;
+		break;
+	case NTMEM_STATE_OTHER:
+		b->state = NTMEM_STATE_COMMIT;
+		b->type = NTMEM_TYPE_MAPPED;
+		break;
+	default:
+		b->state = NTMEM_STATE_FREE;
+		return;
+	}
+	b->alloc_base = q->alloc_base;
+	b->alloc_protect = q->alloc_protect;
+}
+
+/*
+ * Nothing changes, so the answer is stored after mmap_lock is dropped,
+ * where a fault on the caller's memory may be served.
+ */
 static int ntmem_ioc_query(struct ntmem_mm *nm, void __user *uarg)
 {
+	struct ntmem_basic_info info;
 	struct ntmem_query q;
 	int usize = ntmem_copy_in(&q, sizeof(q), uarg);
-	u64 addr;
+	u64 addr, uinfo;
 
 	if (usize < 0)
 		return usize;
-	if (q.flags || !ntmem_zeroed(q.reserved, ARRAY_SIZE(q.reserved)))
-		return -EINVAL;
-	if (q.addr >= NTMEM_MAX_ADDRESS)
+	if (q.flags || q.addr >= NTMEM_MAX_ADDRESS)
 		return -EINVAL;
 	addr = q.addr;
+	uinfo = q.info;
 	memset(&q, 0, sizeof(q));
 	q.size = usize;
 	q.addr = addr;
+	q.info = uinfo;
 	if (mmap_read_lock_killable(nm->mm))
 		return -EINTR;
 	ntmem_query_locked(nm->mm, addr, &q);
 	mmap_read_unlock(nm->mm);
+	if (uinfo) {
+		ntmem_basic_info(&q, &info);
+		if (copy_to_user(u64_to_user_ptr(uinfo), &info, sizeof(info)))
+			return -EFAULT;
+	}
 	return ntmem_copy_out(uarg, &q, sizeof(q), usize);
 }
 

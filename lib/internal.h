@@ -32,6 +32,8 @@ int ntmem__fd(void);
 int ntmem__fd_if_open(void);
 /* ioctl on this process's device: 0 or -errno. */
 int ntmem__ioctl(unsigned long cmd, void *arg);
+/* Whether the device has NTMEM_FEATURE_* @feature (opens it if need be). */
+bool ntmem__has(uint64_t feature);
 
 /* process.c: true if @h designates the calling process. */
 bool ntmem__is_current_process(HANDLE h);

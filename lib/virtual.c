@@ -153,6 +153,31 @@ static DWORD query(uintptr_t addr, struct ntmem_query *q)
 	return err ? ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS) : 0;
 }
 
+/*
+ * VirtualQuery in one ioctl: the kernel stores the answer in @mbi, or
+ * fails with EFAULT when it cannot (ERROR_NOACCESS).
+ */
+static SIZE_T query_into(uintptr_t addr, PMEMORY_BASIC_INFORMATION mbi)
+{
+	struct ntmem_query q = { .size = sizeof(q), .addr = addr,
+				 .info = (uintptr_t)mbi };
+	int err;
+
+	_Static_assert(sizeof(*mbi) == sizeof(struct ntmem_basic_info),
+		       "the kernel's MEMORY_BASIC_INFORMATION");
+	if (!mbi) {
+		ntmem__fail(ERROR_NOACCESS);
+		return 0;
+	}
+	err = ntmem__ioctl(NTMEM_IOC_QUERY, &q);
+	if (err) {
+		ntmem__fail(-err == EFAULT ? ERROR_NOACCESS :
+			    ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS));
+		return 0;
+	}
+	return sizeof(*mbi);
+}
+
 static int free_range(unsigned long cmd, uintptr_t start, uintptr_t len,
 		      DWORD not_inside)
 {
@@ -165,6 +190,42 @@ static int free_range(unsigned long cmd, uintptr_t start, uintptr_t len,
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/*
+ * VirtualFree in one ioctl: the kernel checks that the first page is a
+ * reservation's base (dwSize 0) or that the range lies inside one.  Only
+ * when it does not is the first page looked up, to tell Windows' two
+ * errors apart: outside any allocation 487, past its end 87.
+ */
+static BOOL free_direct(uintptr_t addr, SIZE_T size, DWORD type)
+{
+	struct ntmem_range r = { .size = sizeof(r) };
+	uintptr_t start, end;
+	struct ntmem_query q;
+	int err;
+
+	ntmem__round(addr, size, NTMEM__ROUND_PAGES, &start, &end);
+	if (start < NTMEM_MIN_ADDRESS) {
+		ntmem__fail(ERROR_INVALID_ADDRESS);	/* never allocated */
+		return FALSE;
+	}
+	if (!size)
+		return free_range(type == MEM_RELEASE ? NTMEM_IOC_RELEASE :
+				  NTMEM_IOC_DECOMMIT, start, 0,
+				  ERROR_INVALID_ADDRESS);
+	r.addr = start;
+	r.length = end - start;
+	err = ntmem__ioctl(NTMEM_IOC_DECOMMIT, &r);
+	if (!err)
+		return TRUE;
+	if (-err == ENXIO && !query(addr, &q) &&
+	    q.state != NTMEM_STATE_COMMIT && q.state != NTMEM_STATE_RESERVE) {
+		ntmem__fail(ERROR_INVALID_ADDRESS);
+		return FALSE;
+	}
+	ntmem__fail(ntmem__error_from_errno(err, ERROR_INVALID_PARAMETER));
+	return FALSE;
 }
 
 /* Spec 4.2. */
@@ -185,6 +246,8 @@ BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 		return FALSE;
 	}
+	if (ntmem__has(NTMEM_FEATURE_DECOMMIT_WHOLE))
+		return free_direct(addr, dwSize, dwFreeType);
 	/* The allocation holding the first page: its base and size. */
 	err = query(addr, &q);
 	if (err) {
@@ -245,12 +308,16 @@ SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress,
 		ntmem__fail(ERROR_BAD_LENGTH);
 		return 0;
 	}
-	if (!ntmem__writable(lpBuffer, sizeof(m))) {
-		ntmem__fail(ERROR_NOACCESS);
+	if ((uintptr_t)lpAddress > NTMEM__MAX_USER) {
+		/* the buffer is checked first */
+		ntmem__fail(ntmem__writable(lpBuffer, sizeof(m)) ?
+			    ERROR_INVALID_PARAMETER : ERROR_NOACCESS);
 		return 0;
 	}
-	if ((uintptr_t)lpAddress > NTMEM__MAX_USER) {
-		ntmem__fail(ERROR_INVALID_PARAMETER);
+	if (ntmem__has(NTMEM_FEATURE_USER_OUT))
+		return query_into((uintptr_t)lpAddress, lpBuffer);
+	if (!ntmem__writable(lpBuffer, sizeof(m))) {
+		ntmem__fail(ERROR_NOACCESS);
 		return 0;
 	}
 	err = query((uintptr_t)lpAddress, &q);
@@ -294,6 +361,14 @@ SIZE_T VirtualQuery(LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer,
 			      dwLength);
 }
 
+/* VirtualProtect fails with @code, or with 998 if @old cannot be written. */
+static BOOL protect_fail(PDWORD old, DWORD code)
+{
+	ntmem__fail(code == ERROR_NOACCESS ||
+		    ntmem__writable(old, sizeof(*old)) ? code : ERROR_NOACCESS);
+	return FALSE;
+}
+
 /* Spec 4.4. */
 BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		      DWORD flNewProtect, PDWORD lpflOldProtect)
@@ -303,34 +378,42 @@ BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		.protect = ntmem__protect_to_kernel(flNewProtect),
 	};
 	uintptr_t addr = (uintptr_t)lpAddress, start, end;
+	bool user_out;
 	int err;
 
 	if (!ntmem__is_current_process(hProcess)) {
 		ntmem__fail(ERROR_INVALID_HANDLE);
 		return FALSE;
 	}
-	if (!ntmem__writable(lpflOldProtect, sizeof(*lpflOldProtect))) {
+	/*
+	 * Windows checks lpflOldProtect first.  With USER_OUT the kernel
+	 * does, in the same call, before anything changes; the library
+	 * probes it only on the way to another error.
+	 */
+	user_out = lpflOldProtect && ntmem__has(NTMEM_FEATURE_USER_OUT);
+	if (!user_out &&
+	    !ntmem__writable(lpflOldProtect, sizeof(*lpflOldProtect))) {
 		ntmem__fail(ERROR_NOACCESS);
 		return FALSE;
 	}
 	if (!ntmem__protect_valid(flNewProtect) || !dwSize ||
-	    ntmem__range_bad(addr, dwSize)) {
-		ntmem__fail(ERROR_INVALID_PARAMETER);
-		return FALSE;
-	}
+	    ntmem__range_bad(addr, dwSize))
+		return protect_fail(lpflOldProtect, ERROR_INVALID_PARAMETER);
 	ntmem__round(addr, dwSize, NTMEM__ROUND_PAGES, &start, &end);
-	if (start < NTMEM_MIN_ADDRESS) {
-		ntmem__fail(ERROR_INVALID_ADDRESS);	/* never allocated */
-		return FALSE;
-	}
+	if (start < NTMEM_MIN_ADDRESS)	/* never allocated */
+		return protect_fail(lpflOldProtect, ERROR_INVALID_ADDRESS);
 	p.addr = start;
 	p.length = end - start;
+	if (user_out)
+		p.old_protect_out = (uintptr_t)lpflOldProtect;
 	err = ntmem__ioctl(NTMEM_IOC_PROTECT, &p);
-	if (err) {
-		ntmem__fail(ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS));
-		return FALSE;
-	}
-	*lpflOldProtect = p.old_protect;
+	if (err)
+		return protect_fail(lpflOldProtect, -err == EFAULT ?
+				    ERROR_NOACCESS :
+				    ntmem__error_from_errno(err,
+							    ERROR_INVALID_ADDRESS));
+	if (!user_out)
+		*lpflOldProtect = p.old_protect;
 	return TRUE;
 }
 

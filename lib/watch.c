@@ -38,6 +38,33 @@ static int get_ww(uint32_t flags, uintptr_t start, uintptr_t end,
 	return err;
 }
 
+/*
+ * GetWriteWatch in one ioctl: the kernel reads the capacity from
+ * @count, checks both out-parameters before anything changes and stores
+ * into them, and applies rule 5 (no room, no array) itself.
+ */
+static UINT get_ww_into(DWORD flags, uintptr_t addr, SIZE_T size,
+			PVOID *pages, ULONG_PTR *count, LPDWORD granularity)
+{
+	struct ntmem_write_watch w = {
+		.size = sizeof(w),
+		.flags = flags & WRITE_WATCH_FLAG_RESET ?
+			 NTMEM_WRITE_WATCH_RESET : 0,
+		.pages = (uintptr_t)pages,
+		.count_out = (uintptr_t)count,
+		.granularity_out = (uintptr_t)granularity,
+	};
+	uintptr_t start, end;
+	int err;
+
+	_Static_assert(sizeof(*count) == sizeof(__u64), "count is __u64");
+	ntmem__round(addr, size, NTMEM__ROUND_PAGES, &start, &end);
+	w.addr = start;
+	w.length = end - start;
+	err = ntmem__ioctl(NTMEM_IOC_GET_WRITE_WATCH, &w);
+	return err ? ww_fail(err) : 0;
+}
+
 UINT GetWriteWatch(DWORD dwFlags, PVOID lpBaseAddress, SIZE_T dwRegionSize,
 		   PVOID *lpAddresses, ULONG_PTR *lpdwCount,
 		   LPDWORD lpdwGranularity)
@@ -50,6 +77,11 @@ UINT GetWriteWatch(DWORD dwFlags, PVOID lpBaseAddress, SIZE_T dwRegionSize,
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 		return WW_FAILED;
 	}
+	if (lpdwCount && lpdwGranularity && dwRegionSize &&
+	    !ntmem__range_bad(addr, dwRegionSize) &&
+	    ntmem__has(NTMEM_FEATURE_USER_OUT))
+		return get_ww_into(dwFlags, addr, dwRegionSize, lpAddresses,
+				   lpdwCount, lpdwGranularity);
 	if (!ntmem__writable(lpdwCount, sizeof(*lpdwCount)) ||
 	    !ntmem__writable(lpdwGranularity, sizeof(*lpdwGranularity))) {
 		ntmem__fail(ERROR_NOACCESS);

@@ -127,13 +127,17 @@ struct bad_case {
 #define COMMIT	0x01
 #define NOT_COMMIT	0x7e
 #define NOT_RELEASE	0x6f
+#define NOT_WHOLE	0x6d	/* length 0 means the whole reservation */
+#define WHOLE		0x12	/* DECOMMIT and RELEASE */
 
 static const struct bad_case range_bad[] = {
 	{ "addr + 1", ADDR, 1, 0, true, false, ALL, -EINVAL },
 	{ "addr + 0x800", ADDR, 0x800, 0, true, false, ALL, -EINVAL },
 	{ "length 0x1001", LEN, PAGE_SZ + 1, 0, false, false, ALL, -EINVAL },
 	{ "length 0x10", LEN, 0x10, 0, false, false, ALL, -EINVAL },
-	{ "length 0", LEN, 0, 0, false, false, NOT_RELEASE, -EINVAL },
+	{ "length 0", LEN, 0, 0, false, false, NOT_WHOLE, -EINVAL },
+	{ "length 0 past a base", ADDR_LEN, PAGE_SZ, 0, true, false, WHOLE,
+	  -ENXIO },
 	{ "addr + length wraps to 0", LEN, 0, 0, false, true, ALL, -EINVAL },
 	{ "addr + length wraps", LEN, 0xFFFFFFFFFFFFF000ULL, 0, false, false,
 	  ALL, -EINVAL },
@@ -321,8 +325,15 @@ TEST_F(args, protect_bad_args)
 		{ "kernel addr", 0xffff888000000000ULL, PAGE_SZ,
 		  .err = -EINVAL },
 		{ "flags", b, PAGE_SZ, .flags = 1, .err = -EINVAL },
-		{ "reserved[0]", b, PAGE_SZ, .res0 = 1, .err = -EINVAL },
-		{ "reserved[1]", b, PAGE_SZ, .res1 = 1, .err = -EINVAL },
+		{ "old_protect_out unmapped", b, PAGE_SZ, .res0 = 8,
+		  .err = -EFAULT },
+		{ "old_protect_out a kernel address", b, PAGE_SZ,
+		  .res0 = 0xffff888000000000ULL, .err = -EFAULT },
+		{ "old_protect_out in a reserved page", b, PAGE_SZ,
+		  .res0 = b + 6 * PAGE_SZ, .err = -EFAULT },
+		{ "old_protect_out in a read-only page", b, PAGE_SZ,
+		  .res0 = b + 4 * PAGE_SZ, .err = -EFAULT },
+		{ "reserved[0]", b, PAGE_SZ, .res1 = 1, .err = -EINVAL },
 		{ "protect 0", b, PAGE_SZ, .protect = 0xffffffff,
 		  .err = -EINVAL },
 		{ "protect 0x03", b, PAGE_SZ, .protect = 0x03, .err = -EINVAL },
@@ -339,7 +350,8 @@ TEST_F(args, protect_bad_args)
 			.addr = cases[i].addr,
 			.length = cases[i].length,
 			.protect = NTMEM_PAGE_READONLY,
-			.reserved = { cases[i].res0, cases[i].res1 },
+			.old_protect_out = cases[i].res0,
+			.reserved = { cases[i].res1 },
 		};
 
 		/* 0xffffffff marks "0" for the two fields zero-initialised. */
@@ -375,7 +387,7 @@ TEST_F(args, query_bad_args)
 	} big;
 	struct ntmem_query q;
 	unsigned char *bytes = (unsigned char *)&q;
-	size_t older = offsetof(struct ntmem_query, reserved);
+	size_t older = offsetof(struct ntmem_query, info);
 
 	memset(&q, 0, sizeof(q));
 	q.addr = (uintptr_t)self->b;
@@ -384,9 +396,11 @@ TEST_F(args, query_bad_args)
 	q.flags = 1;
 	ASSERT_EQ(-EINVAL, ntmem_ioctl(self->fd, NTMEM_IOC_QUERY, &q));
 	q.flags = 0;
-	q.reserved[0] = 1ULL << 40;
-	ASSERT_EQ(-EINVAL, ntmem_ioctl(self->fd, NTMEM_IOC_QUERY, &q));
-	q.reserved[0] = 0;
+	q.info = 1ULL << 40;	/* nothing mapped there */
+	ASSERT_EQ(-EFAULT, ntmem_ioctl(self->fd, NTMEM_IOC_QUERY, &q));
+	q.info = 0xffff888000000000ULL;
+	ASSERT_EQ(-EFAULT, ntmem_ioctl(self->fd, NTMEM_IOC_QUERY, &q));
+	q.info = 0;
 	q.addr = NTMEM_MAX_ADDRESS;
 	ASSERT_EQ(-EINVAL, ntmem_ioctl(self->fd, NTMEM_IOC_QUERY, &q));
 

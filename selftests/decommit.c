@@ -171,4 +171,40 @@ TEST_F(decommit, outside_one_reservation_enxio)
 	ASSERT_EQ(64 * KiB, q.region_size);
 }
 
+/*
+ * Length 0 is the whole reservation based at the address (VirtualFree with
+ * dwSize 0 in one call); one next to it keeps its pages, and an address
+ * that is not a base is ENXIO with nothing changed.
+ */
+TEST_F(decommit, length_0_is_the_whole_reservation)
+{
+	char *f = ntmem_reserve_adjacent_pair(self->fd);
+	char *y = f + 64 * KiB;
+	struct ntmem_counters c1, c2;
+	struct ntmem_query q;
+
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(0, ntmem_commit(self->fd, f, 64 * KiB,
+				  NTMEM_PAGE_READWRITE, 0));
+	ASSERT_EQ(0, ntmem_commit(self->fd, y, 64 * KiB,
+				  NTMEM_PAGE_READWRITE, 0));
+	fill_pattern(f, 128 * KiB, 29);
+
+	ASSERT_EQ(-ENXIO, ntmem_decommit(self->fd, f + PAGE_SZ, 0));
+	ASSERT_EQ(-1, check_pattern(f, 128 * KiB, 29));
+	ASSERT_EQ(0, ntmem_counters_read(&c1));
+	ASSERT_EQ(0, ntmem_decommit(self->fd, f, 0));
+	ASSERT_EQ(0, ntmem_counters_read(&c2));
+	ASSERT_EQ(c1.committed_pages - 64 * KiB / PAGE_SZ,
+		  c2.committed_pages);
+	ASSERT_EQ(c1.resident_pages - 64 * KiB / PAGE_SZ,
+		  c2.resident_pages);
+	ASSERT_EQ(0, pagemap_count_present(f, 64 * KiB));
+	ASSERT_EQ(0, ntmem_query(self->fd, f, &q));
+	ASSERT_EQ(NTMEM_STATE_RESERVE, q.state);
+	ASSERT_EQ(64 * KiB, q.region_size);
+	ASSERT_EQ(-1, check_pattern(y, 64 * KiB, 29));
+	ASSERT_SEGV_AT(f + 5, try_read(f + 5));
+}
+
 TEST_HARNESS_MAIN

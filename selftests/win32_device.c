@@ -8,11 +8,14 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -48,6 +51,35 @@ TEST(fork_reopens_device)
 	b[0] = 1;
 	ASSERT_EQ(0, run_in_child(child_allocates, b));
 	ASSERT_EQ(0, run_in_child(child_allocates, b));
+	vq_ok(_metadata, b, &m);
+	ASSERT_EQ(MEM_COMMIT, m.State);
+	ASSERT_EQ(1, b[0]);
+	vf_ok(_metadata, b, 0, MEM_RELEASE);
+}
+
+/*
+ * A child made by a raw clone() runs no pthread_atfork() handler, so it
+ * starts with the parent's fd: its first call gets EBADFD from the kernel
+ * and must open a device of its own and succeed, without costing the
+ * parent its fd.
+ */
+TEST(raw_clone_reopens_device)
+{
+	char *b = va_ok(_metadata, NULL, 0x10000, MEM_COMMIT, PAGE_READWRITE);
+	MEMORY_BASIC_INFORMATION m;
+	int status;
+	pid_t pid;
+
+	b[0] = 1;
+	fflush(stdout);
+	fflush(stderr);
+	pid = syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+	ASSERT_LE(0, pid);
+	if (!pid)
+		syscall(SYS_exit_group, child_allocates(b));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
 	vq_ok(_metadata, b, &m);
 	ASSERT_EQ(MEM_COMMIT, m.State);
 	ASSERT_EQ(1, b[0]);

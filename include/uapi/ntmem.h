@@ -76,7 +76,8 @@
 
 /* ABI version: major changes break, minor ones add. */
 #define NTMEM_API_MAJOR		1
-#define NTMEM_API_MINOR		2	/* 1: LOCK, UNLOCK; 2: LARGE_PAGES */
+/* minor 1: LOCK, UNLOCK; 2: LARGE_PAGES; 3: USER_OUT, DECOMMIT_WHOLE */
+#define NTMEM_API_MINOR		3
 
 /* Windows' allocation granularity and the user range ntmem manages. */
 #define NTMEM_GRANULARITY	0x10000ULL
@@ -100,6 +101,7 @@
 #define NTMEM_STATE_FREE	0x00010000
 #define NTMEM_STATE_OTHER	0x80000000	/* memory ntmem did not create */
 #define NTMEM_TYPE_PRIVATE	0x00020000
+#define NTMEM_TYPE_MAPPED	0x00040000	/* in struct ntmem_basic_info */
 
 /* Features reported by VERSION. */
 #define NTMEM_FEATURE_RESET	(1ULL << 0)	/* RESET and RESET_UNDO */
@@ -108,6 +110,8 @@
 #define NTMEM_FEATURE_WRITE_WATCH (1ULL << 3)	/* write-watch reservations */
 #define NTMEM_FEATURE_LOCK	(1ULL << 4)	/* LOCK and UNLOCK */
 #define NTMEM_FEATURE_LARGE_PAGES (1ULL << 5)	/* NTMEM_RESERVE_LARGE_PAGES */
+#define NTMEM_FEATURE_USER_OUT	(1ULL << 6)	/* stores at Win32 out-pointers */
+#define NTMEM_FEATURE_DECOMMIT_WHOLE (1ULL << 7) /* DECOMMIT of length 0 */
 
 /**
  * struct ntmem_version - NTMEM_IOC_VERSION: what the module speaks.
@@ -187,7 +191,9 @@ struct ntmem_reserve {
  * @size:     sizeof(struct ntmem_range), in
  * @flags:    NTMEM_COMMIT_* for COMMIT; zero otherwise
  * @addr:     page-aligned start, in
- * @length:   page-aligned length, in (RELEASE: 0 or the whole length)
+ * @length:   page-aligned length, in (RELEASE: 0 or the whole length;
+ *            DECOMMIT: 0 for the whole reservation, with
+ *            NTMEM_FEATURE_DECOMMIT_WHOLE)
  * @protect:  COMMIT: the protection of the committed pages; zero otherwise
  * @reserved0: must be zero
  * @reserved: must be zero
@@ -195,11 +201,13 @@ struct ntmem_reserve {
  * COMMIT: reserved pages become committed and read as zero; committed
  * pages keep their contents and take @protect.  DECOMMIT: the pages become
  * reserved, their memory is freed and their page-table entries removed
- * before the call returns.  RESET: the contents of committed pages are no
- * longer needed; under memory pressure they are dropped (without swap
- * I/O), otherwise kept.  RESET_UNDO: succeeds if no page of the range was
- * dropped since its RESET (EBUSY otherwise; dropped pages read as zero);
- * either way the range is no longer reset.  RELEASE: @addr must be a
+ * before the call returns; with @length 0, @addr must be a reservation's
+ * base (ENXIO otherwise) and every page of it is decommitted.  RESET: the
+ * contents of committed pages are no longer needed; under memory pressure
+ * they are dropped (without swap I/O), otherwise kept.  RESET_UNDO:
+ * succeeds if no page of the range was dropped since its RESET (EBUSY
+ * otherwise; dropped pages read as zero); either way the range is no
+ * longer reset.  RELEASE: @addr must be a
  * reservation's base (ENXIO otherwise) and @length 0 or its whole length
  * (EINVAL otherwise); unmaps the whole reservation.
  *
@@ -230,10 +238,14 @@ struct ntmem_range {
  * @length:   page-aligned length, in
  * @protect:  the new protection, in
  * @old_protect: the protection of the first page before the call, out
+ * @old_protect_out: 0, or (NTMEM_FEATURE_USER_OUT) a user pointer to a
+ *            __u32 that receives @old_protect too, in
  * @reserved: must be zero
  *
  * Every page of the range must be committed (ENODATA otherwise); all or
- * nothing.
+ * nothing.  @old_protect, and *@old_protect_out, are stored before any
+ * protection changes: memory that cannot take them fails the call with
+ * EFAULT and nothing changed.
  */
 struct ntmem_protect {
 	__u32 size;
@@ -242,7 +254,8 @@ struct ntmem_protect {
 	__u64 length;
 	__u32 protect;
 	__u32 old_protect;
-	__u64 reserved[2];
+	__u64 old_protect_out;
+	__u64 reserved[1];
 };
 
 /**
@@ -265,7 +278,9 @@ struct ntmem_protect {
  * @type:     NTMEM_TYPE_PRIVATE inside a reservation, 0 otherwise, out
  * @alloc_size: length of the reservation (of the mapping, for other
  *            memory; 0 for free memory), out
- * @reserved: must be zero
+ * @info:     0, or (NTMEM_FEATURE_USER_OUT) a user pointer to a struct
+ *            ntmem_basic_info that receives the answer as Windows'
+ *            MEMORY_BASIC_INFORMATION; EFAULT if it cannot, in
  */
 struct ntmem_query {
 	__u32 size;
@@ -279,7 +294,28 @@ struct ntmem_query {
 	__u32 protect;
 	__u32 type;
 	__u64 alloc_size;
-	__u64 reserved[1];
+	__u64 info;
+};
+
+/**
+ * struct ntmem_basic_info - QUERY's answer in the layout and values of
+ * Windows' MEMORY_BASIC_INFORMATION (x64).  Inside a reservation: @state
+ * NTMEM_STATE_COMMIT or _RESERVE, @type NTMEM_TYPE_PRIVATE; other memory
+ * (NTMEM_STATE_OTHER in struct ntmem_query) is NTMEM_STATE_COMMIT,
+ * NTMEM_TYPE_MAPPED; free memory is NTMEM_STATE_FREE, @protect
+ * NTMEM_PAGE_NOACCESS, and the allocation fields and @type 0.
+ */
+struct ntmem_basic_info {
+	__u64 base;
+	__u64 alloc_base;
+	__u32 alloc_protect;
+	__u16 partition_id;
+	__u16 reserved0;
+	__u64 region_size;
+	__u32 state;
+	__u32 protect;
+	__u32 type;
+	__u32 reserved1;
 };
 
 /* GET_WRITE_WATCH flags */
@@ -293,7 +329,11 @@ struct ntmem_query {
  * @length:   page-aligned length, in
  * @pages:    user pointer to an array of __u64, in
  * @count:    in: entries @pages can hold (non-zero); out: entries stored
- * @reserved: must be zero
+ * @count_out: 0, or (NTMEM_FEATURE_USER_OUT) a user pointer to a __u64
+ *            that holds the capacity in place of @count (which must then
+ *            be 0) and receives the count stored, in
+ * @granularity_out: 0, or (NTMEM_FEATURE_USER_OUT) a user pointer to a
+ *            __u32 that receives the page size, in
  *
  * The range must lie inside one reservation made with
  * NTMEM_RESERVE_WRITE_WATCH (ENXIO otherwise).  Stores, in ascending
@@ -313,7 +353,8 @@ struct ntmem_write_watch {
 	__u64 length;
 	__u64 pages;
 	__u64 count;
-	__u64 reserved[2];
+	__u64 count_out;
+	__u64 granularity_out;
 };
 
 /**

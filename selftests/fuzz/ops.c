@@ -230,8 +230,13 @@ static int raw_ioctl(struct fz_ctx *c, const struct fz_op *op,
 		if (op->defect == D_BIG_SIZE_TAIL)
 			buf[ksize / 8 + 1 - (op->sub & 1)] = op->gen | 1;
 	}
-	if (op->defect == D_RESERVED_FIELD)	/* the last reserved word */
-		buf[ksize / 8 - 1] = op->gen | 1;
+	/*
+	 * The last word: reserved (EINVAL unless 0), or in QUERY's and
+	 * GET_WRITE_WATCH's struct an out-pointer, which a kernel address
+	 * fails (EFAULT).
+	 */
+	if (op->defect == D_RESERVED_FIELD)
+		buf[ksize / 8 - 1] = op->gen | 1ULL << 63 | 1;
 	memcpy(buf, &usize, sizeof(usize));
 	inject_arm(c, op);
 	ret = ioctl(c->fd, cmd, buf) < 0 ? -errno : 0;
@@ -251,6 +256,12 @@ static int struct_defect_err(const struct fz_op *op)
 		return E2BIG;
 	}
 	return 0;
+}
+
+/* The same for QUERY and GET_WRITE_WATCH, whose last word is a pointer. */
+static int pointer_defect_err(const struct fz_op *op)
+{
+	return op->defect == D_RESERVED_FIELD ? EFAULT : struct_defect_err(op);
 }
 
 static struct fz_slot *slot_of(struct fz_ctx *c, const struct fz_op *op)
@@ -686,15 +697,17 @@ static const unsigned long range_cmd[K_NKINDS] = {
 
 static int op_range_ioctl(struct fz_ctx *c, const struct fz_op *op)
 {
-	uint64_t addr, len;
-	bool malformed;
+	uint64_t addr, len, mlen;
+	bool malformed, whole;
 	int want, si, gp = -1, err, alt = -1;
 	uint32_t prot = op->kind == K_COMMIT ? op->prot : 0;
 	uint32_t flags = op->kind == K_COMMIT ? (op->flags & 1) : 0;
 	char what[32];
 
 	op_range(c, op, &addr, &len, &malformed);
-	want = malformed ? EINVAL : struct_defect_err(op);
+	/* DECOMMIT of length 0: the whole reservation based at @addr */
+	whole = op->kind == K_DECOMMIT && op->defect == D_ZERO_LEN;
+	want = malformed && !whole ? EINVAL : struct_defect_err(op);
 	if (op->defect == D_UNKNOWN_FLAG) {
 		flags |= 2u << (op->sub % 31);
 		want = EINVAL;
@@ -703,11 +716,14 @@ static int op_range_ioctl(struct fz_ctx *c, const struct fz_op *op)
 		prot = op->kind == K_COMMIT ? op->prot : (op->prot | 1);
 		want = EINVAL;
 	}
-	si = model_slot_range(&c->m, addr, addr + len);
+	si = model_slot_range(&c->m, addr, addr + (whole ? FZ_PAGE : len));
+	if (whole && si >= 0 && addr != c->m.s[si].base)
+		si = -1;
 	if (!want && si < 0)
 		want = ENXIO;
+	mlen = whole && si >= 0 ? c->m.s[si].npages * FZ_PAGE : len;
 	if (!want)
-		want = range_semantics(c, op->kind, si, addr, len, &gp);
+		want = range_semantics(c, op->kind, si, addr, mlen, &gp);
 	if (!want && op->kind == K_RESET_UNDO && range_was_reset(c, si, addr, len))
 		alt = EBUSY;	/* RELAX: a reset page may have been dropped */
 	snprintf(what, sizeof(what), "%s ioctl", kind_names[op->kind]);
@@ -721,7 +737,7 @@ static int op_range_ioctl(struct fz_ctx *c, const struct fz_op *op)
 	if (gp >= 0)	/* LOCK met an armed guard: consumed, nothing locked */
 		c->m.s[si].pg[gp].prot &= ~NTMEM_PAGE_GUARD;
 	if (!err)
-		range_apply(c, op->kind, si, addr, len, prot);
+		range_apply(c, op->kind, si, addr, mlen, prot);
 	if (err == EBUSY)
 		undo_busy(c, si, addr, len);
 	return 0;
@@ -958,7 +974,7 @@ static int op_get_ww(struct fz_ctx *c, const struct fz_op *op)
 	if (op->defect == D_UNKNOWN_FLAG)
 		want = EINVAL;
 	if (op->api == API_IOCTL && !want)
-		want = struct_defect_err(op);
+		want = pointer_defect_err(op);
 	if (!want && (op->defect == D_LOW_ADDR || op->defect == D_KERNEL_ADDR))
 		want = EINVAL;
 	if (!want && (si = model_slot_range(&c->m, start, end)) < 0)
@@ -1047,7 +1063,7 @@ static uint32_t model_state(struct fz_ctx *c, uintptr_t a)
 static int op_query(struct fz_ctx *c, const struct fz_op *op)
 {
 	struct ntmem_query q;
-	int want = struct_defect_err(op), err;
+	int want = pointer_defect_err(op), err;
 	uintptr_t a = c->hole + op->sub % (16 * FZ_GRAN);
 	uint32_t st = model_state(c, a);
 
