@@ -6,11 +6,17 @@
  * read-only because of ->page_mkwrite; executable pages are installed
  * read-only unless the fault is a write).  The first write to a page of a
  * write-watch region therefore passes ntmem_page_written(), which records
- * it in region->written.  Reporting walks only the recorded pages;
- * resetting a page removes its PTE so that the next write faults and
- * records it again.
+ * it in region->written.  Reporting walks only the recorded pages.
+ * Resetting a page write-protects its PTEs (folio_mkclean(), which walks
+ * the folio's reverse map), so that the next write takes a write-protect
+ * fault and is recorded again while reads go on without a fault; a page
+ * of the pinned store (locked or executable, mapped without a reverse map
+ * to walk) has its PTE removed instead.
  */
+#include <linux/bitmap.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/rmap.h>
 #include <linux/slab.h>
 
 #include "ntmem.h"
@@ -44,18 +50,54 @@ void ntmem_watch_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last)
 		xa_erase(&r->written, idx);
 }
 
-/* Remove the PTEs of the ascending page indices @idx[0..n), run by run. */
-static void ntmem_watch_zap(struct ntmem_region *r, struct vm_area_struct *vma,
-			    const pgoff_t *idx, unsigned int n)
+/*
+ * Write-protect every PTE of store page @idx; false if the page is not the
+ * store's (pinned), which must lose its PTE instead.  A page the store has
+ * in swap, or not at all, has no PTE.  Caller holds mmap_lock for write.
+ */
+static bool ntmem_watch_wrprotect(struct ntmem_region *r, pgoff_t idx)
 {
-	unsigned int i = 0, j;
+	struct folio *folio;
+	struct page *page;
 
-	while (i < n) {
-		for (j = i + 1; j < n && idx[j] == idx[j - 1] + 1; j++)
+	if (xa_load(&r->pages, idx))
+		return false;
+	page = ntmem_store_find(r, idx);
+	if (!page)
+		return true;
+	folio = page_folio(page);
+	folio_lock(folio);
+	/* the PTEs' dirty bits are the only record of a write: keep it */
+	if (ntmem_store_owns(r, page) && folio_mkclean(folio))
+		folio_mark_dirty(folio);
+	folio_unlock(folio);
+	put_page(page);
+	return true;
+}
+
+/*
+ * Make the next write to each of the ascending page indices @idx[0..n)
+ * fault: write-protect store pages, remove the PTEs of the others (run by
+ * run).
+ */
+static void ntmem_watch_protect(struct ntmem_region *r,
+				struct vm_area_struct *vma, const pgoff_t *idx,
+				unsigned int n)
+{
+	DECLARE_BITMAP(zap, NTMEM_WATCH_CHUNK);
+	unsigned int i, j;
+
+	bitmap_zero(zap, NTMEM_WATCH_CHUNK);
+	for (i = 0; i < n; i++)
+		if (!ntmem_watch_wrprotect(r, idx[i]))
+			__set_bit(i, zap);
+	for_each_set_bit(i, zap, n) {
+		for (j = i + 1; j < n && test_bit(j, zap) &&
+		     idx[j] == idx[j - 1] + 1; j++)
 			;
 		ntmem_zap(vma, ntmem_idx_addr(r, idx[i]),
 			  (unsigned long)(j - i) << PAGE_SHIFT);
-		i = j;
+		bitmap_clear(zap, i, j - i);
 	}
 }
 
@@ -80,15 +122,16 @@ unsigned int ntmem_watch_collect(struct ntmem_region *r, pgoff_t *first,
 }
 
 /*
- * Make the pages @idx[0..n) (ascending) clean: PTEs first, then the record,
- * under mmap_lock held for write so that no write slips in between.
+ * Make the pages @idx[0..n) (ascending, at most NTMEM_WATCH_CHUNK) clean:
+ * PTEs first, then the record, under mmap_lock held for write so that no
+ * write slips in between.
  */
 void ntmem_watch_clean(struct ntmem_region *r, struct vm_area_struct *vma,
 		       const pgoff_t *idx, unsigned int n)
 {
 	unsigned int i;
 
-	ntmem_watch_zap(r, vma, idx, n);
+	ntmem_watch_protect(r, vma, idx, n);
 	for (i = 0; i < n; i++)
 		xa_erase(&r->written, idx[i]);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -115,13 +116,67 @@ TEST_F(ww, reset_flag_resets_exactly_what_was_stored)
 	ASSERT_EQ((uintptr_t)p + 9 * PAGE_SZ, out[1]);
 	ASSERT_EQ(2, get_ww(self->fd, p, len, out, 8, NTMEM_WRITE_WATCH_RESET));
 	ASSERT_EQ(0, get_ww(self->fd, p, len, out, 8, 0));
-	/* a reset page's next write is seen again (its PTE went with it) */
+	/* a reset page's next write is seen again (its PTE is read-only) */
 	p[9 * PAGE_SZ] = 2;
 	ASSERT_EQ(1, get_ww(self->fd, p, len, out, 8, 0));
 	ASSERT_EQ((uintptr_t)p + 9 * PAGE_SZ, out[0]);
 	/* and the contents never changed */
 	ASSERT_EQ(1, p[PAGE_SZ]);
 	ASSERT_EQ(2, p[9 * PAGE_SZ]);
+}
+
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? -1 : ru.ru_minflt;
+}
+
+/*
+ * A reset write-protects the pages rather than unmapping them: they stay
+ * mapped, reads take no fault, and each next write -- by the process, by
+ * the kernel on its behalf, or to a locked page (mapped outside the
+ * store, whose PTE goes instead) -- takes one and is recorded.
+ */
+TEST_F(ww, reset_keeps_pages_mapped_and_read_without_faults)
+{
+	const size_t len = WW_PAGES * PAGE_SZ;
+	uint64_t out[16];
+	char *p = self->p;
+	int pfd[2], i;
+	long flt;
+
+	SKIP_WITHOUT_WW();
+	ASSERT_EQ(0, ntmem_lock(self->fd, p + 3 * PAGE_SZ, PAGE_SZ));
+	for (i = 0; i < 8; i++)
+		p[i * PAGE_SZ] = i + 1;
+	ASSERT_EQ(8, get_ww(self->fd, p, len, out, 16,
+			    NTMEM_WRITE_WATCH_RESET));
+	ASSERT_EQ(7, pagemap_count_present(p, 8 * PAGE_SZ));
+	ASSERT_EQ(0, pagemap_present(p + 3 * PAGE_SZ));
+
+	flt = minor_faults();
+	for (i = 0; i < 8; i++)
+		if (i != 3)
+			ASSERT_EQ(i + 1, *(volatile char *)(p + i * PAGE_SZ));
+	ASSERT_EQ(flt, minor_faults());
+	ASSERT_EQ(0, get_ww(self->fd, p, len, out, 16, 0));
+
+	p[1 * PAGE_SZ] = 10;
+	p[3 * PAGE_SZ] = 11;
+	ASSERT_EQ(0, pipe(pfd));
+	ASSERT_EQ(2, write(pfd[1], "ok", 2));
+	ASSERT_EQ(2, read(pfd[0], p + 6 * PAGE_SZ + 9, 2));
+	close(pfd[0]);
+	close(pfd[1]);
+	ASSERT_EQ(3, get_ww(self->fd, p, len, out, 16, 0));
+	ASSERT_EQ((uintptr_t)p + 1 * PAGE_SZ, out[0]);
+	ASSERT_EQ((uintptr_t)p + 3 * PAGE_SZ, out[1]);
+	ASSERT_EQ((uintptr_t)p + 6 * PAGE_SZ, out[2]);
+	ASSERT_EQ(10, p[PAGE_SZ]);
+	ASSERT_EQ(11, p[3 * PAGE_SZ]);
+	ASSERT_EQ(0, memcmp(p + 6 * PAGE_SZ + 9, "ok", 2));
+	ASSERT_EQ(0, ntmem_unlock(self->fd, p + 3 * PAGE_SZ, PAGE_SZ));
 }
 
 TEST_F(ww, reset_write_watch_cleans_range)
