@@ -9,9 +9,11 @@
  * returned an error.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,9 +22,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/fs.h>
+#include <linux/userfaultfd.h>
 
 #include <ntmem/windows.h>
 #include <uapi/ntmem.h>
@@ -45,6 +51,7 @@
 #define QUERY_MANY	10000
 #define QUERY_ITERS	20000
 #define LIB_ITERS	1000	/* rows 9: calls (or pairs) per repetition */
+#define WR_REPS		9	/* rows 10: write-watch rounds */
 
 static int ntfd = -1;
 /* NTMEM_FEATURE_* of the module, read in print_banner() */
@@ -212,7 +219,8 @@ static void touch(char *p, size_t len)
 
 /* ---- table ---- */
 
-enum row_kind { ROW_RATIO, ROW_INFO, ROW_KIB };
+/* ROW_NA: the Linux side does not exist on this kernel ("n/a"). */
+enum row_kind { ROW_RATIO, ROW_INFO, ROW_KIB, ROW_NA };
 
 struct row {
 	const char *id;
@@ -225,13 +233,13 @@ struct row {
 	int err;		/* negative errno of the failed operation */
 };
 
-#define FMT_ROW "| %-2s | %-52s | %11s | %-46s | %11s | %7s | %-24s | %-5s |\n"
+#define FMT_ROW "| %-3s | %-52s | %11s | %-46s | %11s | %7s | %-24s | %-5s |\n"
 
 static void print_header(void)
 {
 	printf(FMT_ROW, "#", "operation", "ntmem", "Linux primitive", "Linux",
 	       "ratio", "target", "meets");
-	printf("|----|%.54s|%.13s|%.48s|%.13s|%.9s|%.26s|%.7s|\n",
+	printf("|-----|%.54s|%.13s|%.48s|%.13s|%.9s|%.26s|%.7s|\n",
 	       "------------------------------------------------------------",
 	       "-------------", "------------------------------------------------",
 	       "-------------", "---------", "--------------------------",
@@ -268,6 +276,11 @@ static void print_row(const struct row *r)
 		snprintf(meets, sizeof(meets), "%s",
 			 r->nt < r->target ? "yes" : "no");
 		break;
+	case ROW_NA:
+		snprintf(lx, sizeof(lx), "n/a");
+		snprintf(ratio, sizeof(ratio), "-");
+		snprintf(meets, sizeof(meets), "-");
+		break;
 	}
 	printf(FMT_ROW, r->id, r->name, nt, r->linux_name, lx, ratio,
 	       r->target_text, meets);
@@ -275,7 +288,7 @@ static void print_row(const struct row *r)
 }
 
 /* Lines printed under the table, collected while the rows run. */
-static char notes[4096];
+static char notes[8192];
 
 __attribute__((format(printf, 1, 2)))
 static void note(const char *fmt, ...)
@@ -958,8 +971,8 @@ static void print_banner(double waited)
 	} else {
 		printf("ntmem:  VERSION failed: %s\n", strerror(errno));
 	}
-	printf("times:  guest ns per operation, median of %d repetitions after %d warm-up (rows 3-4: %d)\n\n",
-	       REPS, WARMUP, DROP_REPS);
+	printf("times:  guest ns per operation, median of %d repetitions after %d warm-up (rows 3-4: %d, rows 10: %d)\n\n",
+	       REPS, WARMUP, DROP_REPS, WR_REPS);
 }
 
 static void row1(void)
@@ -1700,6 +1713,694 @@ static void row9e(void) { run_lib_row("9e"); }
 static void row9f(void) { run_lib_row("9f"); }
 static void row9g(void) { run_lib_row("9g"); }
 
+/*
+ * ---- rows 10: a write-watch round, ntmem against Linux's ways ----
+ *
+ * One round writes one byte to every 16th page of a 64 MiB region (1024
+ * of 16384 pages), then collects the written pages into an array and
+ * makes them clean again; the whole round is timed and divided by the
+ * pages written.  Every technique is checked to report exactly those 1024
+ * pages, in order (each round writes other pages than the last, see
+ * wr_next()).  Setup writes every page of the region and makes it
+ * clean, and each round ends clean, so every timed round starts with all
+ * pages resident, mapped and clean; the warm-up round takes whatever a
+ * first round does differently.
+ *
+ *  - ntmem: VirtualAlloc(MEM_RESERVE | MEM_COMMIT | MEM_WRITE_WATCH) of
+ *    libntmem, GetWriteWatch(WRITE_WATCH_FLAG_RESET).
+ *  - Wine's fallback (dlls/ntdll/unix/virtual.c without the kernel's
+ *    write watch): the region is PROT_READ, a SIGSEGV handler clears the
+ *    page's watch bit in a byte per page and mprotects that page
+ *    read-write; NtGetWriteWatch scans the bytes of the range, sets the
+ *    watch bit of every page scanned and calls mprotect_range(), which
+ *    makes one mprotect per run of pages of equal protection: here one
+ *    mprotect(PROT_READ) of the whole 64 MiB.
+ *  - soft-dirty: read /proc/self/pagemap for the range (bit 55), then
+ *    write "4" to /proc/self/clear_refs (which write-protects every page
+ *    of the process, not just the range).
+ *  - uffd-wp async (Linux 6.7+; what Wine uses where the kernel has it):
+ *    the range registered UFFDIO_REGISTER_MODE_WP on a userfaultfd with
+ *    UFFD_FEATURE_WP_ASYNC (the kernel resolves write-protect faults
+ *    itself), then one PAGEMAP_SCAN of PAGE_IS_WRITTEN pages with
+ *    PM_SCAN_WP_MATCHING, which write-protects what it reports.
+ *
+ * All four regions are advised MADV_NOHUGEPAGE, so all four track 4 KiB
+ * pages (an ntmem write-watch region never maps huge pages anyway).
+ */
+
+/*
+ * Linux 6.7's userfaultfd and pagemap uapi, for build machines whose
+ * headers predate it (Debian 12's are 6.1); these are stable uapi, copied
+ * from include/uapi/linux/{userfaultfd,fs}.h.
+ */
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED	(1 << 13)
+#endif
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC		(1 << 15)
+#endif
+#ifndef PAGEMAP_SCAN
+#define PAGE_IS_WRITTEN		(1 << 1)
+
+struct page_region {
+	__u64 start;
+	__u64 end;
+	__u64 categories;
+};
+
+#define PM_SCAN_WP_MATCHING	(1 << 0)
+#define PM_SCAN_CHECK_WPASYNC	(1 << 1)
+
+struct pm_scan_arg {
+	__u64 size;
+	__u64 flags;
+	__u64 start;
+	__u64 end;
+	__u64 walk_end;
+	__u64 vec;
+	__u64 vec_len;
+	__u64 max_pages;
+	__u64 category_inverted;
+	__u64 category_mask;
+	__u64 category_anyof_mask;
+	__u64 return_mask;
+};
+
+#define PAGEMAP_SCAN	_IOWR('f', 16, struct pm_scan_arg)
+#endif
+
+#define WR_SPAN		(64 * MIB)
+#define WR_EVERY	16	/* write every 16th page */
+#define WR_CAP		2048	/* output entries: more than written, so
+				   that a count of 1024 rules out extras */
+
+enum wr_tech { WR_NTMEM, WR_WINE, WR_SOFT_DIRTY, WR_UFFD, WR_NTECH };
+
+static const char *const wr_tech_names[WR_NTECH] = {
+	"ntmem", "Wine fallback", "soft-dirty", "uffd-wp async",
+};
+
+struct wr_ctx {
+	char *p;		/* the region, WR_SPAN */
+	size_t npages;
+	size_t every;		/* pages written: one in @every */
+	size_t off;		/* the round writes pages off + k * every */
+	void *out[WR_CAP];	/* the written pages, as collected */
+	unsigned char *vprot;	/* Wine: a byte per page */
+	uint64_t *pagemap_buf;	/* soft-dirty: one entry per page */
+	struct page_region rgn[WR_CAP];	/* uffd: PAGEMAP_SCAN's output */
+	int pagemap, clear_refs, uffd;
+	size_t last_count;	/* what the last collect found */
+};
+
+static size_t wr_written(const struct wr_ctx *c)
+{
+	return c->npages / c->every;
+}
+
+/*
+ * Each round writes the pages after the last round's (off + 1 + k *
+ * every), so that a technique that failed to reset would report the last
+ * round's pages too.
+ */
+static void wr_next(struct wr_ctx *c)
+{
+	c->off = (c->off + 1) % c->every;
+}
+
+static void wr_write(struct wr_ctx *c)
+{
+	size_t i;
+
+	for (i = c->off; i < c->npages; i += c->every)
+		((volatile char *)c->p)[i * page] = (char)i;
+}
+
+/* Exactly the pages written, in order? */
+static int wr_check(struct wr_ctx *c, size_t count)
+{
+	size_t i;
+
+	c->last_count = count;
+	if (count != wr_written(c))
+		return -EPROTO;
+	for (i = 0; i < count; i++)
+		if (c->out[i] != c->p + (c->off + i * c->every) * page)
+			return -EPROTO;
+	return 0;
+}
+
+/* ntmem: the writes, then GetWriteWatch(RESET) of the whole region. */
+static int wr_round_ntmem(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct wr_ctx *c = ctx;
+	ULONG_PTR count = WR_CAP;
+	DWORD gran;
+	uint64_t t0 = bench_now_ns();
+
+	wr_next(c);
+	wr_write(c);
+	if (GetWriteWatch(WRITE_WATCH_FLAG_RESET, c->p, WR_SPAN, c->out,
+			  &count, &gran))
+		return lib_failed("GetWriteWatch");
+	*ns = bench_now_ns() - t0;
+	*ops = wr_written(c);
+	return wr_check(c, count);
+}
+
+/* Wine's VPROT_WRITEWATCH: set on a page that is watched and clean. */
+#define WINE_WATCH	0x40
+
+static struct wr_ctx *wine_ctx;	/* the region the handler serves */
+
+static int wine_unix_prot(unsigned char vprot)
+{
+	return vprot & WINE_WATCH ? PROT_READ : PROT_READ | PROT_WRITE;
+}
+
+/* Wine's mprotect_range(): one mprotect per run of equal protection. */
+static int wine_mprotect_range(struct wr_ctx *c, size_t first, size_t n)
+{
+	size_t i, start = first;
+	int prot = wine_unix_prot(c->vprot[first]), next;
+
+	for (i = first + 1; i < first + n; i++) {
+		next = wine_unix_prot(c->vprot[i]);
+		if (next == prot)
+			continue;
+		if (mprotect(c->p + start * page, (i - start) * page, prot))
+			return -errno;
+		start = i;
+		prot = next;
+	}
+	return mprotect(c->p + start * page, (first + n - start) * page,
+			prot) ? -errno : 0;
+}
+
+/* Wine's virtual_handle_fault() for a write to a watched page. */
+static void wine_segv(int sig, siginfo_t *si, void *uc)
+{
+	struct wr_ctx *c = wine_ctx;
+	char *a = si->si_addr;
+	size_t idx;
+
+	(void)uc;
+	if (c && a >= c->p && a < c->p + WR_SPAN) {
+		idx = (size_t)(a - c->p) / page;
+		if (c->vprot[idx] & WINE_WATCH) {
+			c->vprot[idx] &= ~WINE_WATCH;
+			if (!wine_mprotect_range(c, idx, 1))
+				return;
+		}
+	}
+	/* not ours: fault again without the handler */
+	signal(sig, SIG_DFL);
+}
+
+/*
+ * Wine's NtGetWriteWatch without the kernel's write watch: scan a byte per
+ * page for pages that lost their watch bit, up to the array's room; with
+ * RESET set the bit again on every page scanned and mprotect the scanned
+ * range back (Wine holds a mutex with signals blocked meanwhile: not
+ * counted here).
+ */
+static int wr_round_wine(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct wr_ctx *c = ctx;
+	size_t i, j, count = 0;
+	uint64_t t0 = bench_now_ns();
+	int err;
+
+	wr_next(c);
+	wr_write(c);
+	for (i = 0; i < c->npages && count < WR_CAP; i++)
+		if (!(c->vprot[i] & WINE_WATCH))
+			c->out[count++] = c->p + i * page;
+	for (j = 0; j < i; j++)
+		c->vprot[j] |= WINE_WATCH;
+	err = wine_mprotect_range(c, 0, i);
+	*ns = bench_now_ns() - t0;
+	*ops = wr_written(c);
+	return err ? err : wr_check(c, count);
+}
+
+/* soft-dirty: pagemap's bit 55 for the range, then clear_refs "4". */
+static int wr_round_soft_dirty(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct wr_ctx *c = ctx;
+	size_t len = c->npages * sizeof(uint64_t), i, count = 0;
+	off_t off = (uintptr_t)c->p / page * sizeof(uint64_t);
+	uint64_t t0 = bench_now_ns();
+
+	wr_next(c);
+	wr_write(c);
+	if (pread(c->pagemap, c->pagemap_buf, len, off) != (ssize_t)len)
+		return -EIO;
+	for (i = 0; i < c->npages; i++)
+		if ((c->pagemap_buf[i] >> 55) & 1) {
+			if (count == WR_CAP)
+				return -EPROTO;
+			c->out[count++] = c->p + i * page;
+		}
+	if (write(c->clear_refs, "4", 1) != 1)
+		return -errno;
+	*ns = bench_now_ns() - t0;
+	*ops = wr_written(c);
+	return wr_check(c, count);
+}
+
+/*
+ * uffd-wp async: one PAGEMAP_SCAN reports the written runs and
+ * write-protects them again (PM_SCAN_WP_MATCHING); CHECK_WPASYNC makes it
+ * fail rather than pass over a page not under async write protection.
+ * The output holds WR_CAP runs, so one call does (Wine's holds 256 and
+ * calls again from walk_end); the loop is there for the general case.
+ */
+static int wr_round_uffd(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct wr_ctx *c = ctx;
+	struct pm_scan_arg a = {
+		.size = sizeof(a),
+		.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+		.start = (uintptr_t)c->p, .end = (uintptr_t)c->p + WR_SPAN,
+		.vec = (uintptr_t)c->rgn, .vec_len = WR_CAP,
+		.max_pages = WR_CAP,
+		.category_mask = PAGE_IS_WRITTEN,
+		.return_mask = PAGE_IS_WRITTEN,
+	};
+	uint64_t t0 = bench_now_ns(), addr;
+	size_t count = 0;
+	int n, i;
+
+	wr_next(c);
+	wr_write(c);
+	for (;;) {
+		n = ioctl(c->pagemap, PAGEMAP_SCAN, &a);
+		if (n < 0)
+			return -errno;
+		for (i = 0; i < n; i++)
+			for (addr = c->rgn[i].start;
+			     addr < c->rgn[i].end && count < WR_CAP;
+			     addr += page)
+				c->out[count++] = (void *)(uintptr_t)addr;
+		if ((uint64_t)n < a.vec_len || count == WR_CAP ||
+		    a.walk_end >= a.end)
+			break;
+		a.start = a.walk_end;
+		a.max_pages = WR_CAP - count;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = wr_written(c);
+	return wr_check(c, count);
+}
+
+/* The uffd-wp async setup; -EOPNOTSUPP where the kernel lacks it. */
+static int uffd_open_async(int *uffd)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED,
+	};
+	int fd = syscall(__NR_userfaultfd,
+			 O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+
+	if (fd < 0)
+		return errno == ENOSYS ? -EOPNOTSUPP : -errno;
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		/* unknown features: EINVAL before 6.7 */
+		int err = errno == EINVAL ? -EOPNOTSUPP : -errno;
+
+		close(fd);
+		return err;
+	}
+	*uffd = fd;
+	return 0;
+}
+
+/* Why uffd-wp async is missing, for the note. */
+static char uffd_na[96];
+
+/*
+ * Map, fill and clean @c's region for @tech; on failure nothing is left
+ * (wr_teardown() undoes a success).
+ */
+static int wr_setup(struct wr_ctx *c, enum wr_tech tech)
+{
+	struct uffdio_register reg;
+	struct uffdio_writeprotect wp;
+	void *m;
+	int err = 0;
+
+	c->npages = WR_SPAN / page;
+	c->every = WR_EVERY;
+	c->pagemap = c->clear_refs = c->uffd = -1;
+	if (tech == WR_NTMEM) {
+		c->p = VirtualAlloc(NULL, WR_SPAN, MEM_RESERVE | MEM_COMMIT |
+				    MEM_WRITE_WATCH, PAGE_READWRITE);
+		if (!c->p)
+			return lib_failed("VirtualAlloc(MEM_WRITE_WATCH)");
+		madvise(c->p, WR_SPAN, MADV_NOHUGEPAGE);
+		touch(c->p, WR_SPAN);
+		if (!ResetWriteWatch(c->p, WR_SPAN))
+			return 0;
+		err = lib_failed("ResetWriteWatch");
+		VirtualFree(c->p, 0, MEM_RELEASE);
+		c->p = NULL;
+		return err;
+	}
+	if (tech == WR_UFFD) {
+		err = uffd_open_async(&c->uffd);
+		if (err == -EOPNOTSUPP)
+			snprintf(uffd_na, sizeof(uffd_na),
+				 "no UFFD_FEATURE_WP_ASYNC (Linux 6.7+)");
+		else if (err)
+			snprintf(uffd_na, sizeof(uffd_na), "userfaultfd: %s",
+				 strerror(-err));
+		if (err)
+			return err;
+	}
+	m = mmap(NULL, WR_SPAN, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		err = -errno;
+		goto fail;
+	}
+	c->p = m;
+	madvise(c->p, WR_SPAN, MADV_NOHUGEPAGE);
+	touch(c->p, WR_SPAN);
+	switch (tech) {
+	case WR_WINE:
+		c->vprot = malloc(c->npages);
+		if (!c->vprot) {
+			err = -ENOMEM;
+			break;
+		}
+		memset(c->vprot, WINE_WATCH, c->npages);
+		if (mprotect(c->p, WR_SPAN, PROT_READ))
+			err = -errno;
+		break;
+	case WR_SOFT_DIRTY:
+		c->pagemap_buf = malloc(c->npages * sizeof(uint64_t));
+		c->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		c->clear_refs = open("/proc/self/clear_refs",
+				     O_WRONLY | O_CLOEXEC);
+		if (!c->pagemap_buf)
+			err = -ENOMEM;
+		else if (c->pagemap < 0 || c->clear_refs < 0 ||
+			 write(c->clear_refs, "4", 1) != 1)
+			err = -errno;
+		break;
+	case WR_UFFD:
+		c->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		reg = (struct uffdio_register){
+			.range = { (uintptr_t)c->p, WR_SPAN },
+			.mode = UFFDIO_REGISTER_MODE_WP,
+		};
+		wp = (struct uffdio_writeprotect){
+			.range = { (uintptr_t)c->p, WR_SPAN },
+			.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+		};
+		if (c->pagemap < 0 || ioctl(c->uffd, UFFDIO_REGISTER, &reg) ||
+		    ioctl(c->uffd, UFFDIO_WRITEPROTECT, &wp))
+			err = -errno;
+		break;
+	case WR_NTMEM:
+	case WR_NTECH:
+		break;
+	}
+	if (!err)
+		return 0;
+fail:
+	if (tech == WR_UFFD && !uffd_na[0])
+		snprintf(uffd_na, sizeof(uffd_na), "setup: %s",
+			 strerror(-err));
+	if (c->p)
+		munmap(c->p, WR_SPAN);
+	c->p = NULL;
+	free(c->vprot);
+	free(c->pagemap_buf);
+	if (c->pagemap >= 0)
+		close(c->pagemap);
+	if (c->clear_refs >= 0)
+		close(c->clear_refs);
+	if (c->uffd >= 0)
+		close(c->uffd);
+	return err;
+}
+
+static int wr_teardown(struct wr_ctx *c, enum wr_tech tech)
+{
+	int err = 0;
+
+	if (tech == WR_NTMEM)
+		err = VirtualFree(c->p, 0, MEM_RELEASE) ? 0 :
+		      lib_failed("VirtualFree(MEM_RELEASE)");
+	else if (munmap(c->p, WR_SPAN))
+		err = -errno;
+	free(c->vprot);
+	free(c->pagemap_buf);
+	if (c->pagemap >= 0)
+		close(c->pagemap);
+	if (c->clear_refs >= 0)
+		close(c->clear_refs);
+	if (c->uffd >= 0)
+		close(c->uffd);
+	return err;
+}
+
+static const bench_fn wr_rounds[WR_NTECH] = {
+	wr_round_ntmem, wr_round_wine, wr_round_soft_dirty, wr_round_uffd,
+};
+
+/*
+ * One technique: set up, WARMUP + WR_REPS rounds, tear down.  Returns 0,
+ * -EOPNOTSUPP if the kernel lacks it (uffd-wp async), or an error.
+ */
+static int wr_measure(enum wr_tech tech, double *ns_per_page, size_t *count)
+{
+	static struct wr_ctx c;
+	struct sigaction sa = { .sa_sigaction = wine_segv,
+				.sa_flags = SA_SIGINFO }, old;
+	int err, err2;
+
+	memset(&c, 0, sizeof(c));
+	err = wr_setup(&c, tech);
+	if (err)
+		return err;
+	if (tech == WR_WINE) {
+		wine_ctx = &c;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGSEGV, &sa, &old))
+			err = -errno;
+	}
+	if (!err)
+		err = bench_run(wr_rounds[tech], &c, WARMUP, WR_REPS,
+				ns_per_page);
+	if (tech == WR_WINE) {
+		sigaction(SIGSEGV, &old, NULL);
+		wine_ctx = NULL;
+	}
+	*count = c.last_count;
+	err2 = wr_teardown(&c, tech);
+	return err ? err : err2;
+}
+
+static void row10(void)
+{
+	static const char *const lx_names[] = {
+		"Wine fallback: SIGSEGV handler + mprotect",
+		"soft-dirty: pagemap bit 55 + clear_refs 4",
+		"uffd-wp async + PAGEMAP_SCAN WP_MATCHING",
+	};
+	static const char *const ids[] = { "10a", "10b", "10c" };
+	double v[WR_NTECH] = { 0 };
+	int err[WR_NTECH], t, best = -1;
+	size_t count = 0;
+	char fig[WR_NTECH][128];
+
+	for (t = 0; t < WR_NTECH; t++) {
+		err[t] = wr_measure(t, &v[t], &count);
+		if (err[t] == -EPROTO)
+			note("- row 10 %s: collected %zu pages, not the %zu written\n",
+			     wr_tech_names[t], count, (size_t)(WR_SPAN / page / WR_EVERY));
+		if (!err[t] && t != WR_NTMEM && (best < 0 || v[t] < v[best]))
+			best = t;
+	}
+	for (t = WR_WINE; t < WR_NTECH; t++) {
+		struct row r = { ids[t - 1],
+			"write-watch round, 1024 pages of 64 MiB, per page",
+			lx_names[t - 1], ROW_INFO, 1.0, "none", v[WR_NTMEM],
+			v[t], err[WR_NTMEM] ? err[WR_NTMEM] : err[t] };
+
+		if (t == best) {
+			r.kind = ROW_RATIO;
+			r.target_text = "<= 1.0x (best Linux)";
+		}
+		if (t == WR_UFFD && err[t] == -EOPNOTSUPP && !err[WR_NTMEM]) {
+			r.err = 0;
+			r.kind = ROW_NA;
+		}
+		print_row(&r);
+	}
+	for (t = 0; t < WR_NTECH; t++) {
+		if (!err[t])
+			snprintf(fig[t], sizeof(fig[t]), "%.0f", v[t]);
+		else if (t == WR_UFFD && err[t] == -EOPNOTSUPP)
+			snprintf(fig[t], sizeof(fig[t]), "n/a (%s)", uffd_na);
+		else
+			snprintf(fig[t], sizeof(fig[t]), "error");
+	}
+	note("- rows 10a-c: a round writes every %dth page of 64 MiB (%zu of %zu), then collects and resets; ns per written page, median of %d rounds after %d warm-up, each from all pages resident, mapped, clean\n",
+	     WR_EVERY, (size_t)(WR_SPAN / page / WR_EVERY),
+	     (size_t)(WR_SPAN / page), WR_REPS, WARMUP);
+	note("- rows 10a-c, ns per written page: ntmem %s | Wine fallback %s | soft-dirty %s | uffd-wp async %s\n",
+	     fig[WR_NTMEM], fig[WR_WINE], fig[WR_SOFT_DIRTY], fig[WR_UFFD]);
+	note("- rows 10: THP policy %s; all regions MADV_NOHUGEPAGE (4 KiB pages; ntmem write-watch regions never map huge ones)\n",
+	     thp_policy());
+}
+
+/*
+ * Row 10d: what write watch adds to a write.  After GetWriteWatch(RESET)
+ * a watched page stays resident and mapped, write-protected; its first
+ * write takes a write-protect fault that records it.  The nearest thing
+ * without write watch is a resident page of a plain committed region
+ * mapped by a read: ntmem maps it read-only (->page_mkwrite), so its
+ * first write takes the same write-protect fault, minus the record.  Each
+ * round puts the plain region in that state untimed (VirtualProtect to
+ * read-only and back removes its PTEs, a read of each page maps it
+ * again) and times the 1024 writes alone.
+ */
+static int wr_first_write_watched(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct wr_ctx *c = ctx;
+	ULONG_PTR count = WR_CAP;
+	DWORD gran;
+	uint64_t t0 = bench_now_ns();
+
+	wr_next(c);
+	wr_write(c);
+	*ns = bench_now_ns() - t0;
+	*ops = wr_written(c);
+	if (GetWriteWatch(WRITE_WATCH_FLAG_RESET, c->p, WR_SPAN, c->out,
+			  &count, &gran))
+		return lib_failed("GetWriteWatch");
+	return wr_check(c, count);
+}
+
+static int wr_first_write_plain(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct wr_ctx *c = ctx;
+	uint64_t t0;
+	size_t i;
+	DWORD old;
+
+	if (!VirtualProtect(c->p, WR_SPAN, PAGE_READONLY, &old) ||
+	    !VirtualProtect(c->p, WR_SPAN, PAGE_READWRITE, &old))
+		return lib_failed("VirtualProtect");
+	wr_next(c);
+	for (i = c->off; i < c->npages; i += c->every)
+		(void)((volatile char *)c->p)[i * page];
+	t0 = bench_now_ns();
+	wr_write(c);
+	*ns = bench_now_ns() - t0;
+	*ops = wr_written(c);
+	return 0;
+}
+
+static void row10d(void)
+{
+	static struct wr_ctx watched, plain;
+	struct row r = { "10d", "first write to a page after GetWriteWatch(RESET)",
+		"ntmem page, no write watch, mapped by a read", ROW_RATIO, 1.1,
+		"<= 1.1x", 0, 0, 0 };
+	int err;
+
+	memset(&watched, 0, sizeof(watched));
+	memset(&plain, 0, sizeof(plain));
+	r.err = wr_setup(&watched, WR_NTMEM);
+	if (r.err)
+		goto out;
+	plain.npages = WR_SPAN / page;
+	plain.every = WR_EVERY;
+	plain.pagemap = plain.clear_refs = plain.uffd = -1;
+	plain.p = VirtualAlloc(NULL, WR_SPAN, MEM_RESERVE | MEM_COMMIT,
+			       PAGE_READWRITE);
+	if (!plain.p) {
+		r.err = lib_failed("VirtualAlloc");
+	} else {
+		madvise(plain.p, WR_SPAN, MADV_NOHUGEPAGE);
+		touch(plain.p, WR_SPAN);
+		run_pair(&r, wr_first_write_watched, &watched,
+			 wr_first_write_plain, &plain, WR_REPS);
+		err = wr_teardown(&plain, WR_NTMEM);
+		if (!r.err)
+			r.err = err;
+	}
+	err = wr_teardown(&watched, WR_NTMEM);
+	if (!r.err)
+		r.err = err;
+out:
+	print_row(&r);
+}
+
+/*
+ * Row 10e: GetWriteWatch(RESET) of the 64 MiB region alone, with 0, 16
+ * and 1024 pages written (untimed) before each call: its cost should
+ * follow the pages written, not the range.
+ */
+static int wr_get_only(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct wr_ctx *c = ctx;
+	ULONG_PTR count = WR_CAP;
+	DWORD gran;
+	uint64_t t0;
+	UINT ret;
+
+	if (c->every <= c->npages) {
+		wr_next(c);
+		wr_write(c);
+	}
+	t0 = bench_now_ns();
+	ret = GetWriteWatch(WRITE_WATCH_FLAG_RESET, c->p, WR_SPAN, c->out,
+			    &count, &gran);
+	*ns = bench_now_ns() - t0;
+	*ops = 1;
+	if (ret)
+		return lib_failed("GetWriteWatch");
+	return wr_check(c, count);
+}
+
+static void row10e(void)
+{
+	static struct wr_ctx c;
+	static const size_t written[] = { 0, 16, 1024 };
+	double v[3] = { 0 };
+	size_t i;
+	int err;
+
+	memset(&c, 0, sizeof(c));
+	err = wr_setup(&c, WR_NTMEM);
+	for (i = 0; !err && i < 3; i++) {
+		/* every > npages: nothing written, and wr_written() is 0 */
+		c.every = written[i] ? c.npages / written[i] : c.npages + 1;
+		err = bench_run(wr_get_only, &c, WARMUP, WR_REPS, &v[i]);
+	}
+	if (c.p) {
+		int err2 = wr_teardown(&c, WR_NTMEM);
+
+		if (!err)
+			err = err2;
+	}
+	if (err) {
+		failed = 1;
+		note("- row 10e GetWriteWatch(RESET) of 64 MiB: error: %s\n",
+		     strerror(-err));
+		return;
+	}
+	note("- row 10e GetWriteWatch(RESET) of 64 MiB, guest ns per call: 0 pages written %.0f, 16 written %.0f, 1024 written %.0f (%.0f per page)\n",
+	     v[0], v[1], v[2], (v[2] - v[0]) / 1024);
+}
+
 static const struct {
 	const char *id;
 	void (*run)(void);
@@ -1709,17 +2410,31 @@ static const struct {
 	{ "4h", row4h }, { "5", row5 }, { "6", row6 }, { "7", row7 },
 	{ "8", row8 }, { "9a", row9a }, { "9b", row9b }, { "9c", row9c },
 	{ "9d", row9d }, { "9e", row9e }, { "9f", row9f }, { "9g", row9g },
+	{ "10", row10 }, { "10d", row10d }, { "10e", row10e },
 };
 
 #define NROWS	(sizeof(rows) / sizeof(rows[0]))
 
-/* With arguments, run only the rows whose id starts with one of them. */
+/*
+ * Whether @arg picks row @id: a prefix of it that does not end inside a
+ * number ("1" picks 1a and 1b, not 10; "10" picks 10, 10d and 10e).
+ */
+static int picks(const char *id, const char *arg)
+{
+	size_t n = strlen(arg);
+
+	return n && !strncmp(id, arg, n) &&
+	       !(isdigit((unsigned char)arg[n - 1]) &&
+		 isdigit((unsigned char)id[n]));
+}
+
+/* With arguments, run only the rows one of them picks. */
 static int selected(unsigned int i, int argc, char **argv)
 {
 	int a;
 
 	for (a = 1; a < argc; a++)
-		if (!strncmp(rows[i].id, argv[a], strlen(argv[a])))
+		if (picks(rows[i].id, argv[a]))
 			return 1;
 	return argc < 2;
 }
@@ -1731,10 +2446,10 @@ int main(int argc, char **argv)
 
 	for (a = 1; a < argc; a++) {
 		for (i = 0; i < NROWS; i++)
-			if (!strncmp(rows[i].id, argv[a], strlen(argv[a])))
+			if (picks(rows[i].id, argv[a]))
 				break;
-		if (i == NROWS || !argv[a][0]) {
-			fprintf(stderr, "usage: ntmem-bench [ROW...]   (rows: 1 2 2h 3 3h 4 4a 4b 4h 5 6 7 8 9 9a-9g)\n");
+		if (i == NROWS) {
+			fprintf(stderr, "usage: ntmem-bench [ROW...]   (rows: 1 2 2h 3 3h 4 4a 4b 4h 5 6 7 8 9 9a-9g 10 10d 10e)\n");
 			return 2;
 		}
 	}
