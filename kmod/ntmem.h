@@ -192,8 +192,9 @@ struct ntmem_mm {
  * @reset_node: on the reset shrinker's list_lru (its locks)
  * @reset_gone: the region is being torn down: off that list for good
  *             (mmap_lock, as every add)
- * @written:   page index -> xa_mk_value(1) for each page written since its
- *             write watch was last reset (write-watch regions only)
+ * @written:   page index / 512 -> a bitmap of the group's pages written
+ *             since their write watch was last reset (write-watch regions
+ *             only; ntmem_watch.c has the rules)
  * @locked:    page index -> xa_mk_value(1) for each locked page
  *             (ntmem_lock.c); written under mmap_lock (write), or in
  *             ->close, read under mmap_lock
@@ -398,6 +399,7 @@ void ntmem_guard_disarm(struct ntmem_region *r, pgoff_t idx);
 /* ntmem_watch.c: write watch */
 int ntmem_page_written(struct ntmem_region *r, pgoff_t idx);
 void ntmem_watch_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last);
+void ntmem_watch_free(struct ntmem_region *r);
 unsigned int ntmem_watch_collect(struct ntmem_region *r, pgoff_t *first,
 				 pgoff_t last, pgoff_t *out, unsigned int max);
 void ntmem_watch_clean(struct ntmem_region *r, struct vm_area_struct *vma,

@@ -707,5 +707,5 @@ void ntmem_pages_teardown(struct ntmem_region *r)
 	xa_destroy(&r->pages);
 	xa_destroy(&r->reset);
 	xa_destroy(&r->reset_blocks);
-	xa_destroy(&r->written);
+	ntmem_watch_free(r);
 }

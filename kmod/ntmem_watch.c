@@ -26,28 +26,94 @@
 #define NTMEM_WATCH_CHUNK	256
 
 /*
+ * The record: a bitmap per group of NTMEM_WATCH_GROUP pages, a bit per page
+ * written since its write watch was last reset, there while a bit is set:
+ * a first write sets a bit (atomically: faults race under mmap_lock held
+ * for read), allocating the bitmap if its group had none, and collecting
+ * reads 64 pages per word of the groups written, whatever the range.  Bits
+ * are cleared and bitmaps freed only under mmap_lock held for write, where
+ * no fault can be setting one.
+ */
+#define NTMEM_WATCH_SHIFT	9
+#define NTMEM_WATCH_GROUP	BIT(NTMEM_WATCH_SHIFT)
+#define NTMEM_WATCH_BYTES	BITS_TO_BYTES(NTMEM_WATCH_GROUP)
+
+static unsigned long ntmem_watch_group(pgoff_t idx)
+{
+	return idx >> NTMEM_WATCH_SHIFT;
+}
+
+static unsigned int ntmem_watch_bit(pgoff_t idx)
+{
+	return idx & (NTMEM_WATCH_GROUP - 1);
+}
+
+/* The bitmap of @group, made if need be; an ERR_PTR without memory. */
+static unsigned long *ntmem_watch_bitmap(struct ntmem_region *r,
+					 unsigned long group)
+{
+	unsigned long *bits = xa_load(&r->written, group), *cur;
+
+	if (bits)
+		return bits;
+	bits = kzalloc(NTMEM_WATCH_BYTES, GFP_KERNEL_ACCOUNT);
+	if (!bits)
+		return ERR_PTR(-ENOMEM);
+	cur = xa_cmpxchg(&r->written, group, NULL, bits, GFP_KERNEL_ACCOUNT);
+	if (!cur)
+		return bits;
+	kfree(bits);	/* another fault made it first, or no memory */
+	return xa_is_err(cur) ? ERR_PTR(xa_err(cur)) : cur;
+}
+
+/*
  * A write is reaching page @idx: it is no longer reset, and write watch
  * records it.  Fails only for want of memory for the record, before the
  * write is let through.
  */
 int ntmem_page_written(struct ntmem_region *r, pgoff_t idx)
 {
+	unsigned long *bits;
+
 	ntmem_reset_written(r, idx);
-	if (!r->write_watch || xa_load(&r->written, idx))
+	if (!r->write_watch)
 		return 0;
-	return xa_err(xa_store(&r->written, idx, xa_mk_value(1), GFP_KERNEL));
+	bits = ntmem_watch_bitmap(r, ntmem_watch_group(idx));
+	if (IS_ERR(bits))
+		return PTR_ERR(bits);
+	set_bit(ntmem_watch_bit(idx), bits);
+	return 0;
 }
 
 /* DECOMMIT or release of [first, last]: nothing there was written. */
 void ntmem_watch_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last)
 {
-	unsigned long idx;
-	void *entry;
+	unsigned long group, *bits;
+	pgoff_t base, from, to;
 
 	if (!r->write_watch)
 		return;
-	xa_for_each_range(&r->written, idx, entry, first, last)
-		xa_erase(&r->written, idx);
+	xa_for_each_range(&r->written, group, bits, ntmem_watch_group(first),
+			  ntmem_watch_group(last)) {
+		base = group << NTMEM_WATCH_SHIFT;
+		from = max(first, base) - base;
+		to = min(last, base + NTMEM_WATCH_GROUP - 1) - base;
+		bitmap_clear(bits, from, to - from + 1);
+		if (bitmap_empty(bits, NTMEM_WATCH_GROUP)) {
+			xa_erase(&r->written, group);
+			kfree(bits);
+		}
+	}
+}
+
+/* The region is going: free the record. */
+void ntmem_watch_free(struct ntmem_region *r)
+{
+	unsigned long group, *bits;
+
+	xa_for_each(&r->written, group, bits)
+		kfree(bits);
+	xa_destroy(&r->written);
 }
 
 /*
@@ -108,14 +174,21 @@ static void ntmem_watch_protect(struct ntmem_region *r,
 unsigned int ntmem_watch_collect(struct ntmem_region *r, pgoff_t *first,
 				 pgoff_t last, pgoff_t *out, unsigned int max)
 {
-	unsigned long idx = *first;
-	unsigned int n = 0;
-	void *entry;
+	unsigned long group = ntmem_watch_group(*first), *bits;
+	unsigned int n = 0, b, end;
+	pgoff_t base;
 
-	entry = xa_find(&r->written, &idx, last, XA_PRESENT);
-	while (entry && n < max) {
-		out[n++] = idx;
-		entry = xa_find_after(&r->written, &idx, last, XA_PRESENT);
+	bits = xa_find(&r->written, &group, ntmem_watch_group(last),
+		       XA_PRESENT);
+	while (bits && n < max) {
+		base = group << NTMEM_WATCH_SHIFT;
+		b = *first > base ? *first - base : 0;
+		end = min(last, base + NTMEM_WATCH_GROUP - 1) - base + 1;
+		for (b = find_next_bit(bits, end, b); b < end && n < max;
+		     b = find_next_bit(bits, end, b + 1))
+			out[n++] = base + b;
+		bits = xa_find_after(&r->written, &group,
+				     ntmem_watch_group(last), XA_PRESENT);
 	}
 	*first = n < max ? last + 1 : out[n - 1] + 1;
 	return n;
@@ -132,8 +205,20 @@ void ntmem_watch_clean(struct ntmem_region *r, struct vm_area_struct *vma,
 	unsigned int i;
 
 	ntmem_watch_protect(r, vma, idx, n);
-	for (i = 0; i < n; i++)
-		xa_erase(&r->written, idx[i]);
+	for (i = 0; i < n; i++) {
+		unsigned long group = ntmem_watch_group(idx[i]);
+		unsigned long *bits = xa_load(&r->written, group);
+
+		if (!bits)
+			continue;
+		clear_bit(ntmem_watch_bit(idx[i]), bits);
+		/* a group left clean goes, so that collecting stays cheap */
+		if ((i + 1 == n || ntmem_watch_group(idx[i + 1]) != group) &&
+		    bitmap_empty(bits, NTMEM_WATCH_GROUP)) {
+			xa_erase(&r->written, group);
+			kfree(bits);
+		}
+	}
 }
 
 /* The scratch buffer for ntmem_watch_collect() callers. */
