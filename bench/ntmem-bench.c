@@ -92,15 +92,18 @@ static int nt_release(uint64_t base)
 	return nt_range(NTMEM_IOC_RELEASE, base, 0, 0);
 }
 
-static int nt_protect(uint64_t addr, uint64_t len, uint32_t protect)
+/* PROTECT; with @old_out, the kernel stores the old protection there too. */
+static int nt_protect_out(uint64_t addr, uint64_t len, uint32_t protect,
+			  uint32_t *old_out)
 {
 	struct ntmem_protect p = {
 		.size = sizeof(p), .addr = addr, .length = len,
-		.protect = protect,
+		.protect = protect, .old_protect_out = (uintptr_t)old_out,
 	};
 
 	return ioctl(ntfd, NTMEM_IOC_PROTECT, &p) ? -errno : 0;
 }
+
 
 /*
  * Reserve @len and commit it read-write; on failure nothing is left.
@@ -335,8 +338,12 @@ static int nt_lifecycle(void *ctx, uint64_t *ns, uint64_t *ops)
 	return 0;
 }
 
-/* The same with one RESERVE that commits too (MEM_RESERVE | MEM_COMMIT). */
-static int nt_lifecycle_one_call(void *ctx, uint64_t *ns, uint64_t *ops)
+/*
+ * @iters times: RESERVE of 64 KiB that commits too (MEM_RESERVE |
+ * MEM_COMMIT), a touch of its first page if @touch, RELEASE.
+ */
+static int nt_reserve_commit_release(int iters, bool touch, uint64_t *ns,
+				     uint64_t *ops)
 {
 	struct ntmem_reserve r = {
 		.size = sizeof(r), .flags = NTMEM_RESERVE_COMMIT,
@@ -345,20 +352,27 @@ static int nt_lifecycle_one_call(void *ctx, uint64_t *ns, uint64_t *ops)
 	uint64_t t0;
 	int i, rel;
 
-	(void)ctx;
 	t0 = bench_now_ns();
-	for (i = 0; i < RESERVE_ITERS; i++) {
+	for (i = 0; i < iters; i++) {
 		r.addr = 0;
 		if (ioctl(ntfd, NTMEM_IOC_RESERVE, &r))
 			return -errno;
-		*(volatile char *)(uintptr_t)r.addr = 1;
+		if (touch)
+			*(volatile char *)(uintptr_t)r.addr = 1;
 		rel = nt_release(r.addr);
 		if (rel)
 			return rel;
 	}
 	*ns = bench_now_ns() - t0;
-	*ops = RESERVE_ITERS;
+	*ops = iters;
 	return 0;
+}
+
+/* The same with one RESERVE that commits too (MEM_RESERVE | MEM_COMMIT). */
+static int nt_lifecycle_one_call(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	(void)ctx;
+	return nt_reserve_commit_release(RESERVE_ITERS, true, ns, ops);
 }
 
 static int lx_lifecycle(void *ctx, uint64_t *ns, uint64_t *ops)
@@ -513,22 +527,31 @@ static void row_drop(struct row *r, unsigned long cmd, int advice, int fresh,
 /* The middle page, so that mprotect has to split and re-merge its VMA. */
 #define FLIP_PAGE	8
 
-static int nt_flip(void *ctx, uint64_t *ns, uint64_t *ops)
+/* @iters times page @addr read-only and back, with PROTECT ioctls. */
+static int nt_flip_loop(uint64_t addr, int iters, uint32_t *old_out,
+			uint64_t *ns, uint64_t *ops)
 {
-	uint64_t t0, addr = (uintptr_t)ctx + FLIP_PAGE * page;
+	uint64_t t0;
 	int i, err;
 
 	t0 = bench_now_ns();
-	for (i = 0; i < PROTECT_ITERS; i++) {
-		err = nt_protect(addr, page, NTMEM_PAGE_READONLY);
+	for (i = 0; i < iters; i++) {
+		err = nt_protect_out(addr, page, NTMEM_PAGE_READONLY, old_out);
 		if (!err)
-			err = nt_protect(addr, page, NTMEM_PAGE_READWRITE);
+			err = nt_protect_out(addr, page, NTMEM_PAGE_READWRITE,
+					     old_out);
 		if (err)
 			return err;
 	}
 	*ns = bench_now_ns() - t0;
-	*ops = 2 * PROTECT_ITERS;
+	*ops = 2 * iters;
 	return 0;
+}
+
+static int nt_flip(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	return nt_flip_loop((uintptr_t)ctx + FLIP_PAGE * page, PROTECT_ITERS,
+			    NULL, ns, ops);
 }
 
 static int lx_flip(void *ctx, uint64_t *ns, uint64_t *ops)
@@ -1256,18 +1279,6 @@ static bool raw_user_out(void)
 	return nt_features & NTMEM_FEATURE_USER_OUT;
 }
 
-static int raw_protect(struct lib_ctx *c, uint64_t addr, uint32_t protect)
-{
-	struct ntmem_protect p = {
-		.size = sizeof(p), .addr = addr, .length = page,
-		.protect = protect,
-	};
-
-	if (raw_user_out())
-		p.old_protect_out = (uintptr_t)&c->old_protect;
-	return ioctl(ntfd, NTMEM_IOC_PROTECT, &p) ? -errno : 0;
-}
-
 /* A library call failed: note which and its last error; fail the row. */
 static int lib_failed(const char *call)
 {
@@ -1299,20 +1310,9 @@ static int lib_flip(void *ctx, uint64_t *ns, uint64_t *ops)
 static int raw_flip(void *ctx, uint64_t *ns, uint64_t *ops)
 {
 	struct lib_ctx *c = ctx;
-	uint64_t t0, addr = (uintptr_t)c->p + FLIP_PAGE * page;
-	int i, err;
 
-	t0 = bench_now_ns();
-	for (i = 0; i < LIB_ITERS; i++) {
-		err = raw_protect(c, addr, NTMEM_PAGE_READONLY);
-		if (!err)
-			err = raw_protect(c, addr, NTMEM_PAGE_READWRITE);
-		if (err)
-			return err;
-	}
-	*ns = bench_now_ns() - t0;
-	*ops = 2 * LIB_ITERS;
-	return 0;
+	return nt_flip_loop((uintptr_t)c->p + FLIP_PAGE * page, LIB_ITERS,
+			    raw_user_out() ? &c->old_protect : NULL, ns, ops);
 }
 
 /* 9b: one committed page; both check that the answer names the region. */
@@ -1420,26 +1420,8 @@ static int lib_alloc_release(void *ctx, uint64_t *ns, uint64_t *ops)
 
 static int raw_alloc_release(void *ctx, uint64_t *ns, uint64_t *ops)
 {
-	struct ntmem_reserve r = {
-		.size = sizeof(r), .flags = NTMEM_RESERVE_COMMIT,
-		.length = LIB_REGION, .protect = NTMEM_PAGE_READWRITE,
-	};
-	uint64_t t0;
-	int i, err;
-
 	(void)ctx;
-	t0 = bench_now_ns();
-	for (i = 0; i < LIB_ITERS; i++) {
-		r.addr = 0;
-		if (ioctl(ntfd, NTMEM_IOC_RESERVE, &r))
-			return -errno;
-		err = nt_release(r.addr);
-		if (err)
-			return err;
-	}
-	*ns = bench_now_ns() - t0;
-	*ops = LIB_ITERS;
-	return 0;
+	return nt_reserve_commit_release(LIB_ITERS, false, ns, ops);
 }
 
 /* 9e: lock and unlock the first page of a touched region. */

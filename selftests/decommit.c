@@ -148,18 +148,24 @@ TEST_F(decommit, executable_pages)
 	ASSERT_SEGV_AT(p + 1, try_read(p + 1));
 }
 
+/* Two adjacent 64 KiB reservations, committed and filled; NULL if not. */
+static char *committed_pair(int fd, uint64_t seed)
+{
+	char *f = ntmem_reserve_adjacent_pair(fd);
+
+	if (!f || ntmem_commit(fd, f, 64 * KiB, NTMEM_PAGE_READWRITE, 0) ||
+	    ntmem_commit(fd, f + 64 * KiB, 64 * KiB, NTMEM_PAGE_READWRITE, 0))
+		return NULL;
+	fill_pattern(f, 128 * KiB, seed);
+	return f;
+}
+
 TEST_F(decommit, outside_one_reservation_enxio)
 {
-	char *f = ntmem_reserve_adjacent_pair(self->fd);
-	char *y = f + 64 * KiB;
+	char *f = committed_pair(self->fd, 23);
 	struct ntmem_query q;
 
 	ASSERT_NE(NULL, f);
-	ASSERT_EQ(0, ntmem_commit(self->fd, f, 64 * KiB,
-				  NTMEM_PAGE_READWRITE, 0));
-	ASSERT_EQ(0, ntmem_commit(self->fd, y, 64 * KiB,
-				  NTMEM_PAGE_READWRITE, 0));
-	fill_pattern(f, 128 * KiB, 23);
 
 	ASSERT_EQ(-ENXIO, ntmem_decommit(self->fd, f, 128 * KiB));
 	ASSERT_EQ(-ENXIO, ntmem_decommit(self->fd, f + 60 * KiB, 8 * KiB));
@@ -178,17 +184,11 @@ TEST_F(decommit, outside_one_reservation_enxio)
  */
 TEST_F(decommit, length_0_is_the_whole_reservation)
 {
-	char *f = ntmem_reserve_adjacent_pair(self->fd);
-	char *y = f + 64 * KiB;
+	char *f = committed_pair(self->fd, 29);
 	struct ntmem_counters c1, c2;
 	struct ntmem_query q;
 
 	ASSERT_NE(NULL, f);
-	ASSERT_EQ(0, ntmem_commit(self->fd, f, 64 * KiB,
-				  NTMEM_PAGE_READWRITE, 0));
-	ASSERT_EQ(0, ntmem_commit(self->fd, y, 64 * KiB,
-				  NTMEM_PAGE_READWRITE, 0));
-	fill_pattern(f, 128 * KiB, 29);
 
 	ASSERT_EQ(-ENXIO, ntmem_decommit(self->fd, f + PAGE_SZ, 0));
 	ASSERT_EQ(-1, check_pattern(f, 128 * KiB, 29));
@@ -203,7 +203,7 @@ TEST_F(decommit, length_0_is_the_whole_reservation)
 	ASSERT_EQ(0, ntmem_query(self->fd, f, &q));
 	ASSERT_EQ(NTMEM_STATE_RESERVE, q.state);
 	ASSERT_EQ(64 * KiB, q.region_size);
-	ASSERT_EQ(-1, check_pattern(y, 64 * KiB, 29));
+	ASSERT_EQ(-1, check_pattern(f + 64 * KiB, 64 * KiB, 29));
 	ASSERT_SEGV_AT(f + 5, try_read(f + 5));
 }
 
