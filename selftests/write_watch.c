@@ -298,6 +298,86 @@ TEST_F(ww, efault_on_the_array_loses_nothing)
 	munmap(buf, 2 * PAGE_SZ);
 }
 
+/* GET_WRITE_WATCH with the Win32 out-pointers (NTMEM_FEATURE_USER_OUT). */
+static int get_ww_out(int fd, void *addr, size_t len, uint64_t *out,
+		      uint64_t *count, uint32_t *gran, uint32_t flags)
+{
+	struct ntmem_write_watch w = {
+		.size = sizeof(w), .flags = flags, .addr = (uintptr_t)addr,
+		.length = len, .pages = (uintptr_t)out,
+		.count_out = (uintptr_t)count, .granularity_out = (uintptr_t)gran,
+	};
+
+	return ntmem_ioctl(fd, NTMEM_IOC_GET_WRITE_WATCH, &w);
+}
+
+/*
+ * The capacity comes from *count_out, the count and the page size go back
+ * through the pointers; pointers that cannot be written fail the call
+ * with EFAULT before anything is reset; no room or no array: ENXIO outside
+ * a write-watch reservation, else EINVAL or EFAULT, nothing reset.
+ */
+TEST_F(ww, user_out_pointers)
+{
+	const size_t len = WW_PAGES * PAGE_SZ;
+	uint64_t out[8], count;
+	char *p = self->p, *ro;
+	uint32_t gran = 0;
+
+	SKIP_WITHOUT_WW();
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_USER_OUT))
+		SKIP(return, "module without USER_OUT");
+	ro = mmap(NULL, PAGE_SZ, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	p[3 * PAGE_SZ] = 1;
+	p[5 * PAGE_SZ] = 1;
+
+	count = 8;
+	ASSERT_EQ(-EFAULT, get_ww_out(self->fd, p, len, out, &count,
+				      (uint32_t *)ro, NTMEM_WRITE_WATCH_RESET));
+	ASSERT_EQ(8, count);
+	ASSERT_EQ(-EFAULT, get_ww_out(self->fd, p, len, out, (uint64_t *)ro,
+				      &gran, NTMEM_WRITE_WATCH_RESET));
+	ASSERT_EQ(-EFAULT, get_ww_out(self->fd, p, len, out,
+				      (uint64_t *)0xffff888000000000ULL, &gran,
+				      NTMEM_WRITE_WATCH_RESET));
+	ASSERT_EQ(0, gran);
+	/* a capacity in the struct too is refused */
+	{
+		struct ntmem_write_watch w = {
+			.size = sizeof(w), .addr = (uintptr_t)p, .length = len,
+			.pages = (uintptr_t)out, .count = 8,
+			.count_out = (uintptr_t)&count,
+		};
+
+		ASSERT_EQ(-EINVAL, ntmem_ioctl(self->fd,
+					       NTMEM_IOC_GET_WRITE_WATCH, &w));
+	}
+	/* no room, no array, not a write-watch reservation */
+	count = 0;
+	ASSERT_EQ(-EINVAL, get_ww_out(self->fd, p, len, out, &count, &gran,
+				      NTMEM_WRITE_WATCH_RESET));
+	count = 8;
+	ASSERT_EQ(-EFAULT, get_ww_out(self->fd, p, len, NULL, &count, &gran,
+				      NTMEM_WRITE_WATCH_RESET));
+	ASSERT_EQ(-ENXIO, get_ww_out(self->fd, p + len, PAGE_SZ, NULL, &count,
+				     &gran, 0));
+	ASSERT_EQ(0, gran);
+
+	/* nothing was reset: both pages come back, with the page size */
+	count = 8;
+	ASSERT_EQ(0, get_ww_out(self->fd, p, len, out, &count, &gran,
+				NTMEM_WRITE_WATCH_RESET));
+	ASSERT_EQ(2, count);
+	ASSERT_EQ(PAGE_SZ, gran);
+	ASSERT_EQ((uintptr_t)p + 3 * PAGE_SZ, out[0]);
+	ASSERT_EQ((uintptr_t)p + 5 * PAGE_SZ, out[1]);
+	count = 8;
+	ASSERT_EQ(0, get_ww_out(self->fd, p, len, out, &count, &gran, 0));
+	ASSERT_EQ(0, count);
+	munmap(ro, PAGE_SZ);
+}
+
 /* A write that fails (GUP cannot reach an executable page) marks nothing. */
 TEST_F(ww, failed_write_marks_nothing)
 {
