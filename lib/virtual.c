@@ -219,10 +219,16 @@ static BOOL free_direct(uintptr_t addr, SIZE_T size, DWORD type)
 	err = ntmem__ioctl(NTMEM_IOC_DECOMMIT, &r);
 	if (!err)
 		return TRUE;
-	if (-err == ENXIO && !query(addr, &q) &&
-	    q.state != NTMEM_STATE_COMMIT && q.state != NTMEM_STATE_RESERVE) {
-		ntmem__fail(ERROR_INVALID_ADDRESS);
-		return FALSE;
+	if (-err == ENXIO) {
+		DWORD qerr = query(addr, &q);
+
+		if (!qerr && q.state != NTMEM_STATE_COMMIT &&
+		    q.state != NTMEM_STATE_RESERVE)
+			qerr = ERROR_INVALID_ADDRESS;
+		if (qerr) {
+			ntmem__fail(qerr);
+			return FALSE;
+		}
 	}
 	ntmem__fail(ntmem__error_from_errno(err, ERROR_INVALID_PARAMETER));
 	return FALSE;
