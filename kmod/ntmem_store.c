@@ -129,6 +129,13 @@ int ntmem_store_create(struct ntmem_mm *nm, bool large)
 	store = shmem_file_setup_with_mnt(mnt, large ? "ntmem-large" : "ntmem",
 					  MAX_LFS_FILESIZE,
 					  NTMEM_SHMEM_NORESERVE);
+	/*
+	 * 6.1 says ENOSPC when it has no memory for the inode; the mount has
+	 * no inode limit, so that is all it can mean here, and ENOSPC would
+	 * read as the commit limit (ERROR_COMMITMENT_LIMIT).
+	 */
+	if (PTR_ERR_OR_ZERO(store) == -ENOSPC)
+		return -ENOMEM;
 	if (IS_ERR(store))
 		return PTR_ERR(store);
 	/* large pages are locked, as SHM_LOCK locks a shmem segment */
