@@ -288,8 +288,9 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 		mmap_write_unlock(nm->mm);
 		if (err != -EFAULT)
 			return err;
-		if (fault_in_writeable(uarg, out) ||
-		    (uold && fault_in_writeable(uold, sizeof(old))))
+		/* the safe kind: fault_in_writeable() stores zeros */
+		if (fault_in_safe_writeable(uarg, out) ||
+		    (uold && fault_in_safe_writeable(uold, sizeof(old))))
 			return -EFAULT;
 		if (fatal_signal_pending(current))
 			return -EINTR;
@@ -439,8 +440,8 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 			/* back to the top for the same chunk, memory faulted in */
 			if (fault_in_writeable((char __user *)(out + stored),
 					       n * sizeof(u64)) ||
-			    fault_in_writeable((char __user *)ucount,
-					       sizeof(*ucount))) {
+			    fault_in_safe_writeable((char __user *)ucount,
+						    sizeof(*ucount))) {
 				err = -EFAULT;
 				break;
 			}

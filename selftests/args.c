@@ -467,4 +467,71 @@ TEST_F(args, out_fields_ignored_on_input)
 	ASSERT_EQ(0, memcmp(&q, &q2, sizeof(q)));
 }
 
+/*
+ * The Win32 out-pointers (ABI 1.3) as uid 65534: pointers into the kernel
+ * or at a read-only page are refused with EFAULT and the call changes
+ * nothing; each return code is the child's first failed step.
+ */
+static int nobody_out_pointers(void *arg)
+{
+	const uint64_t kaddr = 0xffff888000000000ULL;
+	struct ntmem_write_watch w;
+	struct ntmem_protect p;
+	struct ntmem_query q;
+	void *addr = NULL;
+	size_t len = 16 * PAGE_SZ;
+	uint64_t count = 4;
+	char *b;
+	int fd;
+
+	(void)arg;
+	if (setgid(65534) || setuid(65534))
+		return 1;
+	fd = ntmem_open();
+	if (fd < 0 || ntmem_reserve(fd, &addr, &len, NTMEM_RESERVE_WRITE_WATCH |
+				    NTMEM_RESERVE_COMMIT, NTMEM_PAGE_READWRITE))
+		return 2;
+	b = addr;
+	b[0] = 1;
+	if (ntmem_protect(fd, b + PAGE_SZ, PAGE_SZ, NTMEM_PAGE_READONLY, NULL))
+		return 3;
+	p = (struct ntmem_protect){ .size = sizeof(p), .addr = (uintptr_t)b,
+		.length = PAGE_SZ, .protect = NTMEM_PAGE_NOACCESS,
+		.old_protect_out = kaddr };
+	if (ntmem_ioctl(fd, NTMEM_IOC_PROTECT, &p) != -EFAULT)
+		return 4;
+	/* the same struct again: the failed call left it as it was */
+	p.old_protect_out = (uintptr_t)(b + PAGE_SZ);
+	if (ntmem_ioctl(fd, NTMEM_IOC_PROTECT, &p) != -EFAULT)
+		return 5;
+	if (b[0] != 1)		/* still READWRITE */
+		return 6;
+	q = (struct ntmem_query){ .size = sizeof(q), .addr = (uintptr_t)b,
+		.info = kaddr };
+	if (ntmem_ioctl(fd, NTMEM_IOC_QUERY, &q) != -EFAULT)
+		return 7;
+	w = (struct ntmem_write_watch){ .size = sizeof(w),
+		.flags = NTMEM_WRITE_WATCH_RESET, .addr = (uintptr_t)b,
+		.length = len, .pages = (uintptr_t)&count, .count_out = kaddr };
+	if (ntmem_ioctl(fd, NTMEM_IOC_GET_WRITE_WATCH, &w) != -EFAULT)
+		return 8;
+	w.count_out = (uintptr_t)&count;
+	w.granularity_out = kaddr;
+	if (ntmem_ioctl(fd, NTMEM_IOC_GET_WRITE_WATCH, &w) != -EFAULT)
+		return 9;
+	/* nothing was reset: the written page is still reported */
+	w.granularity_out = 0;
+	count = 1;
+	if (ntmem_ioctl(fd, NTMEM_IOC_GET_WRITE_WATCH, &w) || count != 1)
+		return 10;
+	return 0;
+}
+
+TEST(unprivileged_out_pointers_efault)
+{
+	if (getuid() != 0)
+		SKIP(return, "needs root to become uid 65534");
+	ASSERT_EQ(0, run_in_child(nobody_out_pointers, NULL));
+}
+
 TEST_HARNESS_MAIN
