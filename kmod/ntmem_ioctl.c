@@ -177,6 +177,7 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 	struct ntmem_range a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
 	bool whole;
+	u64 len;
 	int err;
 
 	if (usize < 0)
@@ -189,7 +190,8 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 		return -EINVAL;
 	/* DECOMMIT of length 0: the whole reservation based at @addr */
 	whole = nr == _IOC_NR(NTMEM_IOC_DECOMMIT) && !a.length;
-	err = ntmem_check_range(a.addr, whole ? PAGE_SIZE : a.length);
+	len = whole ? PAGE_SIZE : a.length;
+	err = ntmem_check_range(a.addr, len);
 	if (!err && nr == _IOC_NR(NTMEM_IOC_COMMIT))
 		err = ntmem_exec_permitted(nm, a.protect);
 	if (err)
@@ -197,8 +199,7 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 
 	if (mmap_write_lock_killable(nm->mm))
 		return -EINTR;
-	r = ntmem_region_find(nm->mm, a.addr, whole ? PAGE_SIZE : a.length,
-			      &vma);
+	r = ntmem_region_find(nm->mm, a.addr, len, &vma);
 	if (r && whole) {
 		if (r->start != a.addr)
 			r = NULL;

@@ -85,6 +85,16 @@ int ntmem_page_written(struct ntmem_region *r, pgoff_t idx)
 	return 0;
 }
 
+/* A group left with no page written goes, so that collecting stays cheap. */
+static void ntmem_watch_drop_if_clean(struct ntmem_region *r,
+				      unsigned long group, unsigned long *bits)
+{
+	if (bitmap_empty(bits, NTMEM_WATCH_GROUP)) {
+		xa_erase(&r->written, group);
+		kfree(bits);
+	}
+}
+
 /* DECOMMIT or release of [first, last]: nothing there was written. */
 void ntmem_watch_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last)
 {
@@ -99,10 +109,7 @@ void ntmem_watch_forget(struct ntmem_region *r, pgoff_t first, pgoff_t last)
 		from = max(first, base) - base;
 		to = min(last, base + NTMEM_WATCH_GROUP - 1) - base;
 		bitmap_clear(bits, from, to - from + 1);
-		if (bitmap_empty(bits, NTMEM_WATCH_GROUP)) {
-			xa_erase(&r->written, group);
-			kfree(bits);
-		}
+		ntmem_watch_drop_if_clean(r, group, bits);
 	}
 }
 
@@ -202,22 +209,19 @@ unsigned int ntmem_watch_collect(struct ntmem_region *r, pgoff_t *first,
 void ntmem_watch_clean(struct ntmem_region *r, struct vm_area_struct *vma,
 		       const pgoff_t *idx, unsigned int n)
 {
-	unsigned int i;
+	unsigned long group, *bits;
+	unsigned int i = 0;
 
 	ntmem_watch_protect(r, vma, idx, n);
-	for (i = 0; i < n; i++) {
-		unsigned long group = ntmem_watch_group(idx[i]);
-		unsigned long *bits = xa_load(&r->written, group);
-
-		if (!bits)
-			continue;
-		clear_bit(ntmem_watch_bit(idx[i]), bits);
-		/* a group left clean goes, so that collecting stays cheap */
-		if ((i + 1 == n || ntmem_watch_group(idx[i + 1]) != group) &&
-		    bitmap_empty(bits, NTMEM_WATCH_GROUP)) {
-			xa_erase(&r->written, group);
-			kfree(bits);
-		}
+	/* group by group: the indices ascend */
+	while (i < n) {
+		group = ntmem_watch_group(idx[i]);
+		bits = xa_load(&r->written, group);
+		for (; i < n && ntmem_watch_group(idx[i]) == group; i++)
+			if (bits)
+				clear_bit(ntmem_watch_bit(idx[i]), bits);
+		if (bits)
+			ntmem_watch_drop_if_clean(r, group, bits);
 	}
 }
 

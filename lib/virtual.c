@@ -170,9 +170,8 @@ static SIZE_T query_into(uintptr_t addr, PMEMORY_BASIC_INFORMATION mbi)
 		return 0;
 	}
 	err = ntmem__ioctl(NTMEM_IOC_QUERY, &q);
-	if (err) {
-		ntmem__fail(-err == EFAULT ? ERROR_NOACCESS :
-			    ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS));
+	if (err) {	/* EFAULT: ERROR_NOACCESS */
+		ntmem__fail(ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS));
 		return 0;
 	}
 	return sizeof(*mbi);
@@ -413,9 +412,8 @@ BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 	if (user_out)
 		p.old_protect_out = (uintptr_t)lpflOldProtect;
 	err = ntmem__ioctl(NTMEM_IOC_PROTECT, &p);
-	if (err)
-		return protect_fail(lpflOldProtect, -err == EFAULT ?
-				    ERROR_NOACCESS :
+	if (err)	/* EFAULT: ERROR_NOACCESS */
+		return protect_fail(lpflOldProtect,
 				    ntmem__error_from_errno(err,
 							    ERROR_INVALID_ADDRESS));
 	if (!user_out)

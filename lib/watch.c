@@ -12,11 +12,13 @@
 
 _Static_assert(sizeof(PVOID) == sizeof(__u64), "pages are __u64");
 
-/* ENXIO (not inside one write-watch allocation) is 87 for both. */
+/*
+ * ENXIO (not inside one write-watch allocation) is 87 for both; EFAULT (an
+ * out-parameter the kernel cannot write) is 998.
+ */
 static UINT ww_fail(int err)
 {
-	ntmem__fail(-err == EFAULT ? ERROR_NOACCESS :
-		    ntmem__error_from_errno(err, ERROR_INVALID_PARAMETER));
+	ntmem__fail(ntmem__error_from_errno(err, ERROR_INVALID_PARAMETER));
 	return WW_FAILED;
 }
 
