@@ -11,19 +11,31 @@
  *                               before mmap_lock because vm_mmap() takes it.
  *   mmap_lock of the mm         taken for write by every ioctl that changes
  *                               page state (COMMIT, DECOMMIT, PROTECT, RESET,
- *                               RESET_UNDO) or sets VM_MIXEDMAP
- *                               (ntmem_need_mixedmap()), which excludes all
- *                               faults on ntmem memory: the module has no
- *                               ->map_pages, so faults always run under
- *                               mmap_lock (read), on 6.12 too.  QUERY takes
- *                               it for read.
+ *                               RESET_UNDO, LOCK, UNLOCK, a reset of the
+ *                               write watch) or sets VM_MIXEDMAP
+ *                               (ntmem_need_mixedmap()).  QUERY and the
+ *                               netlink dumps take it for read.  Without
+ *                               per-VMA locks (6.1) every fault runs under it
+ *                               for read, so a write hold excludes them all.
+ *   the VMA's lock (6.4+)       with per-VMA locks a user fault runs under
+ *                               its VMA's lock alone (->map_pages exists for
+ *                               that, ntmem_region.c), and GUP and uaccess
+ *                               faults under mmap_lock (read).  So the ioctls
+ *                               above write-lock the VMA whose state they
+ *                               change too (ntmem_region_find_write(),
+ *                               vma_start_write(), held until mmap_lock is
+ *                               dropped): a fault on that reservation waits,
+ *                               one on another reservation does not.  The
+ *                               core write-locks a VMA it changes (mmap,
+ *                               munmap, fork, vm_flags_set).
  *   region->state internal lock the maple tree's own spinlock; the only
- *                               writer that holds mmap_lock just for read is
- *                               the fault path clearing a guard bit.
+ *                               writer that does not hold mmap_lock for write
+ *                               is the fault path clearing a guard bit.
  *   folio lock of a store page  taken by the fault path and by the page
  *                               cache (truncation, reclaim) under it.
  *   region->pages, ->reset,     the xarrays' own locks; faults insert and
- *   ->reset_blocks and          erase concurrently under mmap_lock (read).
+ *   ->reset_blocks and          erase concurrently (mmap_lock read or the
+ *                               VMA's lock).
  *   ->written xa_lock
  *   ntmem_reset_lock (spinlock) the regions with clean reset pages, for the
  *                               reset shrinker (ntmem_reset.c), which
@@ -259,6 +271,10 @@ int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len);
 struct ntmem_region *ntmem_region_find(struct mm_struct *mm, unsigned long addr,
 				       unsigned long len,
 				       struct vm_area_struct **vmap);
+struct ntmem_region *ntmem_region_find_write(struct mm_struct *mm,
+					     unsigned long addr,
+					     unsigned long len,
+					     struct vm_area_struct **vmap);
 void ntmem_region_put(struct ntmem_region *r);
 int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
 		       const char *name);
@@ -351,6 +367,9 @@ void ntmem_owner_charge_end(struct mem_cgroup *memcg, struct mem_cgroup *old);
 struct page *ntmem_store_get(struct ntmem_region *r, pgoff_t idx);
 struct page *ntmem_store_find(struct ntmem_region *r, pgoff_t idx);
 bool ntmem_store_holds(struct ntmem_region *r, pgoff_t idx);
+/* the most pages ntmem_store_wrprotect() takes at once: a bitmap on the stack */
+#define NTMEM_STORE_WRPROTECT_MAX	512
+void ntmem_store_wrprotect(struct ntmem_region *r, pgoff_t first, pgoff_t last);
 void ntmem_store_free(struct ntmem_region *r, pgoff_t first, pgoff_t last);
 int ntmem_store_for_each(struct ntmem_region *r, pgoff_t first, pgoff_t last,
 			 int (*fn)(struct ntmem_region *r, pgoff_t idx,

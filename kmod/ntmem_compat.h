@@ -33,6 +33,18 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 }
 #endif
 
+/*
+ * Exclude the faults that run under @vma's own lock until mmap_lock (held
+ * for write) is dropped.  Kernels without per-VMA locks (6.1) fault only
+ * under mmap_lock, which the caller's write hold already excludes.
+ */
+static inline void ntmem_vma_start_write(struct vm_area_struct *vma)
+{
+#ifdef CONFIG_PER_VMA_LOCK
+	vma_start_write(vma);
+#endif
+}
+
 /* Remove the page-table entries of [addr, addr + size) in @vma, flushing the TLB. */
 static inline void ntmem_zap(struct vm_area_struct *vma, unsigned long addr,
 			     unsigned long size)

@@ -183,8 +183,8 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 /*
  * First write to a page: either a write fault on a missing PTE, right after
  * ntmem_fault() checked the protection (the PTE was not present: nothing
- * left to check, and mmap_lock has been held since), or a write to a page
- * mapped read-only.
+ * left to check, and the fault's lock -- mmap_lock or the VMA's -- has been
+ * held since), or a write to a page mapped read-only.
  */
 vm_fault_t ntmem_page_mkwrite(struct vm_fault *vmf)
 {

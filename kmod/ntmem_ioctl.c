@@ -199,7 +199,7 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 
 	if (mmap_write_lock_killable(nm->mm))
 		return -EINTR;
-	r = ntmem_region_find(nm->mm, a.addr, len, &vma);
+	r = ntmem_region_find_write(nm->mm, a.addr, len, &vma);
 	if (r && whole) {
 		if (r->start != a.addr)
 			r = NULL;
@@ -274,7 +274,7 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 	for (;;) {
 		if (mmap_write_lock_killable(nm->mm))
 			return -EINTR;
-		r = ntmem_region_find(nm->mm, a.addr, a.length, &vma);
+		r = ntmem_region_find_write(nm->mm, a.addr, a.length, &vma);
 		err = r ? ntmem_protect_check(r, a.addr, a.length, a.protect,
 					      &old) : -ENXIO;
 		if (!err) {
@@ -298,12 +298,18 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 	}
 }
 
-/* The write-watch region holding [addr, addr + len), or NULL. */
+/*
+ * The write-watch region holding [addr, addr + len), or NULL; found to be
+ * reset (mmap_lock held for write) or only read.
+ */
 static struct ntmem_region *ntmem_watch_find(struct ntmem_mm *nm, u64 addr,
 					     u64 len,
-					     struct vm_area_struct **vma)
+					     struct vm_area_struct **vma,
+					     bool reset)
 {
-	struct ntmem_region *r = ntmem_region_find(nm->mm, addr, len, vma);
+	struct ntmem_region *r = reset ?
+		ntmem_region_find_write(nm->mm, addr, len, vma) :
+		ntmem_region_find(nm->mm, addr, len, vma);
 
 	return r && r->write_watch ? r : NULL;
 }
@@ -338,7 +344,7 @@ static int ntmem_watch_no_room(struct ntmem_mm *nm,
 
 	if (mmap_read_lock_killable(nm->mm))
 		return -EINTR;
-	found = ntmem_watch_find(nm, a->addr, a->length, &vma);
+	found = ntmem_watch_find(nm, a->addr, a->length, &vma, false);
 	mmap_read_unlock(nm->mm);
 	if (!found)
 		return -ENXIO;
@@ -408,7 +414,7 @@ static int ntmem_ioc_get_write_watch(struct ntmem_mm *nm, void __user *uarg)
 			err = -EINTR;
 			break;
 		}
-		r = ntmem_watch_find(nm, a.addr, a.length, &vma);
+		r = ntmem_watch_find(nm, a.addr, a.length, &vma, reset);
 		if (r) {
 			if (!spanned)
 				ntmem_page_span(r, a.addr, a.length, &first,
@@ -492,7 +498,7 @@ static int ntmem_ioc_reset_write_watch(struct ntmem_mm *nm, void __user *uarg)
 		kfree(idx);
 		return -EINTR;
 	}
-	r = ntmem_watch_find(nm, a.addr, a.length, &vma);
+	r = ntmem_watch_find(nm, a.addr, a.length, &vma, true);
 	if (r) {
 		ntmem_page_span(r, a.addr, a.length, &first, &last);
 		while (first <= last) {

@@ -14,12 +14,13 @@
  *    stay there; it goes back to the store when it is unlocked or loses
  *    execute permission.
  *
- * Callers hold mmap_lock for write (see ntmem.h), so no fault runs while
- * state changes.  Lowering a page's permissions, or giving it execute
- * permission, removes its PTEs (zap, with a TLB flush) so that the next
- * access faults and maps it again under the new protection; raising write
- * permission needs no zap, since writes to a read-only PTE go through
- * ->page_mkwrite, which consults the new state.
+ * Callers hold mmap_lock and the region's VMA lock for write (see ntmem.h),
+ * so no fault on the region runs while its state changes.  Lowering a
+ * page's permissions, or giving it execute permission, removes its PTEs
+ * (zap, with a TLB flush) so that the next access faults and maps it again
+ * under the new protection; raising write permission needs no zap, since
+ * writes to a read-only PTE go through ->page_mkwrite, which consults the
+ * new state.
  */
 #include <linux/highmem.h>
 #include <linux/memcontrol.h>
@@ -139,9 +140,9 @@ static struct page *ntmem_alloc_page(struct ntmem_region *r, bool zero)
  * The pinned page of @idx, with a reference for the caller: the one in
  * region->pages, or a new one -- which takes over the store's contents
  * (swapped in if need be) when the store has the page, and then the store
- * lets it go.  Caller holds mmap_lock (read or write): pages leave
- * region->pages only under it for write, so concurrent faults race only to
- * insert.
+ * lets it go.  Caller holds mmap_lock or the VMA's lock: pages leave
+ * region->pages only with both held for write, so concurrent faults race
+ * only to insert.
  */
 struct page *ntmem_pinned_get(struct ntmem_region *r, pgoff_t idx)
 {

@@ -60,6 +60,26 @@ struct ntmem_region *ntmem_region_find(struct mm_struct *mm, unsigned long addr,
 	return vma->vm_private_data;
 }
 
+/*
+ * As ntmem_region_find(), for a change of the region's state: the caller
+ * holds mmap_lock for write, and the VMA is write-locked too, so that the
+ * faults that run under the per-VMA lock alone (ntmem_map_pages()) wait
+ * for the change, as faults under mmap_lock do.  Faults on other VMAs go
+ * on meanwhile.
+ */
+struct ntmem_region *ntmem_region_find_write(struct mm_struct *mm,
+					     unsigned long addr,
+					     unsigned long len,
+					     struct vm_area_struct **vmap)
+{
+	struct ntmem_region *r = ntmem_region_find(mm, addr, len, vmap);
+
+	lockdep_assert_held_write(&mm->mmap_lock);
+	if (r)
+		ntmem_vma_start_write(*vmap);
+	return r;
+}
+
 /* The request of the RESERVE or RELEASE in flight in this task, if any. */
 static bool ntmem_in_request(struct ntmem_mm *nm)
 {
@@ -433,6 +453,22 @@ int ntmem_vma_refuse_mprotect(struct vm_area_struct *vma, unsigned long start,
 	return -EACCES;
 }
 
+/*
+ * Fault-around maps nothing: every page needs its own protection check in
+ * ->fault.  Having ->map_pages is what lets the core call ->fault,
+ * ->page_mkwrite and ->pfn_mkwrite under the per-VMA lock instead of
+ * retrying the fault under mmap_lock (vmf_can_call_fault()); every change
+ * of a region's state write-locks its VMA (ntmem_region_find_write()).
+ * Called under rcu_read_lock().
+ */
+#ifdef CONFIG_PER_VMA_LOCK
+static vm_fault_t ntmem_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
+				  pgoff_t end_pgoff)
+{
+	return 0;
+}
+#endif
+
 const struct vm_operations_struct ntmem_vm_ops = {
 	.open		= ntmem_vma_open,
 	.close		= ntmem_vma_close,
@@ -440,6 +476,9 @@ const struct vm_operations_struct ntmem_vm_ops = {
 	.mremap		= ntmem_vma_refuse_mremap,
 	.mprotect	= ntmem_vma_refuse_mprotect,
 	.fault		= ntmem_fault,
+#ifdef CONFIG_PER_VMA_LOCK
+	.map_pages	= ntmem_map_pages,
+#endif
 	.page_mkwrite	= ntmem_page_mkwrite,
 	.pfn_mkwrite	= ntmem_pfn_mkwrite,
 	.access		= ntmem_access,

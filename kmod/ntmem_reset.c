@@ -191,7 +191,7 @@ static void *ntmem_reset_block_erase(struct ntmem_region *r, unsigned long blk)
 
 /*
  * One page of clean block @blk must leave reset, from a fault (mmap_lock
- * read), where there is no memory to spread the block over its pages: the
+ * read or the VMA's lock), where there is no memory to spread the block over its pages: the
  * whole block leaves, kept -- RESET only allows the pages to go -- or, if
  * one is gone already, all of it counts as lost, which RESET_UNDO may say
  * of the others too.  A lost block stays lost.
@@ -485,7 +485,8 @@ static void ntmem_reset_erased(struct ntmem_region *r, void *old)
 /*
  * A fault is about to get page @idx from the store: if RESET left it clean
  * and reclaim has dropped it since, the store would hand out a zeroed page
- * in its place; remember the loss for RESET_UNDO.  mmap_lock held (read).
+ * in its place; remember the loss for RESET_UNDO.  Under a fault's lock
+ * (mmap_lock read or the VMA's).
  */
 void ntmem_reset_fault(struct ntmem_region *r, pgoff_t idx)
 {

@@ -260,6 +260,50 @@ struct page *ntmem_store_find(struct ntmem_region *r, pgoff_t idx)
 	return find_get_page(ntmem_store_mapping(r), ntmem_store_index(r, idx));
 }
 
+#ifdef CONFIG_MAPPING_DIRTY_HELPERS
+/*
+ * Write-protect and clean every PTE that maps a store page of [first, last]
+ * of @r (at most NTMEM_STORE_WRPROTECT_MAX pages), the way a driver that
+ * tracks writes by the page tables does (vmwgfx): one page-table walk
+ * write-protects, then -- writers now held in ->page_mkwrite by the locks
+ * the caller holds -- one walk takes the dirty bits, each walk with one
+ * TLB flush, where folio_mkclean() walks the reverse map and flushes page
+ * by page.  Clean, so that no PTE is made writable again without a fault
+ * (NUMA balancing restores write access to a dirty shared PTE).  A page
+ * found dirty marks its folio dirty, as folio_mkclean()'s callers do.
+ * Caller holds mmap_lock and the VMA's lock for write.
+ */
+void ntmem_store_wrprotect(struct ntmem_region *r, pgoff_t first, pgoff_t last)
+{
+	struct address_space *mapping = ntmem_store_mapping(r);
+	pgoff_t base = ntmem_store_index(r, first), nr = last - first + 1;
+	DECLARE_BITMAP(dirty, NTMEM_STORE_WRPROTECT_MAX);
+	pgoff_t start = nr, end = 0;
+	unsigned long i;
+
+	if (WARN_ON_ONCE(nr > NTMEM_STORE_WRPROTECT_MAX))
+		return;
+	bitmap_zero(dirty, nr);
+	wp_shared_mapping_range(mapping, base, nr);
+	if (!clean_record_shared_mapping_range(mapping, base, nr, base, dirty,
+					       &start, &end))
+		return;
+	for_each_set_bit(i, dirty, nr) {
+		struct folio *folio = filemap_get_folio(mapping, base + i);
+
+		if (IS_ERR_OR_NULL(folio))
+			continue;
+		if (!folio_test_dirty(folio)) {
+			folio_lock(folio);
+			if (folio->mapping == mapping)
+				folio_mark_dirty(folio);
+			folio_unlock(folio);
+		}
+		folio_put(folio);
+	}
+}
+#endif
+
 /* Whether the store holds @idx at all, in memory or in swap. */
 bool ntmem_store_holds(struct ntmem_region *r, pgoff_t idx)
 {
