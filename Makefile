@@ -40,7 +40,8 @@ MAKE_LIB = $(MAKE) -C $(TOP)/lib O=$(LIB_O)
 MAKE_NTMEMCTL = $(MAKE) -C $(TOP)/tools/ntmemctl O=$(BUILD)/tools
 
 .PHONY: all host-module lib selftests bench-build examples ntmemctl modules \
-	kmod-build w1 checkpatch check demo bench bench-alloc fuzz install install-module \
+	kmod-build w1 checkpatch check demo bench bench-alloc bench-concurrency fuzz \
+	install install-module \
 	install-udev install-modules-load install-headers install-lib \
 	install-ntmemctl uninstall dkms-install dkms-uninstall man-lint dist \
 	package-check clean help
@@ -187,6 +188,14 @@ bench-alloc:
 		env GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536 \
 		./ld-linux-x86-64.so.2 --library-path . ./alloc-bench
 
+# Faults beside COMMIT/DECOMMIT and PROTECT threads: two vCPUs running at
+# once, so no --icount (it would serialise them): ratios only.
+bench-concurrency:
+	@$(MAKE) --no-print-directory modules KERNEL=$(KERNEL)
+	@$(MAKE) --no-print-directory bench-build
+	$(VM)/run --kernel $(KERNEL) --module $(BUILD)/$(KERNEL)/ntmem.ko --mem 2G \
+		--add $(BUILD)/bench -- ./ntmem-concurrency
+
 # ---- installing on a real host (as root) ----------------------------------
 # The module goes to /lib/modules/$(KVER)/updates with a modules-load.d
 # entry, the headers to $(INCLUDEDIR)/ntmem (the ABI ones as
@@ -321,6 +330,8 @@ help:
 	@echo '  checkpatch      checkpatch --strict on kmod/ and the uapi header'
 	@echo '  demo, bench     run the examples and ntmemctl, or the benchmark, in the VM'
 	@echo '  bench-alloc     HeapAlloc, midl_user_allocate, RpcSs against glibc, jemalloc, mimalloc'
+	@echo '  bench-concurrency  first touch beside COMMIT/DECOMMIT or PROTECT threads,'
+	@echo '                  against Linux, 2 vCPUs [KERNEL=6.1]'
 	@echo '  fuzz            the model-based fuzzer in the VM [SECONDS=60] [KERNEL=6.1] [SEED=N]'
 	@echo '                  [INJECT=1 [INJECT_P=0.05]]: allocation failures (default on KERNEL=debug)'
 	@echo '  install, uninstall, dkms-install, dkms-uninstall   (as root; DESTDIR, PREFIX)'
