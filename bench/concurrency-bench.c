@@ -56,6 +56,8 @@
 
 #include <uapi/ntmem.h>
 
+#include "bench_guest.h"
+#include "bench_notes.h"
 #include "bench_util.h"
 
 #define KIB		1024ULL
@@ -534,20 +536,6 @@ static void print_row(const struct row *r)
 	fflush(stdout);
 }
 
-/* Lines printed under the table, collected while the rows run. */
-static char notes[8192];
-
-__attribute__((format(printf, 1, 2)))
-static void note(const char *fmt, ...)
-{
-	size_t len = strlen(notes);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(notes + len, sizeof(notes) - len, fmt, ap);
-	va_end(ap);
-}
-
 /* A failed group: its rows print the error, the note says what failed. */
 static void group_failed(const char *rows, int err)
 {
@@ -733,41 +721,6 @@ static void rows_protect(void)
 
 /* ---- banner ---- */
 
-/* The system's THP policy, the word in brackets of .../enabled. */
-static const char *thp_policy(void)
-{
-	static char word[16] = "unknown";
-	char buf[128], *l, *r;
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-
-	if (!f)
-		return word;
-	if (fgets(buf, sizeof(buf), f) && (l = strchr(buf, '[')) &&
-	    (r = strchr(l, ']')) && r - l - 1 < (long)sizeof(word)) {
-		memcpy(word, l + 1, r - l - 1);
-		word[r - l - 1] = '\0';
-	}
-	fclose(f);
-	return word;
-}
-
-/* A "Field: N kB" line of /proc/self/smaps_rollup: N, or -1. */
-static long rollup_kib(const char *field)
-{
-	char line[256], fmt[64];
-	long kib = -1;
-	FILE *f = fopen("/proc/self/smaps_rollup", "r");
-
-	if (!f)
-		return -1;
-	snprintf(fmt, sizeof(fmt), "%s: %%ld kB", field);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, fmt, &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 /*
  * Untimed: one first touch of each kind of memory, so that no side pays
  * alone for the first use of the fresh guest's memory, and a check that
@@ -853,49 +806,6 @@ static double parallelism(void)
 	return one && two ? (double)two / (double)one : 0;
 }
 
-/*
- * Wait until no other task is runnable (the running count in
- * /proc/loadavg, which includes the reader, at 1) at QUIET_CHECKS readings
- * in a row, QUIET_GAP_US apart: right after boot the guest runs the
- * kernel's crypto self-tests for a while.  Returns the seconds waited,
- * negative if still busy after QUIET_MAX_S.
- */
-#define QUIET_CHECKS	5
-#define QUIET_GAP_US	100000
-#define QUIET_MAX_S	120
-
-static double wait_quiet(void)
-{
-	uint64_t t0 = bench_now_ns();
-	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-	int quiet = 0, running;
-	double waited = 0;
-	char buf[128];
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	for (;;) {
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-		if (n <= 0)
-			break;
-		buf[n] = '\0';
-		if (sscanf(buf, "%*s %*s %*s %d/", &running) != 1)
-			break;
-		quiet = running <= 1 ? quiet + 1 : 0;
-		waited = (double)(bench_now_ns() - t0) / 1e9;
-		if (quiet >= QUIET_CHECKS)
-			break;
-		if (waited > QUIET_MAX_S) {
-			waited = -waited;
-			break;
-		}
-		usleep(QUIET_GAP_US);
-	}
-	close(fd);
-	return waited;
-}
-
 static void print_banner(double waited)
 {
 	struct ntmem_version v = { .size = sizeof(v) };
@@ -971,7 +881,7 @@ int main(int argc, char **argv)
 	printf("\nNotes:\n");
 	printf("- ratio = ntmem / Linux (rows 11b, 11f, 11g: of the slowdowns, each side's toucher beside the other thread / alone); meets is informational only.\n");
 	printf("- two vCPUs, no -icount: the figures move with the host's load; compare ratios within a run.\n");
-	printf("%s", notes);
+	fputs(bench_notes(), stdout);
 	printf("- after the rows, 2 threads of a compute loop did %.2fx the work of 1\n",
 	       parallelism());
 	printf("ntmem-concurrency: %s\n",

@@ -33,6 +33,8 @@
 #include <ntmem/windows.h>
 #include <uapi/ntmem.h>
 
+#include "bench_guest.h"
+#include "bench_notes.h"
 #include "bench_util.h"
 
 #define KIB		1024ULL
@@ -171,42 +173,7 @@ static int lx_alloc_thp(size_t len, char **p)
 	return 0;
 }
 
-/* The system's THP policy, the word in brackets of .../enabled. */
-static const char *thp_policy(void)
-{
-	static char word[16] = "unknown";
-	char buf[128], *l, *r;
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-
-	if (!f)
-		return word;
-	if (fgets(buf, sizeof(buf), f) && (l = strchr(buf, '[')) &&
-	    (r = strchr(l, ']')) && r - l - 1 < (long)sizeof(word)) {
-		memcpy(word, l + 1, r - l - 1);
-		word[r - l - 1] = '\0';
-	}
-	fclose(f);
-	return word;
-}
-
 /* AnonHugePages of this process, in KiB: did THP really happen? */
-/* A "Field: N kB" line of /proc/self/smaps_rollup: N, or -1. */
-static long rollup_kib(const char *field)
-{
-	char line[256], fmt[64];
-	long kib = -1;
-	FILE *f = fopen("/proc/self/smaps_rollup", "r");
-
-	if (!f)
-		return -1;
-	snprintf(fmt, sizeof(fmt), "%s: %%ld kB", field);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, fmt, &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 static long anon_huge_kib(void)
 {
 	return rollup_kib("AnonHugePages");
@@ -288,20 +255,6 @@ static void print_row(const struct row *r)
 	printf(FMT_ROW, r->id, r->name, nt, r->linux_name, lx, ratio,
 	       r->target_text, meets);
 	fflush(stdout);
-}
-
-/* Lines printed under the table, collected while the rows run. */
-static char notes[8192];
-
-__attribute__((format(printf, 1, 2)))
-static void note(const char *fmt, ...)
-{
-	size_t len = strlen(notes);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(notes + len, sizeof(notes) - len, fmt, ap);
-	va_end(ap);
 }
 
 /* Measure both sides of a timed row; the first error wins. */
@@ -921,51 +874,6 @@ static void print_cpu(void)
 	model[strcspn(model, "\n")] = '\0';
 	printf("cpu:    %s; erms %s, fsrm %s\n", model, erms ? "yes" : "no",
 	       fsrm ? "yes" : "no");
-}
-
-/*
- * With one vCPU, any other runnable task shares the timed loops.  Right
- * after boot the 6.12 guest runs the kernel's crypto self-tests
- * (cryptomgr_test) for about a second, which doubled every figure timed
- * meanwhile.  Wait until the run queue holds this program alone (the
- * running count in /proc/loadavg, which includes the reader) at
- * QUIET_CHECKS readings in a row, QUIET_GAP_US apart.  Returns the seconds
- * waited, negative if still busy after QUIET_MAX_S.
- */
-#define QUIET_CHECKS	5
-#define QUIET_GAP_US	100000
-#define QUIET_MAX_S	120
-
-static double wait_quiet(void)
-{
-	uint64_t t0 = bench_now_ns();
-	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-	int quiet = 0, running;
-	double waited = 0;
-	char buf[128];
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	for (;;) {
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-		if (n <= 0)
-			break;
-		buf[n] = '\0';
-		if (sscanf(buf, "%*s %*s %*s %d/", &running) != 1)
-			break;
-		quiet = running <= 1 ? quiet + 1 : 0;
-		waited = (double)(bench_now_ns() - t0) / 1e9;
-		if (quiet >= QUIET_CHECKS)
-			break;
-		if (waited > QUIET_MAX_S) {
-			waited = -waited;
-			break;
-		}
-		usleep(QUIET_GAP_US);
-	}
-	close(fd);
-	return waited;
 }
 
 static void print_banner(double waited)
@@ -2461,7 +2369,7 @@ int main(int argc, char **argv)
 
 	printf("\nNotes:\n");
 	printf("- ratio = ntmem / Linux; meets is informational only.\n");
-	printf("%s", notes);
+	fputs(bench_notes(), stdout);
 	print_counters();
 	printf("ntmem-bench: %s\n",
 	       failed ? "FAILED (an operation errored)" : "done");
