@@ -191,10 +191,10 @@ static void *ntmem_reset_block_erase(struct ntmem_region *r, unsigned long blk)
 
 /*
  * One page of clean block @blk must leave reset, from a fault (mmap_lock
- * read or the VMA's lock), where there is no memory to spread the block over its pages: the
- * whole block leaves, kept -- RESET only allows the pages to go -- or, if
- * one is gone already, all of it counts as lost, which RESET_UNDO may say
- * of the others too.  A lost block stays lost.
+ * read or the VMA's lock), where there is no memory to spread the block
+ * over its pages: the whole block leaves, kept -- RESET only allows the
+ * pages to go -- or, if one is gone already, all of it counts as lost,
+ * which RESET_UNDO may say of the others too.  A lost block stays lost.
  */
 static void ntmem_reset_block_leave(struct ntmem_region *r, unsigned long blk)
 {

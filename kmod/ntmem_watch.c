@@ -126,8 +126,9 @@ void ntmem_watch_free(struct ntmem_region *r)
 
 /*
  * Write-protect every PTE of store page @idx (folio_mkclean(), which walks
- * the folio's reverse map).  A page the store has in swap, or not at all,
- * has no PTE.  Caller holds mmap_lock and the VMA's lock for write.
+ * the folio's reverse map).  A page the store has in swap, or not at all
+ * -- a pinned page has left the store -- has no PTE to protect here.
+ * Caller holds mmap_lock and the VMA's lock for write.
  */
 static void ntmem_watch_wrprotect_page(struct ntmem_region *r, pgoff_t idx)
 {
@@ -181,8 +182,7 @@ static void ntmem_watch_wrprotect(struct ntmem_region *r, const pgoff_t *idx,
 		}
 #endif
 		for (; i < j; i++)
-			if (!xa_load(&r->pages, idx[i]))
-				ntmem_watch_wrprotect_page(r, idx[i]);
+			ntmem_watch_wrprotect_page(r, idx[i]);
 	}
 }
 
