@@ -68,6 +68,8 @@
 #include <uapi/ntmem_netlink.h>
 
 struct ntmem_user;
+struct ntmem_section_object;
+struct ntmem_view_request;
 
 #define NTMEM_PAGE_BASE_MASK	0x0ffU	/* the one base protection bit */
 #define NTMEM_PAGE_MODIFIERS	(NTMEM_PAGE_GUARD | NTMEM_PAGE_NOCACHE | \
@@ -114,6 +116,7 @@ struct ntmem_guard_slot {
  * @large_store: as @store, for MEM_LARGE_PAGES reservations: 2 MiB pages
  *             that are never swapped
  * @pending:   the RESERVE in flight, read by ->get_unmapped_area and ->mmap
+ * @view:      with @pending, the MAP_VIEW in flight (ntmem_view.c)
  * @releasing: the region the RELEASE in flight replaces by a placeholder
  * @probing:   the vm_mmap() in flight is ntmem_exec_permitted()'s probe
  * @checked:   ->get_unmapped_area accepted the range of that vm_mmap(), or
@@ -145,6 +148,7 @@ struct ntmem_mm {
 	struct file *large_file;
 	struct file *large_store;
 	const struct ntmem_reserve *pending;
+	const struct ntmem_view_request *view;
 	struct ntmem_region *releasing;
 	bool probing;
 	bool checked;
@@ -211,6 +215,19 @@ struct ntmem_mm {
  *             (ntmem_lock.c); written under mmap_lock (write), or in
  *             ->close, read under mmap_lock
  * @nr_locked: pages in @locked, charged to mm->pinned_vm (as @locked)
+ * @store_base: the store index of page 0: the base in pages for a
+ *             reservation, the view's first section page for a shared
+ *             view (invariant)
+ * @section:   a view's section (reference held), NULL for a reservation
+ *             (invariant)
+ * @section_first: a view's first page in its section (invariant)
+ * @cow:       a copy-on-write view: its pages are in @nm's store, copied
+ *             from the section at first touch (invariant)
+ * @view_access: a view's NTMEM_FILE_MAP_* access (invariant)
+ * @view_node: a shared view, on section->views (section->lock)
+ * @copied:    copy-on-write view: page index -> xa_mk_value(1) once its
+ *             store page holds the section's data (under the folio lock of
+ *             the store page)
  */
 struct ntmem_region {
 	struct kref kref;
@@ -233,6 +250,13 @@ struct ntmem_region {
 	struct xarray written;
 	struct maple_tree locked;
 	unsigned long nr_locked;
+	pgoff_t store_base;
+	struct ntmem_section_object *section;
+	pgoff_t section_first;
+	bool cow;
+	u32 view_access;
+	struct list_head view_node;
+	struct xarray copied;
 };
 
 static inline unsigned long ntmem_region_pages(const struct ntmem_region *r)
@@ -267,7 +291,9 @@ long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 /* ntmem_region.c: reservation lifetime */
 extern const struct vm_operations_struct ntmem_vm_ops;
 int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args);
-int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len);
+int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len,
+		  bool view);
+struct file *ntmem_view_file(struct ntmem_mm *nm, struct file *memory);
 struct ntmem_region *ntmem_region_find(struct mm_struct *mm, unsigned long addr,
 				       unsigned long len,
 				       struct vm_area_struct **vmap);
@@ -311,6 +337,7 @@ unsigned long ntmem_xa_drain(struct xarray *xa, unsigned long first,
 			     unsigned long last,
 			     void (*fn)(void *entry, void *arg), void *arg);
 bool ntmem_protect_valid(u32 protect);
+u32 ntmem_protect_without_copy(u32 protect);
 u32 ntmem_page_prot(struct ntmem_region *r, pgoff_t idx);
 int ntmem_commit_all(struct ntmem_region *r);
 int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
@@ -353,9 +380,9 @@ int ntmem_store_init(void);
 void ntmem_store_exit(void);
 int ntmem_store_create(struct ntmem_mm *nm, bool large);
 void ntmem_store_destroy(struct ntmem_mm *nm);
-struct file *ntmem_store_open(struct ntmem_mm *nm, bool large,
-			      const char *name,
+struct file *ntmem_store_open(struct file *store, const char *name,
 			      const struct file_operations *fops);
+struct file *ntmem_store_section(loff_t size);
 struct address_space *ntmem_store_mapping(struct ntmem_region *r);
 int ntmem_store_populate_large(struct ntmem_region *r);
 void ntmem_store_split(struct ntmem_region *r, pgoff_t idx);

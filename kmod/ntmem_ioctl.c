@@ -7,13 +7,16 @@
  */
 #include <linux/build_bug.h>
 #include <linux/capability.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "ntmem.h"
+#include "ntmem_section.h"
 
 /* The ABI structs have no implicit padding: their sizes are these sums. */
 static_assert(sizeof(struct ntmem_version) == 64);
@@ -24,6 +27,8 @@ static_assert(sizeof(struct ntmem_query) == 72);
 static_assert(sizeof(struct ntmem_basic_info) == 48);
 static_assert(sizeof(struct ntmem_write_watch) == 56);
 static_assert(sizeof(struct ntmem_guard_hit) == 40);
+static_assert(sizeof(struct ntmem_section) == 64);
+static_assert(sizeof(struct ntmem_view) == 56);
 
 /* Every struct starts with __u32 size, __u32 flags. */
 #define NTMEM_MIN_USIZE		8
@@ -88,7 +93,7 @@ static int ntmem_ioc_version(void __user *uarg)
 	v.features = NTMEM_FEATURE_RESET | NTMEM_FEATURE_GUARD |
 		     NTMEM_FEATURE_EXEC | NTMEM_FEATURE_WRITE_WATCH |
 		     NTMEM_FEATURE_LOCK | NTMEM_FEATURE_USER_OUT |
-		     NTMEM_FEATURE_DECOMMIT_WHOLE |
+		     NTMEM_FEATURE_DECOMMIT_WHOLE | NTMEM_FEATURE_SECTIONS |
 		     (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ?
 		      NTMEM_FEATURE_LARGE_PAGES : 0);
 	v.page_size = PAGE_SIZE;
@@ -159,7 +164,7 @@ static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
 	/* a reservation the caller cannot learn of would be lost: undo it */
 	err = ntmem_copy_out(uarg, &a, sizeof(a), usize);
 	if (err)
-		ntmem_release(nm, a.addr, a.length);
+		ntmem_release(nm, a.addr, a.length, false);
 	return err;
 }
 
@@ -209,7 +214,10 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 	if (!r)
 		err = -ENXIO;
 	else if (nr == _IOC_NR(NTMEM_IOC_COMMIT))
-		err = ntmem_commit(r, vma, a.addr, a.length, a.protect, a.flags);
+		err = ntmem_view_protect_allowed(r, a.protect) ?:
+		      ntmem_commit(r, vma, a.addr, a.length, a.protect, a.flags);
+	else if (ntmem_region_is_view(r))
+		err = -EINVAL;	/* a view's pages are its section's */
 	else if (nr == _IOC_NR(NTMEM_IOC_DECOMMIT))
 		err = ntmem_decommit(r, vma, a.addr, a.length);
 	else if (nr == _IOC_NR(NTMEM_IOC_RESET))
@@ -236,7 +244,7 @@ static int ntmem_ioc_release(struct ntmem_mm *nm, void __user *uarg)
 		return -EINVAL;
 	if (ntmem_check_range(a.addr, a.length ? a.length : PAGE_SIZE))
 		return -EINVAL;
-	return ntmem_release(nm, a.addr, a.length);
+	return ntmem_release(nm, a.addr, a.length, false);
 }
 
 /*
@@ -262,7 +270,7 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 		return usize;
 	if (a.flags || !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
-	if (!ntmem_protect_valid(a.protect))
+	if (!ntmem_protect_valid(ntmem_protect_without_copy(a.protect)))
 		return -EINVAL;
 	uold = u64_to_user_ptr(a.old_protect_out);
 	err = ntmem_check_range(a.addr, a.length);
@@ -275,8 +283,10 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 		if (mmap_write_lock_killable(nm->mm))
 			return -EINTR;
 		r = ntmem_region_find_write(nm->mm, a.addr, a.length, &vma);
-		err = r ? ntmem_protect_check(r, a.addr, a.length, a.protect,
-					      &old) : -ENXIO;
+		err = r ? ntmem_view_protect_allowed(r, a.protect) : -ENXIO;
+		if (!err)
+			err = ntmem_protect_check(r, a.addr, a.length,
+						  a.protect, &old);
 		if (!err) {
 			a.old_protect = old;
 			err = copy_to_user_nofault(uarg, &a, out);
@@ -583,7 +593,7 @@ static void ntmem_basic_info(const struct ntmem_query *q,
 	case NTMEM_STATE_COMMIT:
 	case NTMEM_STATE_RESERVE:
 		b->state = q->state;
-		b->type = NTMEM_TYPE_PRIVATE;
+		b->type = q->type;
 		break;
 	case NTMEM_STATE_OTHER:
 		b->state = NTMEM_STATE_COMMIT;
@@ -630,6 +640,143 @@ static int ntmem_ioc_query(struct ntmem_mm *nm, void __user *uarg)
 	return ntmem_copy_out(uarg, &q, sizeof(q), usize);
 }
 
+/* The access bits a section descriptor and a view may ask for. */
+#define NTMEM_SECTION_ACCESS	(NTMEM_FILE_MAP_ALL_ACCESS | NTMEM_FILE_MAP_EXECUTE)
+
+/*
+ * SECTION_CREATE and SECTION_OPEN: the name is copied in before any lock
+ * (a fault may need mmap_lock, which the names' lock nests inside).
+ */
+static int ntmem_ioc_section(struct ntmem_mm *nm, unsigned int nr,
+			     void __user *uarg)
+{
+	bool create = nr == _IOC_NR(NTMEM_IOC_SECTION_CREATE);
+	struct ntmem_section_args args = { 0 };
+	struct ntmem_section a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	struct file *file;
+	int fd, err;
+
+	if (usize < 0)
+		return usize;
+	if (!ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	if (create && (a.flags & ~(NTMEM_SEC_COMMIT | NTMEM_SEC_RESERVE) ||
+		       a.flags == (NTMEM_SEC_COMMIT | NTMEM_SEC_RESERVE)))
+		return -EINVAL;
+	if (!create && (a.flags || !a.name || !a.access ||
+			a.access & ~NTMEM_SECTION_ACCESS))
+		return -EINVAL;
+	if (a.name && !a.name_len)
+		return -EINVAL;
+	if (a.name_len > NTMEM_SECTION_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (a.name) {
+		args.name = memdup_user(u64_to_user_ptr(a.name), a.name_len);
+		if (IS_ERR(args.name))
+			return PTR_ERR(args.name);
+		args.name_len = a.name_len;
+	}
+	args.max_size = a.max_size;
+	args.protect = a.protect;
+	args.attrs = a.flags ? a.flags : NTMEM_SEC_COMMIT;
+	args.access = a.access;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		kfree(args.name);
+		return fd;
+	}
+	file = create ? ntmem_section_create(nm, &args) :
+			ntmem_section_open(&args);
+	kfree(args.name);	/* NULL if a new section took it */
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	a.fd = fd;
+	a.max_size = args.max_size;
+	a.protect = args.protect;
+	a.attrs = args.attrs;
+	a.existed = args.existed;
+	/* a descriptor the caller cannot learn of would be lost */
+	err = ntmem_copy_out(uarg, &a, sizeof(a), usize);
+	if (err) {
+		fput(file);
+		put_unused_fd(fd);
+		return err;
+	}
+	fd_install(fd, file);
+	return 0;
+}
+
+static int ntmem_ioc_map_view(struct ntmem_mm *nm, void __user *uarg)
+{
+	struct ntmem_section_object *s;
+	struct ntmem_view a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	u32 have;
+	int err;
+
+	if (usize < 0)
+		return usize;
+	if (a.flags & ~(NTMEM_RESERVE_FIXED | NTMEM_RESERVE_TOP_DOWN) ||
+	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	if (!(a.access & (NTMEM_FILE_MAP_READ | NTMEM_FILE_MAP_WRITE |
+			  NTMEM_FILE_MAP_COPY)) ||
+	    a.access & ~NTMEM_SECTION_ACCESS)
+		return -EINVAL;
+	if (!IS_ALIGNED(a.offset, NTMEM_GRANULARITY) ||
+	    ((a.flags & NTMEM_RESERVE_FIXED) &&
+	     !IS_ALIGNED(a.addr, NTMEM_GRANULARITY)))
+		return -EXDEV;
+	s = ntmem_section_from_fd(a.section, &have);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	err = -EACCES;
+	if (!ntmem_section_access_allows(have, a.access))
+		goto out;
+	err = -EOVERFLOW;
+	if (a.offset >= s->size || a.length > s->size - a.offset)
+		goto out;
+	if (!a.length)
+		a.length = s->size - a.offset;
+	a.length = PAGE_ALIGN(a.length);
+	err = -EINVAL;
+	if (a.flags & NTMEM_RESERVE_FIXED) {
+		if (ntmem_check_range(a.addr, a.length))
+			goto out;
+	} else if (a.addr) {
+		a.addr = ALIGN_DOWN(a.addr, NTMEM_GRANULARITY);
+		if (ntmem_check_range(a.addr, a.length))
+			a.addr = 0;
+	}
+	err = ntmem_view_map(nm, s, &a);
+	if (err)
+		goto out;
+	err = ntmem_copy_out(uarg, &a, sizeof(a), usize);
+	if (err)
+		ntmem_view_unmap(nm, a.addr);
+out:
+	ntmem_section_put(s);
+	return err;
+}
+
+static int ntmem_ioc_unmap_view(struct ntmem_mm *nm, void __user *uarg)
+{
+	struct ntmem_range a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+
+	if (usize < 0)
+		return usize;
+	if (a.flags || a.protect || a.length || a.reserved0 ||
+	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	if (a.addr < NTMEM_MIN_ADDRESS || a.addr >= NTMEM_MAX_ADDRESS)
+		return -ENXIO;
+	return ntmem_view_unmap(nm, a.addr);
+}
+
 long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ntmem_mm *nm = file->private_data;
@@ -669,6 +816,13 @@ long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ntmem_ioc_reset_write_watch(nm, uarg);
 	case _IOC_NR(NTMEM_IOC_GUARD_HIT):
 		return ntmem_ioc_guard_hit(nm, uarg);
+	case _IOC_NR(NTMEM_IOC_SECTION_CREATE):
+	case _IOC_NR(NTMEM_IOC_SECTION_OPEN):
+		return ntmem_ioc_section(nm, nr, uarg);
+	case _IOC_NR(NTMEM_IOC_MAP_VIEW):
+		return ntmem_ioc_map_view(nm, uarg);
+	case _IOC_NR(NTMEM_IOC_UNMAP_VIEW):
+		return ntmem_ioc_unmap_view(nm, uarg);
 	default:
 		return -ENOTTY;
 	}

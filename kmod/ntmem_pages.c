@@ -31,6 +31,7 @@
 
 #include "ntmem.h"
 #include "ntmem_compat.h"
+#include "ntmem_section.h"
 
 #define NTMEM_PREFAULT_BATCH	64
 #define NTMEM_FREE_BATCH	256
@@ -53,6 +54,22 @@ bool ntmem_protect_valid(u32 protect)
 	default:
 		return false;
 	}
+}
+
+/*
+ * @protect with a copy-on-write base made its writable twin, for
+ * ntmem_protect_valid(): where copy-on-write is allowed is the view's
+ * business (ntmem_view_protect_allowed()).
+ */
+u32 ntmem_protect_without_copy(u32 protect)
+{
+	u32 base = protect & NTMEM_PAGE_BASE_MASK;
+
+	if (base == NTMEM_PAGE_WRITECOPY)
+		base = NTMEM_PAGE_READWRITE;
+	else if (base == NTMEM_PAGE_EXECUTE_WRITECOPY)
+		base = NTMEM_PAGE_EXECUTE_READWRITE;
+	return (protect & ~NTMEM_PAGE_BASE_MASK) | base;
 }
 
 /* Protection of committed page @idx, 0 if it is reserved. */
@@ -156,7 +173,8 @@ again:
 		get_page(page);
 		return page;
 	}
-	if (ntmem_store_holds(r, idx)) {
+	/* a copy-on-write view's page not yet copied holds the section's */
+	if (ntmem_store_holds(r, idx) || r->cow) {
 		src = ntmem_store_get(r, idx);
 		if (IS_ERR(src))
 			return src;
@@ -414,13 +432,16 @@ bool ntmem_prot_writable(u32 prot)
 {
 	prot &= NTMEM_PAGE_BASE_MASK;
 	return prot == NTMEM_PAGE_READWRITE ||
-	       prot == NTMEM_PAGE_EXECUTE_READWRITE;
+	       prot == NTMEM_PAGE_EXECUTE_READWRITE ||
+	       prot == NTMEM_PAGE_WRITECOPY ||
+	       prot == NTMEM_PAGE_EXECUTE_WRITECOPY;
 }
 
 bool ntmem_prot_executable(u32 prot)
 {
 	return prot & (NTMEM_PAGE_EXECUTE | NTMEM_PAGE_EXECUTE_READ |
-		       NTMEM_PAGE_EXECUTE_READWRITE);
+		       NTMEM_PAGE_EXECUTE_READWRITE |
+		       NTMEM_PAGE_EXECUTE_WRITECOPY);
 }
 
 /*
@@ -476,8 +497,12 @@ int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 	span = ntmem_scan_span(r, first, last, protect);
 	if (span.gains_exec && ntmem_mdwe())
 		return -EPERM;
-	fresh = (len >> PAGE_SHIFT) - span.committed;
+	/* a shared view's pages are charged to its section, once */
+	fresh = ntmem_region_shares(r) ? 0 :
+		(len >> PAGE_SHIFT) - span.committed;
 	err = ntmem_charge(r->nm, fresh);
+	if (!err && ntmem_region_shares(r))
+		err = ntmem_view_commit(r, first, last);
 	if (err)
 		return err;
 	err = mtree_store_range(&r->state, first, last, xa_mk_value(protect),
@@ -645,10 +670,13 @@ int ntmem_protect(struct ntmem_region *r, struct vm_area_struct *vma,
 		ntmem_zap(vma, addr, len);
 	if (ntmem_prot_executable(protect))
 		ntmem_need_mixedmap(r, vma);
-	/* a block of one huge page that no longer has one protection */
-	if (!IS_ALIGNED(addr, PMD_SIZE))
+	/*
+	 * A block of one huge page that no longer has one protection; a
+	 * section's pages are not split (its other views map them).
+	 */
+	if (!IS_ALIGNED(addr, PMD_SIZE) && !ntmem_region_shares(r))
 		ntmem_store_split(r, first);
-	if (!IS_ALIGNED(addr + len, PMD_SIZE))
+	if (!IS_ALIGNED(addr + len, PMD_SIZE) && !ntmem_region_shares(r))
 		ntmem_store_split(r, last);
 	if (span.loses_exec)
 		ntmem_pages_unpin(r, vma, first, last);
@@ -685,7 +713,8 @@ void ntmem_query_region(struct ntmem_region *r, unsigned long addr,
 	q->region_size = (end - idx + 1) << PAGE_SHIFT;
 	q->state = entry ? NTMEM_STATE_COMMIT : NTMEM_STATE_RESERVE;
 	q->protect = entry ? xa_to_value(entry) : 0;
-	q->type = NTMEM_TYPE_PRIVATE;
+	q->type = ntmem_region_is_view(r) ? NTMEM_TYPE_MAPPED :
+					     NTMEM_TYPE_PRIVATE;
 }
 
 /* The region's VMA is gone (->close): free everything it still holds. */
@@ -695,8 +724,13 @@ void ntmem_pages_teardown(struct ntmem_region *r)
 	struct ntmem_span span = ntmem_scan_span(r, 0, last, 0);
 
 	ntmem_reset_gone(r);
-	ntmem_free_range(r, 0, last);
-	ntmem_uncharge(r->nm, span.committed);
+	if (ntmem_region_shares(r)) {
+		/* the pages and their charge are the section's */
+		ntmem_view_teardown(r);
+	} else {
+		ntmem_free_range(r, 0, last);
+		ntmem_uncharge(r->nm, span.committed);
+	}
 	ntmem_lock_teardown(r);
 	/*
 	 * No reader is left (the VMA is gone and mmap_lock is held), so free
@@ -708,5 +742,6 @@ void ntmem_pages_teardown(struct ntmem_region *r)
 	xa_destroy(&r->pages);
 	xa_destroy(&r->reset);
 	xa_destroy(&r->reset_blocks);
+	xa_destroy(&r->copied);
 	ntmem_watch_free(r);
 }

@@ -28,11 +28,14 @@
 
 #include "ntmem.h"
 #include "ntmem_compat.h"
+#include "ntmem_section.h"
 
 static void ntmem_region_free(struct kref *kref)
 {
 	struct ntmem_region *r = container_of(kref, struct ntmem_region, kref);
 
+	if (r->section)
+		ntmem_section_put(r->section);
 	ntmem_mm_put(r->nm);
 	ntmem_region_kfree(r);
 }
@@ -106,10 +109,12 @@ static unsigned long ntmem_release_area(struct ntmem_mm *nm, unsigned long addr,
  * any reservation of 2 MiB or more, whose blocks may then get huge pages
  * (as Linux aligns large anonymous mappings); else Windows' 64 KiB.
  */
-static unsigned long ntmem_reserve_align(const struct ntmem_reserve *args,
+static unsigned long ntmem_reserve_align(struct ntmem_mm *nm,
+					 const struct ntmem_reserve *args,
 					 unsigned long len)
 {
-	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) &&
+	/* views use small pages */
+	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) && !nm->view &&
 	    ((args->flags & NTMEM_RESERVE_LARGE_PAGES) || len >= PMD_SIZE))
 		return PMD_SIZE;
 	return NTMEM_GRANULARITY;
@@ -128,7 +133,7 @@ static unsigned long ntmem_reserve_area(struct ntmem_mm *nm, unsigned long addr,
 {
 	const struct ntmem_reserve *args = nm->pending;
 	bool large = args->flags & NTMEM_RESERVE_LARGE_PAGES;
-	unsigned long align = ntmem_reserve_align(args, len);
+	unsigned long align = ntmem_reserve_align(nm, args, len);
 	unsigned long span = ALIGN(len, NTMEM_GRANULARITY);
 	bool top_down = args->flags & NTMEM_RESERVE_TOP_DOWN;
 	struct mm_struct *mm = current->mm;
@@ -223,8 +228,12 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	INIT_LIST_HEAD(&r->reset_node);
 	xa_init(&r->written);
 	mt_init(&r->locked);
-	if (args->flags & NTMEM_RESERVE_COMMIT) {
-		int err = ntmem_commit_all(r);
+	r->store_base = vma->vm_start >> PAGE_SHIFT;
+	INIT_LIST_HEAD(&r->view_node);
+	xa_init(&r->copied);
+	if (nm->view || (args->flags & NTMEM_RESERVE_COMMIT)) {
+		int err = nm->view ? ntmem_view_init(r, nm->view) :
+				     ntmem_commit_all(r);
 
 		if (!err && r->large) {
 			err = ntmem_store_populate_large(r);
@@ -241,8 +250,11 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 
 	vma->vm_private_data = r;
 	vma->vm_ops = &ntmem_vm_ops;
-	/* store page index = address in pages, so rmap finds the mapping */
-	vma->vm_pgoff = vma->vm_start >> PAGE_SHIFT;
+	/*
+	 * store page index = address in pages (a shared view: its section
+	 * offset), so rmap finds the mapping
+	 */
+	vma->vm_pgoff = r->store_base;
 	/*
 	 * DONTCOPY: a child does not inherit reservations.  DONTEXPAND:
 	 * mremap cannot grow it (and khugepaged leaves it alone).  No VM_EXEC:
@@ -253,10 +265,13 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	 */
 	vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND);
 	if (((args->flags & NTMEM_RESERVE_COMMIT) &&
-	     ntmem_prot_executable(args->protect)) || ntmem_thp_shmem_forced())
+	     ntmem_prot_executable(args->protect)) ||
+	    (nm->view && ntmem_prot_executable(nm->view->protect)) ||
+	    ntmem_thp_shmem_forced())
 		vm_flags_set(vma, VM_MIXEDMAP);
 	vm_flags_clear(vma, VM_MAYEXEC);
-	ntmem_thp_reserve(vma);
+	if (!nm->view)
+		ntmem_thp_reserve(vma);
 
 	atomic_long_inc(&nm->reservations);
 	atomic_long_inc(&ntmem_stats.reservations);
@@ -278,6 +293,23 @@ static const struct file_operations ntmem_anon_fops = {
 };
 
 /*
+ * A file of a section's @memory that maps it into @nm as a shared view,
+ * with ntmem's file operations (as the store's, see below).
+ */
+struct file *ntmem_view_file(struct ntmem_mm *nm, struct file *memory)
+{
+	struct file *file;
+
+	file = ntmem_store_open(memory, NTMEM_VIEW_MAPS_NAME,
+				&ntmem_anon_fops);
+	if (IS_ERR(file))
+		return file;
+	file->private_data = nm;
+	kref_get(&nm->kref);	/* dropped in ntmem_anon_release() */
+	return file;
+}
+
+/*
  * The file @name of @nm in *@filep, created on first use.  map_lock.  The
  * one reservations map is a file of the store's own inode (with ntmem's
  * file operations): their VMAs must be in the store's address_space
@@ -293,7 +325,8 @@ int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
 	if (*filep)
 		return 0;
 	if (filep == &nm->file || filep == &nm->large_file)
-		file = ntmem_store_open(nm, filep == &nm->large_file, name,
+		file = ntmem_store_open(filep == &nm->large_file ?
+					nm->large_store : nm->store, name,
 					&ntmem_anon_fops);
 	else
 		file = anon_inode_getfile(name, &ntmem_anon_fops, nm, O_RDWR);
@@ -339,11 +372,13 @@ int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 }
 
 /*
- * Map a placeholder over the reservation at @addr.  If the kernel fails
- * after it unmapped the reservation (no memory for the new VMA), the range
- * is a plain hole: released all the same.
+ * Map a placeholder over the reservation at @addr (@len 0 or its length),
+ * or with @view over the view that holds @addr.  If the kernel fails
+ * after it unmapped the region (no memory for the new VMA), the range is a
+ * plain hole: released all the same.
  */
-int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len)
+int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len,
+		  bool view)
 {
 	struct vm_area_struct *vma;
 	struct ntmem_region *r;
@@ -356,15 +391,19 @@ int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len)
 		mutex_unlock(&nm->map_lock);
 		return -EINTR;
 	}
-	r = ntmem_region_find(nm->mm, addr, PAGE_SIZE, &vma);
-	if (!r || r->start != addr)
+	r = ntmem_region_find(nm->mm, addr & PAGE_MASK, PAGE_SIZE, &vma);
+	if (!r || (view ? !ntmem_region_is_view(r) : r->start != addr))
 		err = -ENXIO;
-	else if (len && len != r->end - r->start)
+	else if (!view && ntmem_region_is_view(r))
+		err = -EINVAL;	/* UNMAP_VIEW ends a view */
+	else if (!view && len && len != r->end - r->start)
 		err = -EINVAL;	/* a reservation is released whole */
 	else
 		size = r->end - r->start;
-	if (!err)
+	if (!err) {
 		kref_get(&r->kref);
+		addr = r->start;
+	}
 	mmap_read_unlock(nm->mm);
 	if (!err)
 		err = ntmem_request_file(nm, &nm->free_file,

@@ -34,6 +34,7 @@
 
 #include "ntmem.h"
 #include "ntmem_compat.h"
+#include "ntmem_section.h"
 
 static struct vfsmount *ntmem_store_mnt;
 /* huge=always: the large-page store (MEM_LARGE_PAGES); an error without THP */
@@ -147,26 +148,43 @@ int ntmem_store_create(struct ntmem_mm *nm, bool large)
 }
 
 /*
- * Another file of the inode of @nm's store (@large: its large-page store),
- * named @name, with @fops: the file reservations map (ntmem_region.c).
+ * Another file of the inode of @store (a store, or a section's memory),
+ * named @name, with @fops: the file reservations and views map
+ * (ntmem_region.c).
  */
-struct file *ntmem_store_open(struct ntmem_mm *nm, bool large,
-			      const char *name,
+struct file *ntmem_store_open(struct file *store, const char *name,
 			      const struct file_operations *fops)
 {
-	struct inode *inode = file_inode(large ? nm->large_store : nm->store);
+	struct inode *inode = file_inode(store);
 	struct file *file;
 
 	/* __fput() puts the module of f_op; alloc_file_pseudo() took none */
 	if (!try_module_get(fops->owner))
 		return ERR_PTR(-ENOENT);
 	ihold(inode);
-	file = alloc_file_pseudo(inode, large ? ntmem_large_mnt :
-				 ntmem_store_mnt, name, O_RDWR, fops);
+	file = alloc_file_pseudo(inode, store->f_path.mnt, name, O_RDWR, fops);
 	if (IS_ERR(file)) {
 		iput(inode);
 		module_put(fops->owner);
 	}
+	return file;
+}
+
+/*
+ * The memory of a new section of @size bytes (ntmem_section.c): a shmem
+ * file of the store's mount, so that its pages are swapped, reclaimed and
+ * charged as the stores' are.  NORESERVE: the section's commit charge is
+ * ntmem's own.
+ */
+struct file *ntmem_store_section(loff_t size)
+{
+	struct file *file;
+
+	file = shmem_file_setup_with_mnt(ntmem_store_mnt, "ntmem-section",
+					 size, NTMEM_SHMEM_NORESERVE);
+	/* as in ntmem_store_create(): no inode limit, so no memory */
+	if (PTR_ERR_OR_ZERO(file) == -ENOSPC)
+		return ERR_PTR(-ENOMEM);
 	return file;
 }
 
@@ -178,15 +196,20 @@ void ntmem_store_destroy(struct ntmem_mm *nm)
 		fput(nm->large_store);
 }
 
-/* The page cache of the store that holds @r's pages. */
+/*
+ * The page cache that holds @r's pages: its process's store (or large-page
+ * store), or for a shared view its section's memory.
+ */
 struct address_space *ntmem_store_mapping(struct ntmem_region *r)
 {
+	if (r->section && !r->cow)
+		return ntmem_section_mapping(r->section);
 	return (r->large ? r->nm->large_store : r->nm->store)->f_mapping;
 }
 
 static pgoff_t ntmem_store_index(struct ntmem_region *r, pgoff_t idx)
 {
-	return (r->start >> PAGE_SHIFT) + idx;
+	return r->store_base + idx;
 }
 
 /*
@@ -247,9 +270,18 @@ struct page *ntmem_store_get(struct ntmem_region *r, pgoff_t idx)
 	struct mem_cgroup *memcg, *old = NULL;
 	struct page *page;
 
+	int err;
+
 	memcg = ntmem_owner_charge_begin(r, &old);
 	page = shmem_read_mapping_page_gfp(mapping, ntmem_store_index(r, idx),
 					   mapping_gfp_mask(mapping));
+	if (!IS_ERR(page) && r->cow) {
+		err = ntmem_view_fill(r, idx, page);
+		if (err) {
+			put_page(page);
+			page = ERR_PTR(err);
+		}
+	}
 	ntmem_owner_charge_end(memcg, old);
 	return page;
 }

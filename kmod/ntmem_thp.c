@@ -200,6 +200,7 @@ bool ntmem_thp_block(struct ntmem_region *r, struct vm_area_struct *vma,
 	MA_STATE(mas, &r->state, first, first);
 	/* the cheap tests first: every fault of a reservation comes here */
 	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) || r->write_watch ||
+	    r->section ||
 	    haddr < r->start || haddr + PMD_SIZE > r->end)
 		return false;
 	/* large pages are asked for, whatever the policy */

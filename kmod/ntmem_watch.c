@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 
 #include "ntmem.h"
+#include "ntmem_section.h"
 #include "ntmem_compat.h"
 
 /* Pages handled per round trip between the page store and userspace. */
@@ -77,6 +78,8 @@ int ntmem_page_written(struct ntmem_region *r, pgoff_t idx)
 	unsigned long *bits;
 
 	ntmem_reset_written(r, idx);
+	if (r->cow)
+		ntmem_view_written(r, idx);
 	if (!r->write_watch)
 		return 0;
 	bits = ntmem_watch_bitmap(r, ntmem_watch_group(idx));

@@ -47,6 +47,13 @@
  *            policy refuses this process that executable protection:
  *            MDWE (PR_SET_MDWE) or the LSM's mmap hook
  *                                            (ERROR_DYNAMIC_CODE_BLOCKED)
+ *   EACCES   COMMIT, PROTECT in a view: more than the view's access
+ *            allows                          (ERROR_INVALID_PARAMETER)
+ *   EINVAL   DECOMMIT, RESET, RESET_UNDO, LOCK, UNLOCK, RELEASE in a
+ *            view                            (ERROR_INVALID_PARAMETER)
+ *   EOPNOTSUPP execute access in a shared (not copy-on-write) view
+ *                                            (ERROR_NOT_SUPPORTED)
+ *   The section calls have their own list, at struct ntmem_section.
  *   EFAULT   the argument struct (or an output array) cannot be read
  *            or written; nothing changed     (ERROR_NOACCESS)
  *   EBADFD   fd used from another address space
@@ -72,12 +79,17 @@
  */
 #define NTMEM_MAPS_NAME		"[ntmem]"
 #define NTMEM_PLACEHOLDER_NAME	"[ntmem free]"
+/* what it names a shared view of a section ("/[ntmem view] (deleted)") */
+#define NTMEM_VIEW_MAPS_NAME	"[ntmem view]"
 #define NTMEM_IOC_MAGIC		0xB7
 
 /* ABI version: major changes break, minor ones add. */
 #define NTMEM_API_MAJOR		1
-/* minor 1: LOCK, UNLOCK; 2: LARGE_PAGES; 3: USER_OUT, DECOMMIT_WHOLE */
-#define NTMEM_API_MINOR		3
+/*
+ * minor 1: LOCK, UNLOCK; 2: LARGE_PAGES; 3: USER_OUT, DECOMMIT_WHOLE;
+ * 4: SECTIONS
+ */
+#define NTMEM_API_MINOR		4
 
 /* Windows' allocation granularity and the user range ntmem manages. */
 #define NTMEM_GRANULARITY	0x10000ULL
@@ -88,9 +100,11 @@
 #define NTMEM_PAGE_NOACCESS		0x001
 #define NTMEM_PAGE_READONLY		0x002
 #define NTMEM_PAGE_READWRITE		0x004
+#define NTMEM_PAGE_WRITECOPY		0x008	/* copy-on-write views only */
 #define NTMEM_PAGE_EXECUTE		0x010
 #define NTMEM_PAGE_EXECUTE_READ		0x020
 #define NTMEM_PAGE_EXECUTE_READWRITE	0x040
+#define NTMEM_PAGE_EXECUTE_WRITECOPY	0x080	/* copy-on-write views only */
 #define NTMEM_PAGE_GUARD		0x100	/* modifier: one-shot guard */
 #define NTMEM_PAGE_NOCACHE		0x200	/* modifier: recorded only */
 #define NTMEM_PAGE_WRITECOMBINE		0x400	/* modifier: recorded only */
@@ -101,7 +115,8 @@
 #define NTMEM_STATE_FREE	0x00010000
 #define NTMEM_STATE_OTHER	0x80000000	/* memory ntmem did not create */
 #define NTMEM_TYPE_PRIVATE	0x00020000
-#define NTMEM_TYPE_MAPPED	0x00040000	/* in struct ntmem_basic_info */
+#define NTMEM_TYPE_MAPPED	0x00040000	/* a view; other memory in */
+						/* struct ntmem_basic_info */
 
 /* Features reported by VERSION. */
 #define NTMEM_FEATURE_RESET	(1ULL << 0)	/* RESET and RESET_UNDO */
@@ -112,6 +127,7 @@
 #define NTMEM_FEATURE_LARGE_PAGES (1ULL << 5)	/* NTMEM_RESERVE_LARGE_PAGES */
 #define NTMEM_FEATURE_USER_OUT	(1ULL << 6)	/* stores at Win32 out-pointers */
 #define NTMEM_FEATURE_DECOMMIT_WHOLE (1ULL << 7) /* DECOMMIT of length 0 */
+#define NTMEM_FEATURE_SECTIONS	(1ULL << 8)	/* sections and views */
 
 /**
  * struct ntmem_version - NTMEM_IOC_VERSION: what the module speaks.
@@ -381,6 +397,141 @@ struct ntmem_guard_hit {
 	__u64 reserved[2];
 };
 
+/*
+ * Sections and views (Windows' CreateFileMapping and MapViewOfFile).
+ *
+ * A *section* is memory that several address spaces can map: pages of a
+ * shmem file of the module's, swapped and charged to memory cgroups as
+ * Linux's own shared memory.  It is held by file descriptors, each with
+ * its own access (NTMEM_FILE_MAP_* bits): SECTION_CREATE and SECTION_OPEN
+ * return a new one (O_CLOEXEC); close() drops it, dup() and SCM_RIGHTS
+ * pass it on.  The section lives while a descriptor or a view holds it.
+ * A name makes it findable by SECTION_OPEN and by a SECTION_CREATE of the
+ * same name, within one user (effective uid) of one user namespace:
+ * no other user can see, open or squat it.
+ *
+ * The commit charge is the section's, taken once: the whole size at
+ * creation (NTMEM_SEC_COMMIT), or page by page as COMMIT in a view
+ * commits section pages (NTMEM_SEC_RESERVE); it is charged to the
+ * creating process's context and given back when the section ends.
+ *
+ * A *view* is a reservation (one VMA, 64 KiB-aligned base) that maps part
+ * of a section: QUERY reports it as NTMEM_TYPE_MAPPED with the view as the
+ * allocation.  Its pages are committed where the section's are, with the
+ * view's protection: NTMEM_PAGE_READONLY for NTMEM_FILE_MAP_READ,
+ * NTMEM_PAGE_READWRITE for NTMEM_FILE_MAP_WRITE, NTMEM_PAGE_WRITECOPY for
+ * NTMEM_FILE_MAP_COPY.  PROTECT changes them page by page, within what
+ * the view's access allows (EACCES otherwise).  A shared view maps the
+ * section's own pages: every view of the section, in any process, sees
+ * each write.  A copy-on-write view (NTMEM_FILE_MAP_COPY) gets a private
+ * copy of a page when it first touches it, so its writes stay its own;
+ * a written page reports NTMEM_PAGE_READWRITE.  COMMIT in a view of an
+ * NTMEM_SEC_RESERVE section commits those section pages, for every view
+ * of it.  Views cannot be decommitted, reset, locked or released with
+ * RELEASE (EINVAL): UNMAP_VIEW ends them.  Views use small pages.
+ *
+ * Errors of the section calls:
+ *   EINVAL   malformed argument, or a section protection or access that
+ *            Windows refuses                 (ERROR_INVALID_PARAMETER)
+ *   EBADF    @section is not a section descriptor
+ *                                            (ERROR_INVALID_HANDLE)
+ *   EACCES   the descriptor's access, or the section's protection, does
+ *            not allow the view's access     (ERROR_ACCESS_DENIED)
+ *   ENOENT   SECTION_OPEN: no section of that name
+ *                                            (ERROR_FILE_NOT_FOUND)
+ *   ENAMETOOLONG  a name over NTMEM_SECTION_NAME_MAX bytes
+ *                                            (ERROR_FILENAME_EXCED_RANGE)
+ *   EOVERFLOW  MAP_VIEW past the end of the section
+ *                                            (ERROR_ACCESS_DENIED)
+ *   EXDEV    MAP_VIEW: @offset or a fixed @addr not a multiple of 64 KiB
+ *                                            (ERROR_MAPPED_ALIGNMENT)
+ *   EEXIST   MAP_VIEW: a fixed range overlaps memory
+ *                                            (ERROR_INVALID_ADDRESS)
+ *   ENXIO    UNMAP_VIEW: no view at @addr    (ERROR_INVALID_ADDRESS)
+ *   ENOSPC   over the commit limit           (ERROR_COMMITMENT_LIMIT)
+ *   EOPNOTSUPP  NTMEM_FILE_MAP_EXECUTE without NTMEM_FILE_MAP_COPY
+ *                                            (ERROR_NOT_SUPPORTED)
+ */
+
+/* Section attributes (Windows SEC_* values). */
+#define NTMEM_SEC_RESERVE	0x04000000	/* pages committed in views */
+#define NTMEM_SEC_COMMIT	0x08000000	/* every page committed (default) */
+
+/* Access of a section descriptor and of a view (Windows FILE_MAP_*). */
+#define NTMEM_FILE_MAP_COPY	0x0001	/* copy-on-write view */
+#define NTMEM_FILE_MAP_WRITE	0x0002	/* read and write */
+#define NTMEM_FILE_MAP_READ	0x0004
+#define NTMEM_FILE_MAP_EXECUTE	0x0020	/* SECTION_MAP_EXECUTE_EXPLICIT */
+#define NTMEM_SECTION_MAP_EXECUTE 0x0008	/* a descriptor's execute right */
+#define NTMEM_FILE_MAP_ALL_ACCESS 0x000f001f	/* SECTION_ALL_ACCESS */
+
+#define NTMEM_SECTION_NAME_MAX	1024	/* bytes, without a terminator */
+
+/**
+ * struct ntmem_section - NTMEM_IOC_SECTION_CREATE and NTMEM_IOC_SECTION_OPEN.
+ * @size:     sizeof(struct ntmem_section), in
+ * @flags:    CREATE: NTMEM_SEC_COMMIT or NTMEM_SEC_RESERVE (0 is
+ *            NTMEM_SEC_COMMIT), in; OPEN: must be zero
+ * @max_size: CREATE: the size in bytes (non-zero), in; out (both): the
+ *            section's size
+ * @protect:  CREATE: the section's protection -- NTMEM_PAGE_READONLY,
+ *            _READWRITE, _WRITECOPY, _EXECUTE_READ, _EXECUTE_READWRITE or
+ *            _EXECUTE_WRITECOPY -- in; out (both): the section's
+ * @access:   OPEN: the access of the new descriptor (NTMEM_FILE_MAP_*
+ *            bits, non-zero), in; CREATE: ignored, the descriptor gets
+ *            NTMEM_FILE_MAP_ALL_ACCESS
+ * @name:     0, or a user pointer to the name (bytes, no terminator);
+ *            OPEN needs one, in
+ * @name_len: its length in bytes, 1 to NTMEM_SECTION_NAME_MAX, in
+ * @fd:       the new descriptor, out
+ * @existed:  CREATE: 1 if the name was taken and that section was
+ *            returned instead (Windows' ERROR_ALREADY_EXISTS; its size
+ *            and protection win), else 0, out
+ * @attrs:    the section's NTMEM_SEC_* attribute, out
+ * @reserved: must be zero
+ *
+ * Names are compared byte for byte; the library parses Windows' prefixes.
+ */
+struct ntmem_section {
+	__u32 size;
+	__u32 flags;
+	__u64 max_size;
+	__u32 protect;
+	__u32 access;
+	__u64 name;
+	__u32 name_len;
+	__s32 fd;
+	__u32 existed;
+	__u32 attrs;
+	__u64 reserved[2];
+};
+
+/**
+ * struct ntmem_view - NTMEM_IOC_MAP_VIEW: map a view of a section.
+ * @size:     sizeof(struct ntmem_view), in
+ * @flags:    NTMEM_RESERVE_FIXED, NTMEM_RESERVE_TOP_DOWN, in
+ * @addr:     in: 0 (anywhere), a hint, or with NTMEM_RESERVE_FIXED the
+ *            64 KiB-aligned base to use; out: the base
+ * @offset:   offset in the section, a multiple of 64 KiB, in
+ * @length:   in: bytes, 0 for the rest of the section; out: the view's
+ *            length in bytes, rounded up to pages
+ * @section:  a section descriptor, in
+ * @access:   NTMEM_FILE_MAP_* of the view: READ, WRITE (with or without
+ *            READ), COPY, ALL_ACCESS (as WRITE), each possibly with
+ *            EXECUTE; in
+ * @reserved: must be zero
+ */
+struct ntmem_view {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 offset;
+	__u64 length;
+	__s32 section;
+	__u32 access;
+	__u64 reserved[2];
+};
+
 #define NTMEM_IOC_VERSION	_IOWR(NTMEM_IOC_MAGIC, 0x00, struct ntmem_version)
 #define NTMEM_IOC_RESERVE	_IOWR(NTMEM_IOC_MAGIC, 0x01, struct ntmem_reserve)
 #define NTMEM_IOC_COMMIT	_IOW(NTMEM_IOC_MAGIC, 0x02, struct ntmem_range)
@@ -395,5 +546,13 @@ struct ntmem_guard_hit {
 #define NTMEM_IOC_GUARD_HIT	_IOWR(NTMEM_IOC_MAGIC, 0x0b, struct ntmem_guard_hit)
 #define NTMEM_IOC_LOCK		_IOW(NTMEM_IOC_MAGIC, 0x0c, struct ntmem_range)
 #define NTMEM_IOC_UNLOCK	_IOW(NTMEM_IOC_MAGIC, 0x0d, struct ntmem_range)
+#define NTMEM_IOC_SECTION_CREATE _IOWR(NTMEM_IOC_MAGIC, 0x0e, struct ntmem_section)
+#define NTMEM_IOC_SECTION_OPEN	_IOWR(NTMEM_IOC_MAGIC, 0x0f, struct ntmem_section)
+#define NTMEM_IOC_MAP_VIEW	_IOWR(NTMEM_IOC_MAGIC, 0x10, struct ntmem_view)
+/*
+ * UNMAP_VIEW (struct ntmem_range, flags, length and protect zero): unmap
+ * the view that holds @addr (any address in it).
+ */
+#define NTMEM_IOC_UNMAP_VIEW	_IOW(NTMEM_IOC_MAGIC, 0x11, struct ntmem_range)
 
 #endif /* _UAPI_LINUX_NTMEM_H */

@@ -54,6 +54,16 @@ static const uint32_t bad_prots[] = {
 	0x10004,
 };
 
+/*
+ * PAGE_WRITECOPY and PAGE_EXECUTE_WRITECOPY: PROTECT takes them to the
+ * region, which refuses them outside a copy-on-write view (EINVAL), so
+ * outside any region they fail as the range does (ENXIO).
+ */
+static bool prot_is_copy(uint32_t p)
+{
+	return p == NTMEM_PAGE_WRITECOPY || p == NTMEM_PAGE_EXECUTE_WRITECOPY;
+}
+
 uint64_t fz_rand(uint64_t *s)
 {
 	/* splitmix64: small, seedable, good enough */
@@ -751,11 +761,15 @@ static int op_protect_ioctl(struct fz_ctx *c, const struct fz_op *op)
 	struct ntmem_protect p;
 
 	op_range(c, op, &addr, &len, &malformed);
+	bool copy = op->defect == D_BAD_PROT && prot_is_copy(op->prot);
+
 	want = malformed ? EINVAL : struct_defect_err(op);
-	if (op->defect == D_UNKNOWN_FLAG || op->defect == D_BAD_PROT)
+	if (op->defect == D_UNKNOWN_FLAG || (op->defect == D_BAD_PROT && !copy))
 		want = EINVAL;
 	if (!want && (si = model_slot_range(&c->m, addr, addr + len)) < 0)
 		want = ENXIO;
+	if (!want && copy)
+		want = EINVAL;
 	if (!want)
 		want = range_semantics(c, K_PROTECT, si, addr, len, &gp);
 	memset(&p, 0, sizeof(p));
@@ -804,9 +818,12 @@ static int op_range_win32(struct fz_ctx *c, const struct fz_op *op)
 	bool takes_prot = op->kind == K_COMMIT || op->kind == K_PROTECT ||
 			  op->kind == K_RESET || op->kind == K_RESET_UNDO;
 	bool takes_type = takes_prot && op->kind != K_PROTECT;
+	/* VirtualProtect takes a copy-on-write protection to the region */
+	bool copy = op->kind == K_PROTECT && op->defect == D_BAD_PROT &&
+		    prot_is_copy(op->prot);
 
 	if (!len || win32_range_bad(addr, len) || addr > MAXADDR - 1 ||
-	    (op->defect == D_BAD_PROT && takes_prot) ||
+	    (op->defect == D_BAD_PROT && takes_prot && !copy) ||
 	    (op->defect == D_UNKNOWN_FLAG && (takes_type || op->kind == K_DECOMMIT)))
 		want = ERROR_INVALID_PARAMETER;
 	if (op->defect == D_WRAP || op->defect == D_HUGE_LEN)
@@ -890,6 +907,8 @@ static int op_range_win32(struct fz_ctx *c, const struct fz_op *op)
 			want = ERROR_INVALID_ADDRESS;
 		if (!want && si < 0)
 			want = ERROR_INVALID_ADDRESS;
+		if (!want && copy)
+			want = ERROR_INVALID_PARAMETER;
 		if (!want && range_semantics(c, K_PROTECT, si, start, end - start, &gp))
 			want = ERROR_INVALID_ADDRESS;
 		SetLastError(12345);

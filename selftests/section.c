@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sections and views (NTMEM_IOC_SECTION_CREATE, _OPEN, MAP_VIEW,
+ * UNMAP_VIEW): shared views map the same physical pages (pagemap), the
+ * commit charge is taken once, per-page protection inside a view keeps
+ * one VMA, copy-on-write views keep their writes, SEC_RESERVE commits
+ * reach every view, named sections belong to one user, and memory goes
+ * back when the last descriptor and view are gone.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "ntmem_util.h"
+
+static int section_create(int fd, uint64_t size, uint32_t flags,
+			  uint32_t protect, const char *name,
+			  struct ntmem_section *out)
+{
+	struct ntmem_section s = {
+		.size = sizeof(s), .flags = flags, .max_size = size,
+		.protect = protect, .name = (uintptr_t)name,
+		.name_len = name ? strlen(name) : 0,
+	};
+	int err = ntmem_ioctl(fd, NTMEM_IOC_SECTION_CREATE, &s);
+
+	if (out)
+		*out = s;
+	return err ? err : s.fd;
+}
+
+static int section_open(int fd, const char *name, uint32_t access)
+{
+	struct ntmem_section s = {
+		.size = sizeof(s), .access = access, .name = (uintptr_t)name,
+		.name_len = strlen(name),
+	};
+	int err = ntmem_ioctl(fd, NTMEM_IOC_SECTION_OPEN, &s);
+
+	return err ? err : s.fd;
+}
+
+/* A view of @len bytes at @offset, anywhere: its base, or NULL (*@err). */
+static char *map_view_err(int fd, int section, uint64_t offset, uint64_t len,
+			  uint32_t access, int *err)
+{
+	struct ntmem_view v = {
+		.size = sizeof(v), .offset = offset, .length = len,
+		.section = section, .access = access,
+	};
+
+	*err = ntmem_ioctl(fd, NTMEM_IOC_MAP_VIEW, &v);
+	return *err ? NULL : (char *)(uintptr_t)v.addr;
+}
+
+static char *map_view(int fd, int section, uint64_t len, uint32_t access)
+{
+	int err;
+
+	return map_view_err(fd, section, 0, len, access, &err);
+}
+
+static int unmap_view(int fd, const void *addr)
+{
+	return ntmem_range_ioctl(fd, NTMEM_IOC_UNMAP_VIEW, (uintptr_t)addr, 0,
+				 0, 0);
+}
+
+/* The page frame behind @addr (root reads PFNs), 0 if none. */
+static uint64_t pfn_of(const void *addr)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e), (uintptr_t)addr / PAGE_SZ * 8) != 8)
+		e = 0;
+	close(fd);
+	return (e >> 63) ? e & ((1ULL << 55) - 1) : 0;
+}
+
+NTMEM_FD_FIXTURE(section);
+
+TEST_F(section, views_share_pages_and_the_charge_is_taken_once)
+{
+	const size_t len = 4 * MiB;
+	struct ntmem_counters c0, c1, c2, c3;
+	struct ntmem_query q;
+	char *a, *b;
+	int s;
+
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
+		SKIP(return, "module without sections");
+	ASSERT_EQ(0, ntmem_counters_read(&c0));
+	s = section_create(self->fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, ntmem_counters_read(&c1));
+	ASSERT_EQ(c0.committed_pages + (long)(len / PAGE_SZ),
+		  c1.committed_pages);
+
+	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	b = map_view(self->fd, s, 0, NTMEM_FILE_MAP_READ);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, (uintptr_t)a % GRAN);
+	ASSERT_EQ(c1.committed_pages, (ntmem_counters_read(&c2),
+				       c2.committed_pages));
+	fill_pattern(a, len, 7);
+	ASSERT_EQ(0, memcmp(a, b, len));
+	ASSERT_NE(0, pfn_of(a + 5 * PAGE_SZ));
+	ASSERT_EQ(pfn_of(a + 5 * PAGE_SZ), pfn_of(b + 5 * PAGE_SZ));
+	/* the read-only view refuses writes */
+	ASSERT_SEGV_AT(b + 3, try_write(b + 3, 1));
+
+	ASSERT_EQ(0, ntmem_query(self->fd, a + PAGE_SZ, &q));
+	ASSERT_EQ(NTMEM_STATE_COMMIT, q.state);
+	ASSERT_EQ(NTMEM_TYPE_MAPPED, q.type);
+	ASSERT_EQ((uintptr_t)a, q.alloc_base);
+	ASSERT_EQ(len, q.alloc_size);
+	ASSERT_EQ(NTMEM_PAGE_READWRITE, q.protect);
+	ASSERT_EQ(0, ntmem_query(self->fd, b, &q));
+	ASSERT_EQ(NTMEM_PAGE_READONLY, q.protect);
+	ASSERT_EQ(NTMEM_PAGE_READONLY, q.alloc_protect);
+
+	/* the section outlives its descriptor while a view maps it */
+	ASSERT_EQ(0, close(s));
+	ASSERT_EQ(0, memcmp(a, b, len));
+	ASSERT_EQ(0, unmap_view(self->fd, a + len - 1));
+	ASSERT_EQ(0, unmap_view(self->fd, b));
+	ASSERT_EQ(0, ntmem_counters_read(&c3));
+	ASSERT_EQ(c0.committed_pages, c3.committed_pages);
+	ASSERT_EQ(0, ntmem_query(self->fd, a, &q));
+	ASSERT_EQ(NTMEM_STATE_FREE, q.state);
+}
+
+TEST_F(section, memory_goes_with_the_last_holder)
+{
+	const size_t len = 64 * MiB;
+	long shmem0, shmem1, shmem2;
+	char *a;
+	int s;
+
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
+		SKIP(return, "module without sections");
+	shmem0 = meminfo_kb("Shmem");
+	s = section_create(self->fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	ASSERT_LE(0, s);
+	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	ASSERT_NE(NULL, a);
+	memset(a, 1, len);
+	shmem1 = meminfo_kb("Shmem");
+	ASSERT_LE((long)(len / KiB) * 3 / 4, shmem1 - shmem0);
+	ASSERT_EQ(0, unmap_view(self->fd, a));
+	/* the descriptor still holds the data */
+	ASSERT_LE((long)(len / KiB) * 3 / 4, meminfo_kb("Shmem") - shmem0);
+	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_READ);
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(-1, check_bytes(a, len, 1));
+	ASSERT_EQ(0, unmap_view(self->fd, a));
+	ASSERT_EQ(0, close(s));
+	shmem2 = meminfo_kb("Shmem");
+	ASSERT_GT((long)(len / KiB) / 4, shmem2 - shmem0);
+}
+
+TEST_F(section, protect_inside_a_view_keeps_one_vma)
+{
+	const size_t len = 16 * PAGE_SZ;
+	uint32_t old = 0;
+	char *a, *b;
+	int s, maps;
+
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
+		SKIP(return, "module without sections");
+	s = section_create(self->fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	ASSERT_LE(0, s);
+	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	b = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	memset(a, 2, len);
+	maps = maps_count();
+	ASSERT_EQ(0, ntmem_protect(self->fd, a + 4 * PAGE_SZ, 2 * PAGE_SZ,
+				   NTMEM_PAGE_READONLY, &old));
+	ASSERT_EQ(NTMEM_PAGE_READWRITE, old);
+	ASSERT_EQ(0, ntmem_protect(self->fd, a + 8 * PAGE_SZ, PAGE_SZ,
+				   NTMEM_PAGE_NOACCESS, &old));
+	ASSERT_EQ(maps, maps_count());
+	ASSERT_SEGV_AT(a + 5 * PAGE_SZ + 17,
+		       try_write(a + 5 * PAGE_SZ + 17, 1));
+	ASSERT_SEGV_AT(a + 8 * PAGE_SZ + 1, try_read(a + 8 * PAGE_SZ + 1));
+	ASSERT_EQ(2, a[5 * PAGE_SZ]);
+	/* the other view is untouched by this one's protection */
+	b[5 * PAGE_SZ] = 3;
+	ASSERT_EQ(3, a[5 * PAGE_SZ]);
+	/* no more than the view's access, no copy-on-write in a shared view */
+	ASSERT_EQ(-EINVAL, ntmem_protect(self->fd, a, PAGE_SZ,
+					 NTMEM_PAGE_WRITECOPY, &old));
+	ASSERT_EQ(-EACCES, ntmem_protect(self->fd, a, PAGE_SZ,
+					 NTMEM_PAGE_EXECUTE_READ, &old));
+	ASSERT_EQ(-EINVAL, ntmem_protect(self->fd, a, PAGE_SZ, 0x800, &old));
+	close(s);
+	ASSERT_EQ(0, unmap_view(self->fd, a));
+	ASSERT_EQ(0, unmap_view(self->fd, b));
+}
+
+TEST_F(section, read_view_cannot_become_writable)
+{
+	uint32_t old;
+	char *r;
+	int s;
+
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
+		SKIP(return, "module without sections");
+	s = section_create(self->fd, GRAN, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	ASSERT_LE(0, s);
+	r = map_view(self->fd, s, 0, NTMEM_FILE_MAP_READ);
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(-EACCES, ntmem_protect(self->fd, r, PAGE_SZ,
+					 NTMEM_PAGE_READWRITE, &old));
+	ASSERT_EQ(-EACCES, ntmem_commit(self->fd, r, PAGE_SZ,
+					NTMEM_PAGE_READWRITE, 0));
+	ASSERT_SEGV_AT(r, try_write(r, 1));
+	close(s);
+	ASSERT_EQ(0, unmap_view(self->fd, r));
+}
+
+TEST_F(section, copy_on_write_view_keeps_its_writes)
+{
+	const size_t len = 8 * PAGE_SZ;
+	struct ntmem_query q;
+	char *w, *c;
+	int s;
+
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
+		SKIP(return, "module without sections");
+	s = section_create(self->fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	ASSERT_LE(0, s);
+	w = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	ASSERT_NE(NULL, w);
+	memset(w, 'a', len);
+	c = map_view(self->fd, s, 0, NTMEM_FILE_MAP_COPY);
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, ntmem_query(self->fd, c, &q));
+	ASSERT_EQ(NTMEM_PAGE_WRITECOPY, q.protect);
+	ASSERT_EQ(NTMEM_TYPE_MAPPED, q.type);
+	ASSERT_EQ(-1, check_bytes(c, len, 'a'));
+	c[PAGE_SZ + 9] = 'b';
+	ASSERT_EQ('a', w[PAGE_SZ + 9]);
+	ASSERT_EQ('b', c[PAGE_SZ + 9]);
+	ASSERT_NE(pfn_of(w + PAGE_SZ), pfn_of(c + PAGE_SZ));
+	ASSERT_EQ(0, ntmem_query(self->fd, c + PAGE_SZ, &q));
+	ASSERT_EQ(NTMEM_PAGE_READWRITE, q.protect);
+	ASSERT_EQ(PAGE_SZ, q.region_size);
+	ASSERT_EQ(0, ntmem_query(self->fd, c + 2 * PAGE_SZ, &q));
+	ASSERT_EQ(NTMEM_PAGE_WRITECOPY, q.protect);
+	/* the private page survives a change of the section */
+	w[PAGE_SZ + 9] = 'z';
+	ASSERT_EQ('b', c[PAGE_SZ + 9]);
+	close(s);
+	ASSERT_EQ(0, unmap_view(self->fd, c));
+	ASSERT_EQ(0, unmap_view(self->fd, w));
+}
+
+TEST_F(section, sec_reserve_commit_reaches_every_view)
+{
+	const size_t len = 1 * MiB;
+	struct ntmem_counters c0, c1;
+	struct ntmem_query q;
+	char *a, *b;
+	int s;
+
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
+		SKIP(return, "module without sections");
+	ASSERT_EQ(0, ntmem_counters_read(&c0));
+	s = section_create(self->fd, len, NTMEM_SEC_RESERVE,
+			   NTMEM_PAGE_READWRITE, NULL, NULL);
+	ASSERT_LE(0, s);
+	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	b = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, ntmem_query(self->fd, a, &q));
+	ASSERT_EQ(NTMEM_STATE_RESERVE, q.state);
+	ASSERT_EQ(len, q.region_size);
+	ASSERT_SEGV_AT(a + 10, try_write(a + 10, 1));
+	ASSERT_EQ(0, ntmem_counters_read(&c1));
+	ASSERT_EQ(c0.committed_pages, c1.committed_pages);
+
+	ASSERT_EQ(0, ntmem_commit(self->fd, a + 2 * PAGE_SZ, 3 * PAGE_SZ,
+				  NTMEM_PAGE_READWRITE, 0));
+	ASSERT_EQ(0, ntmem_counters_read(&c1));
+	ASSERT_EQ(c0.committed_pages + 3, c1.committed_pages);
+	a[2 * PAGE_SZ + 5] = 'x';
+	ASSERT_EQ(0, ntmem_query(self->fd, b + 2 * PAGE_SZ, &q));
+	ASSERT_EQ(NTMEM_STATE_COMMIT, q.state);
+	ASSERT_EQ(3 * PAGE_SZ, q.region_size);
+	ASSERT_EQ('x', b[2 * PAGE_SZ + 5]);
+	ASSERT_SEGV_AT(b + 5 * PAGE_SZ, try_read(b + 5 * PAGE_SZ));
+	/* a view mapped later sees them too; committing again charges nothing */
+	close(s);
+	ASSERT_EQ(0, ntmem_commit(self->fd, b + 2 * PAGE_SZ, PAGE_SZ,
+				  NTMEM_PAGE_READONLY, 0));
+	ASSERT_EQ(0, ntmem_counters_read(&c1));
+	ASSERT_EQ(c0.committed_pages + 3, c1.committed_pages);
+	ASSERT_SEGV_AT(b + 2 * PAGE_SZ, try_write(b + 2 * PAGE_SZ, 1));
+	a[2 * PAGE_SZ] = 1;
+
+	ASSERT_EQ(0, unmap_view(self->fd, a));
+	ASSERT_EQ(0, unmap_view(self->fd, b));
+	ASSERT_EQ(0, ntmem_counters_read(&c1));
+	ASSERT_EQ(c0.committed_pages, c1.committed_pages);
+}
+
+TEST_F(section, views_refuse_what_only_private_memory_does)
+{
+	char *a, *p;
+	int s;
+
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
+		SKIP(return, "module without sections");
+	s = section_create(self->fd, GRAN, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	ASSERT_LE(0, s);
+	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	ASSERT_NE(NULL, a);
+	a[0] = 5;
+	ASSERT_EQ(-EINVAL, ntmem_decommit(self->fd, a, PAGE_SZ));
+	ASSERT_EQ(-EINVAL, ntmem_reset(self->fd, a, PAGE_SZ));
+	ASSERT_EQ(-EINVAL, ntmem_reset_undo(self->fd, a, PAGE_SZ));
+	ASSERT_EQ(-EINVAL, ntmem_lock(self->fd, a, PAGE_SZ));
+	ASSERT_EQ(-EINVAL, ntmem_release(self->fd, a, 0));
+	ASSERT_EQ(5, a[0]);
+	/* munmap, mprotect and mremap of a view are refused as a region's */
+	ASSERT_NE(0, mprotect(a, PAGE_SZ, PROT_READ));
+	p = ntmem_reserve_any(self->fd, GRAN);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(-ENXIO, unmap_view(self->fd, p));
+	ASSERT_EQ(-ENXIO, unmap_view(self->fd, (void *)0x10000));
+	ASSERT_EQ(0, ntmem_release(self->fd, p, 0));
+	close(s);
+	ASSERT_EQ(0, unmap_view(self->fd, a));
+	ASSERT_EQ(-ENXIO, unmap_view(self->fd, a));
+}
+
+TEST_F(section, bad_arguments_change_nothing)
+{
+	struct ntmem_section out;
+	int s, ro, err, pipefd[2], maps;
+
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
+		SKIP(return, "module without sections");
+	ASSERT_EQ(-EINVAL, section_create(self->fd, 0, 0, NTMEM_PAGE_READWRITE,
+					  NULL, NULL));
+	ASSERT_EQ(-EINVAL, section_create(self->fd, GRAN, 0,
+					  NTMEM_PAGE_NOACCESS, NULL, NULL));
+	ASSERT_EQ(-EINVAL, section_create(self->fd, GRAN, NTMEM_SEC_COMMIT |
+					  NTMEM_SEC_RESERVE,
+					  NTMEM_PAGE_READWRITE, NULL, NULL));
+	ASSERT_EQ(-ENOSPC, section_create(self->fd, 1ULL << 46, 0,
+					  NTMEM_PAGE_READWRITE, NULL, NULL));
+	ASSERT_EQ(-EFAULT, ntmem_ioctl(self->fd, NTMEM_IOC_SECTION_CREATE,
+				       &(struct ntmem_section){
+					.size = sizeof(struct ntmem_section),
+					.max_size = GRAN,
+					.protect = NTMEM_PAGE_READWRITE,
+					.name = 8, .name_len = 4 }));
+	s = section_create(self->fd, 2 * GRAN, 0, NTMEM_PAGE_READWRITE, NULL,
+			   &out);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(2 * GRAN, out.max_size);
+	ASSERT_EQ(NTMEM_SEC_COMMIT, out.attrs);
+	ASSERT_EQ(FD_CLOEXEC, fcntl(s, F_GETFD) & FD_CLOEXEC);
+	maps = maps_count();
+	ASSERT_EQ(NULL, map_view_err(self->fd, s, PAGE_SZ, 0,
+				     NTMEM_FILE_MAP_READ, &err));
+	ASSERT_EQ(-EXDEV, err);
+	ASSERT_EQ(NULL, map_view_err(self->fd, s, GRAN, GRAN + 1,
+				     NTMEM_FILE_MAP_READ, &err));
+	ASSERT_EQ(-EOVERFLOW, err);
+	ASSERT_EQ(NULL, map_view_err(self->fd, s, 2 * GRAN, 0,
+				     NTMEM_FILE_MAP_READ, &err));
+	ASSERT_EQ(-EOVERFLOW, err);
+	ASSERT_EQ(NULL, map_view_err(self->fd, s, 0, 0, 0, &err));
+	ASSERT_EQ(-EINVAL, err);
+	ASSERT_EQ(NULL, map_view_err(self->fd, s, 0, 0,
+				     NTMEM_FILE_MAP_WRITE |
+				     NTMEM_FILE_MAP_EXECUTE, &err));
+	ASSERT_EQ(-EACCES, err);	/* not an executable section */
+	ASSERT_EQ(NULL, map_view_err(self->fd, self->fd, 0, 0,
+				     NTMEM_FILE_MAP_READ, &err));
+	ASSERT_EQ(-EBADF, err);
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(NULL, map_view_err(self->fd, pipefd[0], 0, 0,
+				     NTMEM_FILE_MAP_READ, &err));
+	ASSERT_EQ(-EBADF, err);
+	ASSERT_EQ(NULL, map_view_err(self->fd, -1, 0, 0, NTMEM_FILE_MAP_READ,
+				     &err));
+	ASSERT_EQ(-EBADF, err);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	ASSERT_EQ(maps, maps_count());
+	close(s);
+
+	/* a read-only section, and a descriptor opened for reading */
+	ro = section_create(self->fd, GRAN, 0, NTMEM_PAGE_READONLY, NULL, NULL);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(NULL, map_view_err(self->fd, ro, 0, 0, NTMEM_FILE_MAP_WRITE,
+				     &err));
+	ASSERT_EQ(-EACCES, err);
+	close(ro);
+	s = section_create(self->fd, GRAN, 0, NTMEM_PAGE_EXECUTE_READWRITE,
+			   "ntmem-selftest-ro", NULL);
+	ASSERT_LE(0, s);
+	ro = section_open(self->fd, "ntmem-selftest-ro", NTMEM_FILE_MAP_READ);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(NULL, map_view_err(self->fd, ro, 0, 0, NTMEM_FILE_MAP_WRITE,
+				     &err));
+	ASSERT_EQ(-EACCES, err);
+	ASSERT_EQ(NULL, map_view_err(self->fd, s, 0, 0, NTMEM_FILE_MAP_WRITE |
+				     NTMEM_FILE_MAP_EXECUTE, &err));
+	ASSERT_EQ(-EOPNOTSUPP, err);	/* shared execute views */
+	ASSERT_EQ(maps, maps_count());
+	close(ro);
+	close(s);
+	ASSERT_EQ(-ENOENT, section_open(self->fd, "ntmem-selftest-ro",
+					NTMEM_FILE_MAP_READ));
+}
+
+TEST_F(section, names_belong_to_one_user)
+{
+	struct ntmem_section out;
+	const char *name = "ntmem-selftest-user";
+	char *a;
+	int s, status;
+	pid_t pid;
+
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
+		SKIP(return, "module without sections");
+	if (geteuid() != 0)
+		SKIP(return, "needs root to become another user");
+	s = section_create(self->fd, GRAN, 0, NTMEM_PAGE_READWRITE, name,
+			   &out);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, out.existed);
+	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	ASSERT_NE(NULL, a);
+	strcpy(a, "root's");
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct ntmem_section o;
+		int fd, t;
+		char *v;
+
+		if (setresuid(65534, 65534, 65534))
+			_exit(10);
+		fd = ntmem_open();
+		if (fd < 0)
+			_exit(11);
+		if (section_open(fd, name, NTMEM_FILE_MAP_READ) != -ENOENT)
+			_exit(12);
+		t = section_create(fd, GRAN, 0, NTMEM_PAGE_READWRITE, name, &o);
+		if (t < 0 || o.existed)
+			_exit(13);
+		v = map_view(fd, t, 0, NTMEM_FILE_MAP_READ);
+		if (!v || v[0])
+			_exit(14);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	/* the same user finds it, and gets the same pages */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct ntmem_section o;
+		int fd, t;
+		char *v;
+
+		fd = ntmem_open();
+		if (fd < 0)
+			_exit(11);
+		t = section_create(fd, 4 * GRAN, 0, NTMEM_PAGE_READONLY, name,
+				   &o);
+		if (t < 0 || !o.existed || o.max_size != GRAN)
+			_exit(12);
+		v = map_view(fd, t, 0, NTMEM_FILE_MAP_WRITE);
+		if (!v || strcmp(v, "root's"))
+			_exit(13);
+		strcpy(v, "child's");
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_STREQ("child's", a);
+	close(s);
+	ASSERT_EQ(0, unmap_view(self->fd, a));
+}
+
+TEST_HARNESS_MAIN
