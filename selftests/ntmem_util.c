@@ -944,3 +944,58 @@ int drop_cap_ipc_lock(void)
 	d[0].permitted &= ~(1u << CAP_IPC_LOCK);
 	return syscall(SYS_capset, &h, d);
 }
+
+/* --- sections ---------------------------------------------------------- */
+
+int ntmem_section_create(int fd, uint64_t size, uint32_t flags,
+			  uint32_t protect, const char *name,
+			  struct ntmem_section *out)
+{
+	struct ntmem_section s = {
+		.size = sizeof(s), .flags = flags, .max_size = size,
+		.protect = protect, .name = (uintptr_t)name,
+		.name_len = name ? strlen(name) : 0,
+	};
+	int err = ntmem_ioctl(fd, NTMEM_IOC_SECTION_CREATE, &s);
+
+	if (out)
+		*out = s;
+	return err ? err : s.fd;
+}
+
+int ntmem_section_open(int fd, const char *name, uint32_t access)
+{
+	struct ntmem_section s = {
+		.size = sizeof(s), .access = access, .name = (uintptr_t)name,
+		.name_len = strlen(name),
+	};
+	int err = ntmem_ioctl(fd, NTMEM_IOC_SECTION_OPEN, &s);
+
+	return err ? err : s.fd;
+}
+
+/* A view of @len bytes at @offset, anywhere: its base, or NULL (*@err). */
+char *ntmem_map_view_err(int fd, int section, uint64_t offset, uint64_t len,
+			  uint32_t access, int *err)
+{
+	struct ntmem_view v = {
+		.size = sizeof(v), .offset = offset, .length = len,
+		.section = section, .access = access,
+	};
+
+	*err = ntmem_ioctl(fd, NTMEM_IOC_MAP_VIEW, &v);
+	return *err ? NULL : (char *)(uintptr_t)v.addr;
+}
+
+char *ntmem_map_view(int fd, int section, uint64_t len, uint32_t access)
+{
+	int err;
+
+	return ntmem_map_view_err(fd, section, 0, len, access, &err);
+}
+
+int ntmem_unmap_view(int fd, const void *addr)
+{
+	return ntmem_range_ioctl(fd, NTMEM_IOC_UNMAP_VIEW, (uintptr_t)addr, 0,
+				 0, 0);
+}

@@ -75,6 +75,19 @@ struct ntmem_counters {
 };
 int ntmem_counters_read(struct ntmem_counters *c);	/* 0 or -1 */
 
+/* --- sections ---------------------------------------------------------- */
+
+/* A section's descriptor (out: the struct as the kernel filled it), or -errno. */
+int ntmem_section_create(int fd, uint64_t size, uint32_t flags,
+			 uint32_t protect, const char *name,
+			 struct ntmem_section *out);
+int ntmem_section_open(int fd, const char *name, uint32_t access);
+/* A view of @len bytes at @offset, anywhere: its base, or NULL (*@err). */
+char *ntmem_map_view_err(int fd, int section, uint64_t offset, uint64_t len,
+			 uint32_t access, int *err);
+char *ntmem_map_view(int fd, int section, uint64_t len, uint32_t access);
+int ntmem_unmap_view(int fd, const void *addr);
+
 /* --- observing memory --------------------------------------------------- */
 
 /* 1 if the page holding @addr is present (pagemap bit 63), 0 if not, -errno. */

@@ -18,59 +18,6 @@
 #include "kselftest_harness.h"
 #include "ntmem_util.h"
 
-static int section_create(int fd, uint64_t size, uint32_t flags,
-			  uint32_t protect, const char *name,
-			  struct ntmem_section *out)
-{
-	struct ntmem_section s = {
-		.size = sizeof(s), .flags = flags, .max_size = size,
-		.protect = protect, .name = (uintptr_t)name,
-		.name_len = name ? strlen(name) : 0,
-	};
-	int err = ntmem_ioctl(fd, NTMEM_IOC_SECTION_CREATE, &s);
-
-	if (out)
-		*out = s;
-	return err ? err : s.fd;
-}
-
-static int section_open(int fd, const char *name, uint32_t access)
-{
-	struct ntmem_section s = {
-		.size = sizeof(s), .access = access, .name = (uintptr_t)name,
-		.name_len = strlen(name),
-	};
-	int err = ntmem_ioctl(fd, NTMEM_IOC_SECTION_OPEN, &s);
-
-	return err ? err : s.fd;
-}
-
-/* A view of @len bytes at @offset, anywhere: its base, or NULL (*@err). */
-static char *map_view_err(int fd, int section, uint64_t offset, uint64_t len,
-			  uint32_t access, int *err)
-{
-	struct ntmem_view v = {
-		.size = sizeof(v), .offset = offset, .length = len,
-		.section = section, .access = access,
-	};
-
-	*err = ntmem_ioctl(fd, NTMEM_IOC_MAP_VIEW, &v);
-	return *err ? NULL : (char *)(uintptr_t)v.addr;
-}
-
-static char *map_view(int fd, int section, uint64_t len, uint32_t access)
-{
-	int err;
-
-	return map_view_err(fd, section, 0, len, access, &err);
-}
-
-static int unmap_view(int fd, const void *addr)
-{
-	return ntmem_range_ioctl(fd, NTMEM_IOC_UNMAP_VIEW, (uintptr_t)addr, 0,
-				 0, 0);
-}
-
 /* The page frame behind @addr (root reads PFNs), 0 if none. */
 static uint64_t pfn_of(const void *addr)
 {
@@ -98,14 +45,14 @@ TEST_F(section, views_share_pages_and_the_charge_is_taken_once)
 	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
 		SKIP(return, "module without sections");
 	ASSERT_EQ(0, ntmem_counters_read(&c0));
-	s = section_create(self->fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	s = ntmem_section_create(self->fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, ntmem_counters_read(&c1));
 	ASSERT_EQ(c0.committed_pages + (long)(len / PAGE_SZ),
 		  c1.committed_pages);
 
-	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
-	b = map_view(self->fd, s, 0, NTMEM_FILE_MAP_READ);
+	a = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	b = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_READ);
 	ASSERT_NE(NULL, a);
 	ASSERT_NE(NULL, b);
 	ASSERT_EQ(0, (uintptr_t)a % GRAN);
@@ -131,8 +78,8 @@ TEST_F(section, views_share_pages_and_the_charge_is_taken_once)
 	/* the section outlives its descriptor while a view maps it */
 	ASSERT_EQ(0, close(s));
 	ASSERT_EQ(0, memcmp(a, b, len));
-	ASSERT_EQ(0, unmap_view(self->fd, a + len - 1));
-	ASSERT_EQ(0, unmap_view(self->fd, b));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, a + len - 1));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, b));
 	ASSERT_EQ(0, ntmem_counters_read(&c3));
 	ASSERT_EQ(c0.committed_pages, c3.committed_pages);
 	ASSERT_EQ(0, ntmem_query(self->fd, a, &q));
@@ -149,20 +96,20 @@ TEST_F(section, memory_goes_with_the_last_holder)
 	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
 		SKIP(return, "module without sections");
 	shmem0 = meminfo_kb("Shmem");
-	s = section_create(self->fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	s = ntmem_section_create(self->fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
 	ASSERT_LE(0, s);
-	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	a = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
 	ASSERT_NE(NULL, a);
 	memset(a, 1, len);
 	shmem1 = meminfo_kb("Shmem");
 	ASSERT_LE((long)(len / KiB) * 3 / 4, shmem1 - shmem0);
-	ASSERT_EQ(0, unmap_view(self->fd, a));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, a));
 	/* the descriptor still holds the data */
 	ASSERT_LE((long)(len / KiB) * 3 / 4, meminfo_kb("Shmem") - shmem0);
-	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_READ);
+	a = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_READ);
 	ASSERT_NE(NULL, a);
 	ASSERT_EQ(-1, check_bytes(a, len, 1));
-	ASSERT_EQ(0, unmap_view(self->fd, a));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, a));
 	ASSERT_EQ(0, close(s));
 	shmem2 = meminfo_kb("Shmem");
 	ASSERT_GT((long)(len / KiB) / 4, shmem2 - shmem0);
@@ -177,10 +124,10 @@ TEST_F(section, protect_inside_a_view_keeps_one_vma)
 
 	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
 		SKIP(return, "module without sections");
-	s = section_create(self->fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	s = ntmem_section_create(self->fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
 	ASSERT_LE(0, s);
-	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
-	b = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	a = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	b = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
 	ASSERT_NE(NULL, a);
 	ASSERT_NE(NULL, b);
 	memset(a, 2, len);
@@ -205,8 +152,8 @@ TEST_F(section, protect_inside_a_view_keeps_one_vma)
 					 NTMEM_PAGE_EXECUTE_READ, &old));
 	ASSERT_EQ(-EINVAL, ntmem_protect(self->fd, a, PAGE_SZ, 0x800, &old));
 	close(s);
-	ASSERT_EQ(0, unmap_view(self->fd, a));
-	ASSERT_EQ(0, unmap_view(self->fd, b));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, a));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, b));
 }
 
 TEST_F(section, read_view_cannot_become_writable)
@@ -217,9 +164,9 @@ TEST_F(section, read_view_cannot_become_writable)
 
 	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
 		SKIP(return, "module without sections");
-	s = section_create(self->fd, GRAN, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	s = ntmem_section_create(self->fd, GRAN, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
 	ASSERT_LE(0, s);
-	r = map_view(self->fd, s, 0, NTMEM_FILE_MAP_READ);
+	r = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_READ);
 	ASSERT_NE(NULL, r);
 	ASSERT_EQ(-EACCES, ntmem_protect(self->fd, r, PAGE_SZ,
 					 NTMEM_PAGE_READWRITE, &old));
@@ -227,7 +174,7 @@ TEST_F(section, read_view_cannot_become_writable)
 					NTMEM_PAGE_READWRITE, 0));
 	ASSERT_SEGV_AT(r, try_write(r, 1));
 	close(s);
-	ASSERT_EQ(0, unmap_view(self->fd, r));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, r));
 }
 
 TEST_F(section, copy_on_write_view_keeps_its_writes)
@@ -239,12 +186,12 @@ TEST_F(section, copy_on_write_view_keeps_its_writes)
 
 	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
 		SKIP(return, "module without sections");
-	s = section_create(self->fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	s = ntmem_section_create(self->fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
 	ASSERT_LE(0, s);
-	w = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	w = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
 	ASSERT_NE(NULL, w);
 	memset(w, 'a', len);
-	c = map_view(self->fd, s, 0, NTMEM_FILE_MAP_COPY);
+	c = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_COPY);
 	ASSERT_NE(NULL, c);
 	ASSERT_EQ(0, ntmem_query(self->fd, c, &q));
 	ASSERT_EQ(NTMEM_PAGE_WRITECOPY, q.protect);
@@ -263,8 +210,8 @@ TEST_F(section, copy_on_write_view_keeps_its_writes)
 	w[PAGE_SZ + 9] = 'z';
 	ASSERT_EQ('b', c[PAGE_SZ + 9]);
 	close(s);
-	ASSERT_EQ(0, unmap_view(self->fd, c));
-	ASSERT_EQ(0, unmap_view(self->fd, w));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, c));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, w));
 }
 
 TEST_F(section, sec_reserve_commit_reaches_every_view)
@@ -278,11 +225,11 @@ TEST_F(section, sec_reserve_commit_reaches_every_view)
 	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
 		SKIP(return, "module without sections");
 	ASSERT_EQ(0, ntmem_counters_read(&c0));
-	s = section_create(self->fd, len, NTMEM_SEC_RESERVE,
+	s = ntmem_section_create(self->fd, len, NTMEM_SEC_RESERVE,
 			   NTMEM_PAGE_READWRITE, NULL, NULL);
 	ASSERT_LE(0, s);
-	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
-	b = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	a = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	b = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
 	ASSERT_NE(NULL, a);
 	ASSERT_NE(NULL, b);
 	ASSERT_EQ(0, ntmem_query(self->fd, a, &q));
@@ -311,8 +258,8 @@ TEST_F(section, sec_reserve_commit_reaches_every_view)
 	ASSERT_SEGV_AT(b + 2 * PAGE_SZ, try_write(b + 2 * PAGE_SZ, 1));
 	a[2 * PAGE_SZ] = 1;
 
-	ASSERT_EQ(0, unmap_view(self->fd, a));
-	ASSERT_EQ(0, unmap_view(self->fd, b));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, a));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, b));
 	ASSERT_EQ(0, ntmem_counters_read(&c1));
 	ASSERT_EQ(c0.committed_pages, c1.committed_pages);
 }
@@ -324,9 +271,9 @@ TEST_F(section, views_refuse_what_only_private_memory_does)
 
 	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
 		SKIP(return, "module without sections");
-	s = section_create(self->fd, GRAN, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	s = ntmem_section_create(self->fd, GRAN, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
 	ASSERT_LE(0, s);
-	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	a = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
 	ASSERT_NE(NULL, a);
 	a[0] = 5;
 	ASSERT_EQ(-EINVAL, ntmem_decommit(self->fd, a, PAGE_SZ));
@@ -339,12 +286,12 @@ TEST_F(section, views_refuse_what_only_private_memory_does)
 	ASSERT_NE(0, mprotect(a, PAGE_SZ, PROT_READ));
 	p = ntmem_reserve_any(self->fd, GRAN);
 	ASSERT_NE(NULL, p);
-	ASSERT_EQ(-ENXIO, unmap_view(self->fd, p));
-	ASSERT_EQ(-ENXIO, unmap_view(self->fd, (void *)0x10000));
+	ASSERT_EQ(-ENXIO, ntmem_unmap_view(self->fd, p));
+	ASSERT_EQ(-ENXIO, ntmem_unmap_view(self->fd, (void *)0x10000));
 	ASSERT_EQ(0, ntmem_release(self->fd, p, 0));
 	close(s);
-	ASSERT_EQ(0, unmap_view(self->fd, a));
-	ASSERT_EQ(-ENXIO, unmap_view(self->fd, a));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, a));
+	ASSERT_EQ(-ENXIO, ntmem_unmap_view(self->fd, a));
 }
 
 TEST_F(section, bad_arguments_change_nothing)
@@ -354,14 +301,14 @@ TEST_F(section, bad_arguments_change_nothing)
 
 	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
 		SKIP(return, "module without sections");
-	ASSERT_EQ(-EINVAL, section_create(self->fd, 0, 0, NTMEM_PAGE_READWRITE,
+	ASSERT_EQ(-EINVAL, ntmem_section_create(self->fd, 0, 0, NTMEM_PAGE_READWRITE,
 					  NULL, NULL));
-	ASSERT_EQ(-EINVAL, section_create(self->fd, GRAN, 0,
+	ASSERT_EQ(-EINVAL, ntmem_section_create(self->fd, GRAN, 0,
 					  NTMEM_PAGE_NOACCESS, NULL, NULL));
-	ASSERT_EQ(-EINVAL, section_create(self->fd, GRAN, NTMEM_SEC_COMMIT |
+	ASSERT_EQ(-EINVAL, ntmem_section_create(self->fd, GRAN, NTMEM_SEC_COMMIT |
 					  NTMEM_SEC_RESERVE,
 					  NTMEM_PAGE_READWRITE, NULL, NULL));
-	ASSERT_EQ(-ENOSPC, section_create(self->fd, 1ULL << 46, 0,
+	ASSERT_EQ(-ENOSPC, ntmem_section_create(self->fd, 1ULL << 46, 0,
 					  NTMEM_PAGE_READWRITE, NULL, NULL));
 	ASSERT_EQ(-EFAULT, ntmem_ioctl(self->fd, NTMEM_IOC_SECTION_CREATE,
 				       &(struct ntmem_section){
@@ -369,36 +316,36 @@ TEST_F(section, bad_arguments_change_nothing)
 					.max_size = GRAN,
 					.protect = NTMEM_PAGE_READWRITE,
 					.name = 8, .name_len = 4 }));
-	s = section_create(self->fd, 2 * GRAN, 0, NTMEM_PAGE_READWRITE, NULL,
+	s = ntmem_section_create(self->fd, 2 * GRAN, 0, NTMEM_PAGE_READWRITE, NULL,
 			   &out);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(2 * GRAN, out.max_size);
 	ASSERT_EQ(NTMEM_SEC_COMMIT, out.attrs);
 	ASSERT_EQ(FD_CLOEXEC, fcntl(s, F_GETFD) & FD_CLOEXEC);
 	maps = maps_count();
-	ASSERT_EQ(NULL, map_view_err(self->fd, s, PAGE_SZ, 0,
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, s, PAGE_SZ, 0,
 				     NTMEM_FILE_MAP_READ, &err));
 	ASSERT_EQ(-EXDEV, err);
-	ASSERT_EQ(NULL, map_view_err(self->fd, s, GRAN, GRAN + 1,
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, s, GRAN, GRAN + 1,
 				     NTMEM_FILE_MAP_READ, &err));
 	ASSERT_EQ(-EOVERFLOW, err);
-	ASSERT_EQ(NULL, map_view_err(self->fd, s, 2 * GRAN, 0,
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, s, 2 * GRAN, 0,
 				     NTMEM_FILE_MAP_READ, &err));
 	ASSERT_EQ(-EOVERFLOW, err);
-	ASSERT_EQ(NULL, map_view_err(self->fd, s, 0, 0, 0, &err));
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, s, 0, 0, 0, &err));
 	ASSERT_EQ(-EINVAL, err);
-	ASSERT_EQ(NULL, map_view_err(self->fd, s, 0, 0,
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, s, 0, 0,
 				     NTMEM_FILE_MAP_WRITE |
 				     NTMEM_FILE_MAP_EXECUTE, &err));
 	ASSERT_EQ(-EACCES, err);	/* not an executable section */
-	ASSERT_EQ(NULL, map_view_err(self->fd, self->fd, 0, 0,
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, self->fd, 0, 0,
 				     NTMEM_FILE_MAP_READ, &err));
 	ASSERT_EQ(-EBADF, err);
 	ASSERT_EQ(0, pipe(pipefd));
-	ASSERT_EQ(NULL, map_view_err(self->fd, pipefd[0], 0, 0,
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, pipefd[0], 0, 0,
 				     NTMEM_FILE_MAP_READ, &err));
 	ASSERT_EQ(-EBADF, err);
-	ASSERT_EQ(NULL, map_view_err(self->fd, -1, 0, 0, NTMEM_FILE_MAP_READ,
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, -1, 0, 0, NTMEM_FILE_MAP_READ,
 				     &err));
 	ASSERT_EQ(-EBADF, err);
 	close(pipefd[0]);
@@ -407,27 +354,27 @@ TEST_F(section, bad_arguments_change_nothing)
 	close(s);
 
 	/* a read-only section, and a descriptor opened for reading */
-	ro = section_create(self->fd, GRAN, 0, NTMEM_PAGE_READONLY, NULL, NULL);
+	ro = ntmem_section_create(self->fd, GRAN, 0, NTMEM_PAGE_READONLY, NULL, NULL);
 	ASSERT_LE(0, ro);
-	ASSERT_EQ(NULL, map_view_err(self->fd, ro, 0, 0, NTMEM_FILE_MAP_WRITE,
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, ro, 0, 0, NTMEM_FILE_MAP_WRITE,
 				     &err));
 	ASSERT_EQ(-EACCES, err);
 	close(ro);
-	s = section_create(self->fd, GRAN, 0, NTMEM_PAGE_EXECUTE_READWRITE,
+	s = ntmem_section_create(self->fd, GRAN, 0, NTMEM_PAGE_EXECUTE_READWRITE,
 			   "ntmem-selftest-ro", NULL);
 	ASSERT_LE(0, s);
-	ro = section_open(self->fd, "ntmem-selftest-ro", NTMEM_FILE_MAP_READ);
+	ro = ntmem_section_open(self->fd, "ntmem-selftest-ro", NTMEM_FILE_MAP_READ);
 	ASSERT_LE(0, ro);
-	ASSERT_EQ(NULL, map_view_err(self->fd, ro, 0, 0, NTMEM_FILE_MAP_WRITE,
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, ro, 0, 0, NTMEM_FILE_MAP_WRITE,
 				     &err));
 	ASSERT_EQ(-EACCES, err);
-	ASSERT_EQ(NULL, map_view_err(self->fd, s, 0, 0, NTMEM_FILE_MAP_WRITE |
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, s, 0, 0, NTMEM_FILE_MAP_WRITE |
 				     NTMEM_FILE_MAP_EXECUTE, &err));
 	ASSERT_EQ(-EOPNOTSUPP, err);	/* shared execute views */
 	ASSERT_EQ(maps, maps_count());
 	close(ro);
 	close(s);
-	ASSERT_EQ(-ENOENT, section_open(self->fd, "ntmem-selftest-ro",
+	ASSERT_EQ(-ENOENT, ntmem_section_open(self->fd, "ntmem-selftest-ro",
 					NTMEM_FILE_MAP_READ));
 }
 
@@ -443,11 +390,11 @@ TEST_F(section, names_belong_to_one_user)
 		SKIP(return, "module without sections");
 	if (geteuid() != 0)
 		SKIP(return, "needs root to become another user");
-	s = section_create(self->fd, GRAN, 0, NTMEM_PAGE_READWRITE, name,
+	s = ntmem_section_create(self->fd, GRAN, 0, NTMEM_PAGE_READWRITE, name,
 			   &out);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, out.existed);
-	a = map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	a = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
 	ASSERT_NE(NULL, a);
 	strcpy(a, "root's");
 
@@ -463,12 +410,12 @@ TEST_F(section, names_belong_to_one_user)
 		fd = ntmem_open();
 		if (fd < 0)
 			_exit(11);
-		if (section_open(fd, name, NTMEM_FILE_MAP_READ) != -ENOENT)
+		if (ntmem_section_open(fd, name, NTMEM_FILE_MAP_READ) != -ENOENT)
 			_exit(12);
-		t = section_create(fd, GRAN, 0, NTMEM_PAGE_READWRITE, name, &o);
+		t = ntmem_section_create(fd, GRAN, 0, NTMEM_PAGE_READWRITE, name, &o);
 		if (t < 0 || o.existed)
 			_exit(13);
-		v = map_view(fd, t, 0, NTMEM_FILE_MAP_READ);
+		v = ntmem_map_view(fd, t, 0, NTMEM_FILE_MAP_READ);
 		if (!v || v[0])
 			_exit(14);
 		_exit(0);
@@ -487,11 +434,11 @@ TEST_F(section, names_belong_to_one_user)
 		fd = ntmem_open();
 		if (fd < 0)
 			_exit(11);
-		t = section_create(fd, 4 * GRAN, 0, NTMEM_PAGE_READONLY, name,
+		t = ntmem_section_create(fd, 4 * GRAN, 0, NTMEM_PAGE_READONLY, name,
 				   &o);
 		if (t < 0 || !o.existed || o.max_size != GRAN)
 			_exit(12);
-		v = map_view(fd, t, 0, NTMEM_FILE_MAP_WRITE);
+		v = ntmem_map_view(fd, t, 0, NTMEM_FILE_MAP_WRITE);
 		if (!v || strcmp(v, "root's"))
 			_exit(13);
 		strcpy(v, "child's");
@@ -501,7 +448,7 @@ TEST_F(section, names_belong_to_one_user)
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	ASSERT_STREQ("child's", a);
 	close(s);
-	ASSERT_EQ(0, unmap_view(self->fd, a));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, a));
 }
 
 TEST_HARNESS_MAIN

@@ -7,7 +7,8 @@
  * drops it without swap I/O.  Locked pages are never swapped.
  *
  *   commit_swaps_under_memcg      more committed than memory.max: swapped
- *                                 out and back in, intact, no OOM kill
+ *                                 out and back in, intact, no OOM kill;
+ *                                 the same for a section's shared view
  *   reset_pages_dropped_not_swapped  reset pages of an unprivileged user
  *                                 (uid 65534) make room in their cgroup
  *                                 without swap I/O (with swap and without)
@@ -187,7 +188,29 @@ static long swap_used(const char *cg, long swapfree0_kb)
 struct commit_arg {
 	struct result *res;
 	size_t len;
+	bool section;		/* a section's view instead of a reservation */
 };
+
+/* As child_hold(), in a shared view of a new section of @len bytes. */
+static int child_hold_section(struct result *res, const char *cg, size_t len,
+			      uint64_t seed, char **pp)
+{
+	int ret = memcg_join(cg), fd, s;
+
+	if (ret)
+		CHILD_FAIL(res, 10, ret);
+	fd = ntmem_open();
+	if (fd < 0)
+		CHILD_FAIL(res, 11, fd);
+	s = ntmem_section_create(fd, len, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	if (s < 0)
+		CHILD_FAIL(res, 12, s);
+	*pp = ntmem_map_view_err(fd, s, 0, 0, NTMEM_FILE_MAP_WRITE, &ret);
+	if (!*pp)
+		CHILD_FAIL(res, 13, ret);
+	fill_pages(*pp, len, seed);
+	return 0;
+}
 
 enum { V1_SWAP, V1_CURRENT, V1_SWAPFREE0, V1_SWAPFREE1, V1_PSWPOUT };
 
@@ -199,7 +222,9 @@ static int commit_child(void *arg)
 	int fd, ret;
 	char *p;
 
-	ret = child_hold(res, CG1, false, a->len, 0x5eed0001, &fd, &p);
+	ret = a->section ?
+	      child_hold_section(res, CG1, a->len, 0x5eed0001, &p) :
+	      child_hold(res, CG1, false, a->len, 0x5eed0001, &fd, &p);
 	if (ret)
 		return ret;
 	res->v[V1_SWAP] = swap_used(CG1, swapfree0);
@@ -248,24 +273,34 @@ TEST_F_TIMEOUT(swap, commit_swaps_under_memcg, 600)
 		SKIP(return, "%ld MiB of swap free: too little for %zu MiB",
 		     meminfo_kb("SwapFree") / 1024, a.len - CG1_MAX);
 
-	ASSERT_EQ(0, memcg_create(CG1, CG1_MAX));
-	self->cg = CG1;
-	ret = run_in_child(commit_child, &a);
-	oom_kill = memcg_key(CG1, "memory.events", "oom_kill");
-	swapped = self->res->v[V1_SWAP];
-	TH_LOG("%zu MiB committed in a %lu MiB group: %s; oom_kill %ld; swap in use %ld MiB, memory.current %ld MiB, SwapFree %ld -> %ld MiB, pswpout +%ld MiB",
-	       a.len / MiB, CG1_MAX / MiB, child_status(ret), oom_kill,
-	       MIB(swapped), MIB(self->res->v[V1_CURRENT]),
-	       MIB(self->res->v[V1_SWAPFREE0] * (long)KiB),
-	       MIB(self->res->v[V1_SWAPFREE1] * (long)KiB),
-	       MIB(self->res->v[V1_PSWPOUT] * (long)PAGE_SZ));
-	ASSERT_EQ(0, oom_kill) TH_LOG("the group OOM-killed: its committed pages did not swap");
-	ASSERT_EQ(0, ret) TH_LOG("step %d failed: %s (page %ld wrong)",
-				 self->res->step, strerror(-self->res->err),
-				 self->res->bad_page);
-	/* what does not fit in memory.max must be in swap (16 MiB slack) */
-	ASSERT_LE((long)(a.len - CG1_MAX - 16 * MiB), swapped)
-		TH_LOG("the group holds only %ld MiB in swap", swapped / (long)MiB);
+	for (int round = 0; round < 2; round++) {
+		a.section = round == 1;
+		memset(self->res, 0, sizeof(*self->res));
+		for (size_t i = 0; i < sizeof(self->res->v) / sizeof(long); i++)
+			self->res->v[i] = -1;
+		self->res->bad_page = -1;
+		if (a.section)
+			ASSERT_EQ(0, memcg_remove(CG1));
+		ASSERT_EQ(0, memcg_create(CG1, CG1_MAX));
+		self->cg = CG1;
+		ret = run_in_child(commit_child, &a);
+		oom_kill = memcg_key(CG1, "memory.events", "oom_kill");
+		swapped = self->res->v[V1_SWAP];
+		TH_LOG("%s: %zu MiB committed in a %lu MiB group: %s; oom_kill %ld; swap in use %ld MiB, memory.current %ld MiB, SwapFree %ld -> %ld MiB, pswpout +%ld MiB",
+		       a.section ? "section" : "reservation",
+		       a.len / MiB, CG1_MAX / MiB, child_status(ret), oom_kill,
+		       MIB(swapped), MIB(self->res->v[V1_CURRENT]),
+		       MIB(self->res->v[V1_SWAPFREE0] * (long)KiB),
+		       MIB(self->res->v[V1_SWAPFREE1] * (long)KiB),
+		       MIB(self->res->v[V1_PSWPOUT] * (long)PAGE_SZ));
+		ASSERT_EQ(0, oom_kill) TH_LOG("the group OOM-killed: its committed pages did not swap");
+		ASSERT_EQ(0, ret) TH_LOG("step %d failed: %s (page %ld wrong)",
+					 self->res->step, strerror(-self->res->err),
+					 self->res->bad_page);
+		/* what does not fit in memory.max must be in swap (16 MiB slack) */
+		ASSERT_LE((long)(a.len - CG1_MAX - 16 * MiB), swapped)
+			TH_LOG("the group holds only %ld MiB in swap", swapped / (long)MiB);
+	}
 }
 
 /* ---- 2: reset pages are dropped, not swapped --------------------------- */
