@@ -225,6 +225,8 @@ struct ntmem_mm {
  *             from the section at first touch (invariant)
  * @view_access: a view's NTMEM_FILE_MAP_* access (invariant)
  * @view_node: a shared view, on section->views (section->lock)
+ * @file_ops:  a shared view of a file section: the file's own vm_ops,
+ *             which its faults pass on to (invariant)
  * @copied:    copy-on-write view: page index -> xa_mk_value(1) once its
  *             store page holds the section's data (under the folio lock of
  *             the store page)
@@ -256,6 +258,7 @@ struct ntmem_region {
 	bool cow;
 	u32 view_access;
 	struct list_head view_node;
+	const struct vm_operations_struct *file_ops;
 	struct xarray copied;
 };
 

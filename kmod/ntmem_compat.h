@@ -33,6 +33,16 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 }
 #endif
 
+/* Let @file's own mmap set up @vma (its vm_ops, its checks). */
+static inline int ntmem_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+#ifdef NTMEM_HAVE_VFS_MMAP
+	return vfs_mmap(file, vma);
+#else
+	return call_mmap(file, vma);
+#endif
+}
+
 /*
  * Exclude the faults that run under @vma's own lock until mmap_lock (held
  * for write) is dropped.  Kernels without per-VMA locks (6.1) fault only

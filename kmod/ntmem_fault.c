@@ -127,6 +127,9 @@ vm_fault_t ntmem_fault(struct vm_fault *vmf)
 	 */
 	if ((vmf->flags & FAULT_FLAG_REMOTE) && ntmem_prot_executable(prot))
 		return VM_FAULT_SIGSEGV;
+	/* a view of a file: the file's own fault handler has the page */
+	if (r->file_ops)
+		return r->file_ops->fault(vmf);
 
 	if (!ntmem_prot_executable(prot) &&
 	    ntmem_thp_block(r, vmf->vma, vmf->address)) {
@@ -196,6 +199,9 @@ vm_fault_t ntmem_page_mkwrite(struct vm_fault *vmf)
 	if (pte_present(vmf->orig_pte) &&
 	    !ntmem_prot_writable(ntmem_page_prot(r, idx)))
 		return VM_FAULT_SIGSEGV;
+	/* a view of a file: its file system makes the page writable */
+	if (r->file_ops && r->file_ops->page_mkwrite)
+		return r->file_ops->page_mkwrite(vmf);
 	if (ntmem_page_written(r, idx))
 		return VM_FAULT_OOM;
 	/* a pinned page has no mapping: it must come back locked */
@@ -237,6 +243,9 @@ int ntmem_access(struct vm_area_struct *vma, unsigned long addr, void *buf,
 		void *kaddr;
 
 		if (!prot || (prot & NTMEM_PAGE_BASE_MASK) == NTMEM_PAGE_NOACCESS)
+			break;
+		/* a file's page is written only through its ->page_mkwrite */
+		if (write && r->file_ops)
 			break;
 		if (write && ntmem_page_written(r, idx))
 			break;

@@ -216,7 +216,9 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 	else if (nr == _IOC_NR(NTMEM_IOC_COMMIT))
 		err = ntmem_view_protect_allowed(r, a.protect) ?:
 		      ntmem_commit(r, vma, a.addr, a.length, a.protect, a.flags);
-	else if (ntmem_region_is_view(r))
+	else if (ntmem_region_is_view(r) &&
+		 nr != _IOC_NR(NTMEM_IOC_RESET) &&
+		 nr != _IOC_NR(NTMEM_IOC_RESET_UNDO))
 		err = -EINVAL;	/* a view's pages are its section's */
 	else if (nr == _IOC_NR(NTMEM_IOC_DECOMMIT))
 		err = ntmem_decommit(r, vma, a.addr, a.length);
@@ -656,16 +658,19 @@ static int ntmem_ioc_section(struct ntmem_mm *nm, unsigned int nr,
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
 	struct file *file;
 	int fd, err;
+	u32 attrs;
 
 	if (usize < 0)
 		return usize;
-	if (!ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+	if (a.reserved0 || !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
-	if (create && (a.flags & ~(NTMEM_SEC_COMMIT | NTMEM_SEC_RESERVE) ||
-		       a.flags == (NTMEM_SEC_COMMIT | NTMEM_SEC_RESERVE)))
+	attrs = a.flags & ~NTMEM_SECTION_FILE;
+	if (create && (attrs & ~(NTMEM_SEC_COMMIT | NTMEM_SEC_RESERVE) ||
+		       attrs == (NTMEM_SEC_COMMIT | NTMEM_SEC_RESERVE)))
 		return -EINVAL;
-	if (!create && (a.flags || !a.name || !a.access ||
-			a.access & ~NTMEM_SECTION_ACCESS))
+	if (!create && (a.flags || !a.name || !a.access))
+		return -EINVAL;
+	if (a.access & ~NTMEM_SECTION_ACCESS)
 		return -EINVAL;
 	if (a.name && !a.name_len)
 		return -EINVAL;
@@ -679,18 +684,25 @@ static int ntmem_ioc_section(struct ntmem_mm *nm, unsigned int nr,
 	}
 	args.max_size = a.max_size;
 	args.protect = a.protect;
-	args.attrs = a.flags ? a.flags : NTMEM_SEC_COMMIT;
+	args.attrs = attrs ? attrs : NTMEM_SEC_COMMIT;
 	args.access = a.access;
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		kfree(args.name);
-		return fd;
+	if (create && (a.flags & NTMEM_SECTION_FILE)) {
+		args.file = fget(a.file);
+		if (!args.file) {
+			kfree(args.name);
+			return -EBADF;
+		}
 	}
-	file = create ? ntmem_section_create(nm, &args) :
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	file = fd < 0 ? ERR_PTR(fd) :
+	       create ? ntmem_section_create(nm, &args) :
 			ntmem_section_open(&args);
 	kfree(args.name);	/* NULL if a new section took it */
+	if (args.file)
+		fput(args.file);	/* the section took its own */
 	if (IS_ERR(file)) {
-		put_unused_fd(fd);
+		if (fd >= 0)
+			put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
 	a.fd = fd;
@@ -736,8 +748,9 @@ static int ntmem_ioc_map_view(struct ntmem_mm *nm, void __user *uarg)
 	err = -EACCES;
 	if (!ntmem_section_access_allows(have, a.access))
 		goto out;
+	/* a view maps whole pages: the section's last one all of it */
 	err = -EOVERFLOW;
-	if (a.offset >= s->size || a.length > s->size - a.offset)
+	if (a.offset >= s->size || a.length > PAGE_ALIGN(s->size) - a.offset)
 		goto out;
 	if (!a.length)
 		a.length = s->size - a.offset;

@@ -520,7 +520,7 @@ int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 	 * commit stands whether or not the prefault got through (no memory,
 	 * a fatal signal), so a failure here must not fail the call.
 	 */
-	if (flags & NTMEM_COMMIT_PREFAULT)
+	if ((flags & NTMEM_COMMIT_PREFAULT) && !r->file_ops)
 		ntmem_prefault(r, vma, first, last, protect, false);
 	if (span.loses_exec)
 		ntmem_pages_unpin(r, vma, first, last);

@@ -240,7 +240,14 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 			if (err)
 				ntmem_uncharge(nm, ntmem_region_pages(r));
 		}
+		if (!err && ntmem_region_shares(r) && r->section->file_backed)
+			err = ntmem_view_attach_file(r, vma);
 		if (err) {
+			/* a view's section reference goes with the region */
+			if (r->section) {
+				ntmem_view_teardown(r);
+				ntmem_section_put(r->section);
+			}
 			mtree_destroy(&r->state);
 			ntmem_mm_put(nm);
 			ntmem_region_kfree(r);
@@ -270,6 +277,9 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	    ntmem_thp_shmem_forced())
 		vm_flags_set(vma, VM_MIXEDMAP);
 	vm_flags_clear(vma, VM_MAYEXEC);
+	/* a read view stays one, as mmap() leaves a read-only file's */
+	if (!(vma->vm_flags & VM_WRITE))
+		vm_flags_clear(vma, VM_MAYWRITE);
 	if (!nm->view)
 		ntmem_thp_reserve(vma);
 
@@ -284,10 +294,15 @@ static int ntmem_anon_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * msync() of a reservation or a pagefile view has nothing to write, as
+ * for anonymous memory (a file view's VMA has the file's own fsync).
+ */
 static const struct file_operations ntmem_anon_fops = {
 	.owner			= THIS_MODULE,
 	.mmap			= ntmem_anon_mmap,
 	.get_unmapped_area	= ntmem_get_unmapped_area,
+	.fsync			= noop_fsync,
 	.release		= ntmem_anon_release,
 	.llseek			= noop_llseek,
 };

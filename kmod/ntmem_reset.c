@@ -436,8 +436,11 @@ int ntmem_reset(struct ntmem_region *r, struct vm_area_struct *vma,
 	pgoff_t first, last;
 	int err;
 
-	/* large pages are locked: nothing to give back */
-	if (r->large)
+	/*
+	 * Large pages are locked, and a view's pages are its section's
+	 * (other views may need them): nothing to give back.
+	 */
+	if (r->large || r->section)
 		return 0;
 	ntmem_page_span(r, addr, len, &first, &last);
 	/* PTEs first: their dirty bits reach the folios before they go clean */

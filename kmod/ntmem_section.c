@@ -11,9 +11,10 @@
  *
  * A name puts the section in the namespace of its creator's effective uid
  * in its user namespace, where SECTION_CREATE and SECTION_OPEN of the same
- * uid find it; the entry goes with the section's last reference
- * (kref_put_mutex() under ntmem_section_names_lock, so a lookup never
- * meets a dying section).
+ * uid find it; the entry goes with the section's last descriptor, as a
+ * Windows name goes with its last handle (views do not hold it).  The
+ * count of descriptors and the table are under ntmem_section_names_lock,
+ * which the last put takes too (kref_put_mutex()).
  */
 #include <linux/anon_inodes.h>
 #include <linux/cred.h>
@@ -22,6 +23,9 @@
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/user_namespace.h>
@@ -57,10 +61,20 @@ static void ntmem_section_release(struct kref *kref)
 {
 	struct ntmem_section_object *s = container_of(kref, struct ntmem_section_object, kref);
 
-	if (s->name)
+	if (!hlist_unhashed(&s->name_node))
 		hash_del(&s->name_node);
 	mutex_unlock(&ntmem_section_names_lock);
 	ntmem_section_free(s);
+}
+
+/* A descriptor of @s goes: with the last, so does its name. */
+static void ntmem_section_handle_put(struct ntmem_section_object *s)
+{
+	mutex_lock(&ntmem_section_names_lock);
+	if (!--s->handles && !hlist_unhashed(&s->name_node))
+		hash_del(&s->name_node);
+	mutex_unlock(&ntmem_section_names_lock);
+	ntmem_section_put(s);
 }
 
 /*
@@ -81,6 +95,27 @@ void ntmem_section_get(struct ntmem_section_object *s)
 struct address_space *ntmem_section_mapping(struct ntmem_section_object *s)
 {
 	return s->memory->f_mapping;
+}
+
+/*
+ * Section page @idx, referenced, read from swap or the file if need be;
+ * NULL for a page that holds only zeros (never written, or past the end
+ * of the file), or an ERR_PTR.
+ */
+struct page *ntmem_section_read_page(struct ntmem_section_object *s,
+				     pgoff_t idx)
+{
+	struct address_space *mapping = ntmem_section_mapping(s);
+
+	if (s->file_backed) {
+		if (idx >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
+			return NULL;
+		return read_cache_page(mapping, idx, NULL, s->memory);
+	}
+	if (!xa_load(&mapping->i_pages, idx))
+		return NULL;
+	return shmem_read_mapping_page_gfp(mapping, idx,
+					   mapping_gfp_mask(mapping));
 }
 
 /* A section's protection: Windows accepts these for CreateFileMapping. */
@@ -104,7 +139,10 @@ static u32 ntmem_section_hash(const char *name, u32 len, kuid_t uid)
 	return jhash(name, len, from_kuid(&init_user_ns, uid));
 }
 
-/* The section named @name of the caller's uid, referenced; names' lock. */
+/*
+ * The section named @name of the caller's uid, referenced, counting the
+ * descriptor the caller will make of it; names' lock.
+ */
 static struct ntmem_section_object *ntmem_section_lookup(const char *name, u32 len)
 {
 	struct user_namespace *ns = current_user_ns();
@@ -117,6 +155,7 @@ static struct ntmem_section_object *ntmem_section_lookup(const char *name, u32 l
 		if (s->ns == ns && uid_eq(s->uid, uid) && s->name_len == len &&
 		    !memcmp(s->name, name, len)) {
 			kref_get(&s->kref);
+			s->handles++;
 			return s;
 		}
 	}
@@ -127,7 +166,7 @@ static int ntmem_section_release_fd(struct inode *inode, struct file *file)
 {
 	struct ntmem_section_handle *h = file->private_data;
 
-	ntmem_section_put(h->section);
+	ntmem_section_handle_put(h->section);
 	kfree(h);
 	return 0;
 }
@@ -140,7 +179,7 @@ static const struct file_operations ntmem_section_fops = {
 
 /*
  * A new descriptor file of @s with @access, or an ERR_PTR; takes the
- * caller's reference either way.
+ * caller's reference, and its count in @s->handles, either way.
  */
 static struct file *ntmem_section_file(struct ntmem_section_object *s,
 				       u32 access)
@@ -150,7 +189,7 @@ static struct file *ntmem_section_file(struct ntmem_section_object *s,
 
 	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
 	if (!h) {
-		ntmem_section_put(s);
+		ntmem_section_handle_put(s);
 		return ERR_PTR(-ENOMEM);
 	}
 	h->section = s;
@@ -159,7 +198,7 @@ static struct file *ntmem_section_file(struct ntmem_section_object *s,
 				  O_RDWR);
 	if (IS_ERR(file)) {
 		kfree(h);
-		ntmem_section_put(s);
+		ntmem_section_handle_put(s);
 	}
 	return file;
 }
@@ -188,13 +227,63 @@ struct ntmem_section_object *ntmem_section_from_fd(int fd, u32 *access)
 	return s;
 }
 
-static struct ntmem_section_object *
-ntmem_section_alloc(struct ntmem_mm *nm, const struct ntmem_section_args *a)
+/*
+ * A file section's file: what mmap() would ask of it for the protection
+ * (a regular file, open for reading -- and writing for a writable
+ * protection, then not append-only --, not on a noexec mount for an
+ * execute protection), and the section's size: the file's for
+ * @a->max_size 0, else @a->max_size, to which a writable section grows
+ * the file.  The LSM's mmap hook is asked at each view (ntmem_view.c).
+ */
+static int ntmem_section_file_check(struct ntmem_section_args *a)
 {
-	unsigned long pages = DIV_ROUND_UP(a->max_size, PAGE_SIZE);
+	struct file *f = a->file;
+	struct inode *inode = file_inode(f);
+	bool writable = a->protect == NTMEM_PAGE_READWRITE ||
+			a->protect == NTMEM_PAGE_EXECUTE_READWRITE;
+	const struct path *path = &f->f_path;
+	loff_t isize = i_size_read(inode);
+	bool mappable = f->f_op->mmap;
+
+#ifdef NTMEM_HAVE_MMAP_PREPARE
+	mappable |= !!f->f_op->mmap_prepare;
+#endif
+	if (!S_ISREG(inode->i_mode) || IS_DAX(inode) || !mappable)
+		return -EBADF;
+	if (!(f->f_mode & FMODE_READ))
+		return -EACCES;
+	if (writable && (!(f->f_mode & FMODE_WRITE) || IS_APPEND(inode)))
+		return -EACCES;
+	/* path_noexec(), which is not exported */
+	if (ntmem_prot_executable(a->protect) &&
+	    ((path->mnt->mnt_flags & MNT_NOEXEC) ||
+	     (path->mnt->mnt_sb->s_iflags & SB_I_NOEXEC)))
+		return -EACCES;
+	if (!a->max_size) {
+		if (!isize)
+			return -ENODATA;
+		a->max_size = isize;
+	}
+	if (a->max_size <= isize)
+		return 0;
+	if (!writable)
+		return -EFBIG;
+	return vfs_truncate(path, a->max_size);
+}
+
+static struct ntmem_section_object *
+ntmem_section_alloc(struct ntmem_mm *nm, struct ntmem_section_args *a)
+{
+	unsigned long pages;
 	struct ntmem_section_object *s;
 	int err;
 
+	if (a->file) {
+		err = ntmem_section_file_check(a);
+		if (err)
+			return ERR_PTR(err);
+	}
+	pages = DIV_ROUND_UP(a->max_size, PAGE_SIZE);
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
@@ -206,6 +295,15 @@ ntmem_section_alloc(struct ntmem_mm *nm, const struct ntmem_section_args *a)
 	s->pages = pages;
 	s->protect = a->protect;
 	s->attrs = a->attrs;
+	if (a->file) {
+		/* the file backs it: nothing to charge, nothing to reserve */
+		s->attrs = NTMEM_SEC_COMMIT;
+		s->file_backed = true;
+		s->memory = get_file(a->file);
+		kref_get(&nm->kref);
+		s->owner = nm;
+		return s;
+	}
 	s->memory = ntmem_store_section((loff_t)pages << PAGE_SHIFT);
 	if (IS_ERR(s->memory)) {
 		err = PTR_ERR(s->memory);
@@ -234,9 +332,10 @@ ntmem_section_alloc(struct ntmem_mm *nm, const struct ntmem_section_args *a)
 struct file *ntmem_section_create(struct ntmem_mm *nm,
 				  struct ntmem_section_args *a)
 {
+	u32 access = a->access ? a->access : NTMEM_FILE_MAP_ALL_ACCESS;
 	struct ntmem_section_object *s, *found;
 
-	if (!a->max_size || a->max_size > NTMEM_MAX_ADDRESS ||
+	if ((!a->max_size && !a->file) || a->max_size > NTMEM_MAX_ADDRESS ||
 	    !ntmem_section_protect_valid(a->protect) ||
 	    (a->attrs != NTMEM_SEC_COMMIT && a->attrs != NTMEM_SEC_RESERVE))
 		return ERR_PTR(-EINVAL);
@@ -245,7 +344,8 @@ struct file *ntmem_section_create(struct ntmem_mm *nm,
 		s = ntmem_section_alloc(nm, a);
 		if (IS_ERR(s))
 			return ERR_CAST(s);
-		return ntmem_section_file(s, NTMEM_FILE_MAP_ALL_ACCESS);
+		s->handles = 1;
+		return ntmem_section_file(s, access);
 	}
 	/* allocated outside the names' lock; dropped if the name is taken */
 	s = ntmem_section_alloc(nm, a);
@@ -259,6 +359,7 @@ struct file *ntmem_section_create(struct ntmem_mm *nm,
 		a->name = NULL;
 		s->ns = get_user_ns(current_user_ns());
 		s->uid = current_euid();
+		s->handles = 1;
 		hash_add(ntmem_section_names, &s->name_node,
 			 ntmem_section_hash(s->name, s->name_len, s->uid));
 	}
@@ -271,7 +372,7 @@ struct file *ntmem_section_create(struct ntmem_mm *nm,
 	a->max_size = s->size;
 	a->protect = s->protect;
 	a->attrs = s->attrs;
-	return ntmem_section_file(s, NTMEM_FILE_MAP_ALL_ACCESS);
+	return ntmem_section_file(s, access);
 }
 
 /* SECTION_OPEN: the caller's uid's section @a->name, with @a->access. */
@@ -315,17 +416,18 @@ u32 ntmem_section_view_protect(struct ntmem_section_object *s, u32 access)
 }
 
 /*
- * Whether a descriptor with @have may map a view with @want: write needs
- * write, execute needs execute, and read or copy need read (or write).
+ * Whether a descriptor with @have may map a view with @want, as Windows
+ * decides: a write view needs write, a read or copy-on-write view read,
+ * and execute needs execute.
  */
 bool ntmem_section_access_allows(u32 have, u32 want)
 {
-	if ((want & NTMEM_FILE_MAP_WRITE) && !(have & NTMEM_FILE_MAP_WRITE))
-		return false;
 	if ((want & NTMEM_FILE_MAP_EXECUTE) &&
 	    !(have & (NTMEM_FILE_MAP_EXECUTE | NTMEM_SECTION_MAP_EXECUTE)))
 		return false;
-	return have & (NTMEM_FILE_MAP_READ | NTMEM_FILE_MAP_WRITE);
+	if (want & NTMEM_FILE_MAP_WRITE)
+		return have & NTMEM_FILE_MAP_WRITE;
+	return have & NTMEM_FILE_MAP_READ;
 }
 
 /*

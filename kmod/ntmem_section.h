@@ -25,7 +25,10 @@ struct ntmem_region;
 /**
  * struct ntmem_section_object - a section (pagefile-backed file mapping).
  * @kref:      held by each descriptor and each view
- * @memory:    the shmem file of its pages (invariant)
+ * @memory:    the file of its pages: a shmem file of the module's, or
+ *             the caller's file for a file section (reference held;
+ *             invariant)
+ * @file_backed: @memory is the caller's file (invariant)
  * @size:      its size in bytes, as created (invariant)
  * @pages:     @size in pages, rounded up (invariant)
  * @protect:   its protection, NTMEM_PAGE_* (invariant)
@@ -36,7 +39,9 @@ struct ntmem_region;
  *             view committed
  * @charged:   pages charged to @owner
  * @views:     the shared views of it (region->view_node)
- * @name_node: in ntmem_section_names while named (names' lock)
+ * @handles:   its descriptors (names' lock): the name goes with the last
+ * @name_node: in ntmem_section_names while named and held by a descriptor
+ *             (names' lock)
  * @ns:        the user namespace of its name (reference held), or NULL
  * @uid:       the effective uid of its name
  * @name:      its name (not terminated), or NULL (invariant once set)
@@ -45,6 +50,7 @@ struct ntmem_region;
 struct ntmem_section_object {
 	struct kref kref;
 	struct file *memory;
+	bool file_backed;
 	u64 size;
 	unsigned long pages;
 	u32 protect;
@@ -54,6 +60,7 @@ struct ntmem_section_object {
 	struct maple_tree committed;
 	unsigned long charged;
 	struct list_head views;
+	unsigned long handles;
 	struct hlist_node name_node;
 	struct user_namespace *ns;
 	kuid_t uid;
@@ -69,6 +76,7 @@ struct ntmem_section_args {
 	u32 access;
 	char *name;		/* kmalloc'd, or NULL; taken by a new section */
 	u32 name_len;
+	struct file *file;	/* a file section's file (reference held) */
 	bool existed;
 };
 
@@ -90,6 +98,8 @@ void ntmem_section_put(struct ntmem_section_object *s);
 struct address_space *ntmem_section_mapping(struct ntmem_section_object *s);
 u32 ntmem_section_view_protect(struct ntmem_section_object *s, u32 access);
 bool ntmem_section_access_allows(u32 have, u32 want);
+struct page *ntmem_section_read_page(struct ntmem_section_object *s,
+				     pgoff_t idx);
 bool ntmem_section_next_run(struct ntmem_section_object *s, pgoff_t from,
 			    pgoff_t last, pgoff_t *a, pgoff_t *b);
 
@@ -99,6 +109,7 @@ int ntmem_view_map(struct ntmem_mm *nm, struct ntmem_section_object *s,
 int ntmem_view_unmap(struct ntmem_mm *nm, unsigned long addr);
 int ntmem_view_init(struct ntmem_region *r,
 		    const struct ntmem_view_request *req);
+int ntmem_view_attach_file(struct ntmem_region *r, struct vm_area_struct *vma);
 void ntmem_view_teardown(struct ntmem_region *r);
 int ntmem_view_protect_allowed(struct ntmem_region *r, u32 protect);
 int ntmem_view_commit(struct ntmem_region *r, pgoff_t first, pgoff_t last);

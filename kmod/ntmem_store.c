@@ -272,6 +272,12 @@ struct page *ntmem_store_get(struct ntmem_region *r, pgoff_t idx)
 
 	int err;
 
+	/* a shared view of a file: the file's page (ptrace reads) */
+	if (r->file_ops) {
+		page = ntmem_section_read_page(r->section,
+					       ntmem_store_index(r, idx));
+		return page ? page : ERR_PTR(-EIO);
+	}
 	memcg = ntmem_owner_charge_begin(r, &old);
 	page = shmem_read_mapping_page_gfp(mapping, ntmem_store_index(r, idx),
 					   mapping_gfp_mask(mapping));

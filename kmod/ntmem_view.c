@@ -23,6 +23,17 @@
  *
  * A shared view has no execute pages: those are special PTEs, which the
  * section's other mappings and its reclaim would not see (EOPNOTSUPP).
+ *
+ * A shared view of a file section maps the file itself: ->mmap lets the
+ * file's own mmap set the VMA up and makes the file the VMA's, as a
+ * stacking file system does (vma_set_file()), so writeback, rmap and the
+ * file system's ->page_mkwrite (which reserves blocks) see an ordinary
+ * shared mapping of it; ntmem's ->fault and ->page_mkwrite check the page's
+ * state and pass on to the file's (region->file_ops).  The file is mapped
+ * through a file of the module's (vm_mmap() asks its ->get_unmapped_area
+ * for the 64 KiB base), so the kernel's own checks of the file are made
+ * here: the LSM's mmap hook (by a probe that cannot map, as ntmem_wx.c
+ * does), and write seals (held off by a writable count, as mmap does).
  */
 #include <linux/file.h>
 #include <linux/highmem.h>
@@ -32,6 +43,7 @@
 #include <linux/shmem_fs.h>
 
 #include "ntmem.h"
+#include "ntmem_compat.h"
 #include "ntmem_section.h"
 
 /* A section page of @r, for its page @idx. */
@@ -115,7 +127,8 @@ void ntmem_view_teardown(struct ntmem_region *r)
 /*
  * Whether PROTECT or COMMIT may give pages of view @r @protect: no more
  * than the view's access allows (EACCES), copy-on-write protections only
- * in a copy-on-write view (EINVAL).  0 for a reservation.
+ * in a copy-on-write view (EINVAL), and there instead of read-write
+ * ones (EACCES).  0 for a reservation.
  */
 int ntmem_view_protect_allowed(struct ntmem_region *r, u32 protect)
 {
@@ -132,6 +145,9 @@ int ntmem_view_protect_allowed(struct ntmem_region *r, u32 protect)
 		return -EACCES;
 	if (ntmem_prot_writable(protect) && !r->cow &&
 	    !(r->view_access & NTMEM_FILE_MAP_WRITE))
+		return -EACCES;
+	/* in a copy-on-write view only a write makes a page read-write */
+	if (ntmem_prot_writable(protect) && r->cow && !wc)
 		return -EACCES;
 	return 0;
 }
@@ -210,19 +226,15 @@ int ntmem_view_commit(struct ntmem_region *r, pgoff_t first, pgoff_t last)
  */
 int ntmem_view_fill(struct ntmem_region *r, pgoff_t idx, struct page *page)
 {
-	struct address_space *src_mapping = ntmem_section_mapping(r->section);
-	pgoff_t sidx = ntmem_view_section_idx(r, idx);
-	struct page *src = NULL;
+	struct page *src;
 	int err = 0;
 
 	if (xa_load(&r->copied, idx))
 		return 0;
-	if (xa_load(&src_mapping->i_pages, sidx)) {
-		src = shmem_read_mapping_page_gfp(src_mapping, sidx,
-						  mapping_gfp_mask(src_mapping));
-		if (IS_ERR(src))
-			return PTR_ERR(src);
-	}
+	src = ntmem_section_read_page(r->section,
+				      ntmem_view_section_idx(r, idx));
+	if (IS_ERR(src))
+		return PTR_ERR(src);
 	lock_page(page);
 	if (!xa_load(&r->copied, idx)) {
 		err = xa_err(xa_store(&r->copied, idx, xa_mk_value(1),
@@ -260,6 +272,46 @@ void ntmem_view_written(struct ntmem_region *r, pgoff_t idx)
 }
 
 /*
+ * ->mmap of a shared view of a file section: the file's own mmap sets up
+ * @vma, whose file it becomes; its vm_ops serve the faults ntmem lets
+ * through.  Called from ->mmap after ntmem_view_init().
+ */
+int ntmem_view_attach_file(struct ntmem_region *r, struct vm_area_struct *vma)
+{
+	struct file *file = r->section->memory;
+	int err;
+
+	vma_set_file(vma, file);
+	err = ntmem_file_mmap(file, vma);
+	if (err)
+		return err;
+	if (!vma->vm_ops || !vma->vm_ops->fault)
+		return -ENODEV;
+	r->file_ops = vma->vm_ops;
+	return 0;
+}
+
+/*
+ * The LSM's say on mapping @file with @prot (its mmap hook is not
+ * exported): vm_mmap() runs it first, and then fails on the address, one
+ * page at the top of the user range, before anything is mapped.
+ */
+static int ntmem_view_lsm_check(struct file *file, unsigned long prot,
+				unsigned long flags)
+{
+	unsigned long ret = vm_mmap(file, TASK_SIZE, PAGE_SIZE, prot,
+				    flags | MAP_FIXED, 0);
+
+	if (ret == -ENOMEM)
+		return 0;
+	if (WARN_ON_ONCE(!IS_ERR_VALUE(ret))) {
+		vm_munmap(ret, PAGE_SIZE);	/* (cannot happen) */
+		return -EPERM;
+	}
+	return ret == -EPERM ? -EACCES : (int)ret;
+}
+
+/*
  * MAP_VIEW: map @a->length bytes of @s from @a->offset (checked by the
  * caller) with the view's access, as RESERVE maps a reservation.
  */
@@ -280,7 +332,10 @@ int ntmem_view_map(struct ntmem_mm *nm, struct ntmem_section_object *s,
 	};
 	bool cow = (a->access & NTMEM_FILE_MAP_COPY) &&
 		   !(a->access & NTMEM_FILE_MAP_WRITE);
+	bool write = a->access & NTMEM_FILE_MAP_WRITE;
+	unsigned long prot = PROT_READ | (write || cow ? PROT_WRITE : 0);
 	unsigned long flags = MAP_SHARED, addr;
+	struct address_space *sealed = NULL;
 	struct file *file;
 	int err;
 
@@ -293,24 +348,45 @@ int ntmem_view_map(struct ntmem_mm *nm, struct ntmem_section_object *s,
 		if (err)
 			return err;
 	}
-	if (mutex_lock_killable(&nm->map_lock))
-		return -EINTR;
-	/* a copy-on-write view keeps its pages in the process's store */
+	if (s->file_backed) {
+		err = ntmem_view_lsm_check(s->memory, prot,
+					   cow ? MAP_PRIVATE : MAP_SHARED);
+		if (err)
+			return err;
+		/* no write seal while the view is being made (memfd) */
+		if (write) {
+			sealed = s->memory->f_mapping;
+			if (mapping_map_writable(sealed))
+				return -EACCES;
+		}
+	}
+	if (mutex_lock_killable(&nm->map_lock)) {
+		err = -EINTR;
+		goto out;
+	}
+	/*
+	 * A copy-on-write view keeps its pages in the process's store; a
+	 * shared view of a file is mapped through the placeholders' file.
+	 */
 	err = ntmem_store_create(nm, false);
 	if (!err && cow)
 		err = ntmem_request_file(nm, &nm->file, NTMEM_MAPS_NAME);
+	if (!err && !cow && s->file_backed)
+		err = ntmem_request_file(nm, &nm->free_file,
+					 NTMEM_PLACEHOLDER_NAME);
 	if (err) {
 		mutex_unlock(&nm->map_lock);
-		return err;
+		goto out;
 	}
-	if (cow) {
-		file = nm->file;
+	if (cow || s->file_backed) {
+		file = cow ? nm->file : nm->free_file;
 		get_file(file);
 	} else {
 		file = ntmem_view_file(nm, s->memory);
 		if (IS_ERR(file)) {
 			mutex_unlock(&nm->map_lock);
-			return PTR_ERR(file);
+			err = PTR_ERR(file);
+			goto out;
 		}
 	}
 	if (a->flags & NTMEM_RESERVE_FIXED)
@@ -318,17 +394,20 @@ int ntmem_view_map(struct ntmem_mm *nm, struct ntmem_section_object *s,
 	WRITE_ONCE(nm->pending, &res);
 	WRITE_ONCE(nm->view, &req);
 	WRITE_ONCE(nm->pending_task, current);
-	addr = vm_mmap(file, a->addr, a->length, PROT_READ | PROT_WRITE, flags,
+	addr = vm_mmap(file, a->addr, a->length, prot, flags,
 		       cow ? 0 : a->offset);
 	WRITE_ONCE(nm->pending_task, NULL);
 	WRITE_ONCE(nm->view, NULL);
 	WRITE_ONCE(nm->pending, NULL);
 	mutex_unlock(&nm->map_lock);
 	fput(file);
-	if (IS_ERR_VALUE(addr))
-		return addr;
-	a->addr = addr;
-	return 0;
+	err = IS_ERR_VALUE(addr) ? (int)addr : 0;
+	if (!err)
+		a->addr = addr;
+out:
+	if (sealed)
+		mapping_unmap_writable(sealed);
+	return err;
 }
 
 /* UNMAP_VIEW: the view that holds @addr is replaced by a placeholder. */

@@ -39,3 +39,34 @@ DWORD ntmem__error_from_errno(int err, DWORD not_inside)
 		return ERROR_NOT_SUPPORTED;
 	}
 }
+
+/*
+ * The section calls' own meanings (include/uapi/ntmem.h, at struct
+ * ntmem_section); what they share with the others goes through the
+ * table above.
+ */
+DWORD ntmem__section_error_from_errno(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case EBADF:	/* not a section descriptor */
+		return ERROR_INVALID_HANDLE;
+	case EACCES:	/* the handle's access, the section's protection */
+	case EOVERFLOW:	/* a view past the end of the section */
+		return ERROR_ACCESS_DENIED;
+	case ENOENT:	/* no section of that name */
+		return ERROR_FILE_NOT_FOUND;
+	case EFBIG:	/* a read-only file section larger than the file */
+		return ERROR_NOT_ENOUGH_MEMORY;
+	case ENODATA:	/* a file section of an empty file */
+		return ERROR_FILE_INVALID;
+	case ENAMETOOLONG:
+		return ERROR_FILENAME_EXCED_RANGE;
+	case EXDEV:	/* an offset or base not a multiple of 64 KiB */
+		return ERROR_MAPPED_ALIGNMENT;
+	case EMFILE:	/* no descriptor left for the new handle */
+	case ENFILE:
+		return ERROR_TOO_MANY_OPEN_FILES;
+	default:	/* EEXIST, ENXIO: ERROR_INVALID_ADDRESS */
+		return ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS);
+	}
+}

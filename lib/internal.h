@@ -25,6 +25,10 @@ void ntmem__fail(DWORD code);
  * ERROR_INVALID_ADDRESS or ERROR_INVALID_PARAMETER. */
 DWORD ntmem__error_from_errno(int err, DWORD not_inside);
 
+/* errors.c: the Win32 code for a kernel errno of a section call
+ * (SECTION_CREATE, SECTION_OPEN, MAP_VIEW, UNMAP_VIEW). */
+DWORD ntmem__section_error_from_errno(int err);
+
 /* device.c: this process's /dev/ntmem fd, or -errno (the hint is printed). */
 int ntmem__fd(void);
 /* The device fd if this process has it open already, else -1; opens
@@ -38,10 +42,18 @@ bool ntmem__has(uint64_t feature);
 /* process.c: true if @h designates the calling process. */
 bool ntmem__is_current_process(HANDLE h);
 
+/* handle.c: a section HANDLE is a file descriptor, (fd + 1) << 2.  The
+ * fd of @h, or -1 if @h encodes none (nothing checks that it is open). */
+HANDLE ntmem__handle_from_fd(int fd);
+int ntmem__fd_from_handle(HANDLE h);
+
 /* protect.c: spec 1.2.  ntmem__protect_valid() says whether Windows
  * accepts @protect for private memory; ntmem__protect_to_kernel() drops
  * what Linux has no use for (the CFG bit). */
 bool ntmem__protect_valid(DWORD protect);
+/* The same for a view's pages, where the WRITECOPY values are valid too
+ * (the kernel refuses them elsewhere). */
+bool ntmem__view_protect_valid(DWORD protect);
 uint32_t ntmem__protect_to_kernel(DWORD protect);
 
 /* rounding.c: the one place ranges are rounded (spec 4.1.4). */

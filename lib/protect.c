@@ -5,14 +5,15 @@
 #define BASE_MASK	0xFFu
 #define MODIFIERS	(PAGE_GUARD | PAGE_NOCACHE | PAGE_WRITECOMBINE)
 
-/* Spec 1.2, rules 1 to 4. */
-bool ntmem__protect_valid(DWORD protect)
+/* Spec 1.2, rules 1 to 4; @writecopy: the WRITECOPY bases count too. */
+static bool protect_valid(DWORD protect, bool writecopy)
 {
 	DWORD base = protect & BASE_MASK;
 	DWORD mods = protect & MODIFIERS;
 	DWORD rest = protect & ~(BASE_MASK | MODIFIERS);
 	bool exec = base == PAGE_EXECUTE || base == PAGE_EXECUTE_READ ||
-		    base == PAGE_EXECUTE_READWRITE;
+		    base == PAGE_EXECUTE_READWRITE ||
+		    base == PAGE_EXECUTE_WRITECOPY;
 
 	switch (base) {
 	case PAGE_NOACCESS:
@@ -22,7 +23,12 @@ bool ntmem__protect_valid(DWORD protect)
 	case PAGE_EXECUTE_READ:
 	case PAGE_EXECUTE_READWRITE:
 		break;
-	default:	/* 0, two bits, or a WRITECOPY value */
+	case PAGE_WRITECOPY:
+	case PAGE_EXECUTE_WRITECOPY:
+		if (writecopy)
+			break;
+		return false;
+	default:	/* 0 or two bits */
 		return false;
 	}
 	if (mods & (mods - 1))
@@ -33,6 +39,16 @@ bool ntmem__protect_valid(DWORD protect)
 	if (rest && !(rest == PAGE_TARGETS_INVALID && exec))
 		return false;
 	return true;
+}
+
+bool ntmem__protect_valid(DWORD protect)
+{
+	return protect_valid(protect, false);
+}
+
+bool ntmem__view_protect_valid(DWORD protect)
+{
+	return protect_valid(protect, true);
 }
 
 uint32_t ntmem__protect_to_kernel(DWORD protect)

@@ -93,6 +93,11 @@ static LPVOID alloc_range(unsigned long cmd, uintptr_t addr, SIZE_T size,
 	r.addr = start;
 	r.length = end - start;
 	err = ntmem__ioctl(cmd, &r);
+	/* COMMIT in a view: more than the view's access allows */
+	if (err == -EACCES && cmd == NTMEM_IOC_COMMIT) {
+		ntmem__fail(ERROR_INVALID_PARAMETER);
+		return NULL;
+	}
 	if (err) {
 		ntmem__fail(ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS));
 		return NULL;
@@ -341,7 +346,7 @@ SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress,
 		m.AllocationProtect = q.alloc_protect;
 		m.State = q.state;
 		m.Protect = q.protect;
-		m.Type = MEM_PRIVATE;
+		m.Type = q.type == NTMEM_TYPE_MAPPED ? MEM_MAPPED : MEM_PRIVATE;
 		break;
 	case NTMEM_STATE_OTHER:
 		m.AllocationBase = (PVOID)(uintptr_t)q.alloc_base;
@@ -401,17 +406,24 @@ BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		ntmem__fail(ERROR_NOACCESS);
 		return FALSE;
 	}
-	if (!ntmem__protect_valid(flNewProtect) || !dwSize ||
+	/* The WRITECOPY values go to the kernel, which takes them in views. */
+	if (!ntmem__view_protect_valid(flNewProtect) || !dwSize ||
 	    ntmem__range_bad(addr, dwSize))
 		return protect_fail(lpflOldProtect, ERROR_INVALID_PARAMETER);
 	ntmem__round(addr, dwSize, NTMEM__ROUND_PAGES, &start, &end);
 	if (start < NTMEM_MIN_ADDRESS)	/* never allocated */
 		return protect_fail(lpflOldProtect, ERROR_INVALID_ADDRESS);
+	/* a module without views: WRITECOPY is valid nowhere */
+	if (!ntmem__protect_valid(flNewProtect) &&
+	    !ntmem__has(NTMEM_FEATURE_SECTIONS))
+		return protect_fail(lpflOldProtect, ERROR_INVALID_PARAMETER);
 	p.addr = start;
 	p.length = end - start;
 	if (user_out)
 		p.old_protect_out = (uintptr_t)lpflOldProtect;
 	err = ntmem__ioctl(NTMEM_IOC_PROTECT, &p);
+	if (err == -EACCES)	/* in a view: more than its access allows */
+		return protect_fail(lpflOldProtect, ERROR_INVALID_PARAMETER);
 	if (err)	/* EFAULT: ERROR_NOACCESS */
 		return protect_fail(lpflOldProtect,
 				    ntmem__error_from_errno(err,

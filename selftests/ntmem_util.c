@@ -951,10 +951,20 @@ int ntmem_section_create(int fd, uint64_t size, uint32_t flags,
 			  uint32_t protect, const char *name,
 			  struct ntmem_section *out)
 {
+	return ntmem_file_section_create(fd, -1, size, flags, protect, name,
+					 out);
+}
+
+int ntmem_file_section_create(int fd, int file, uint64_t size,
+			      uint32_t flags, uint32_t protect,
+			      const char *name, struct ntmem_section *out)
+{
 	struct ntmem_section s = {
-		.size = sizeof(s), .flags = flags, .max_size = size,
+		.size = sizeof(s), .max_size = size,
+		.flags = flags | (file >= 0 ? NTMEM_SECTION_FILE : 0),
 		.protect = protect, .name = (uintptr_t)name,
 		.name_len = name ? strlen(name) : 0,
+		.file = file,
 	};
 	int err = ntmem_ioctl(fd, NTMEM_IOC_SECTION_CREATE, &s);
 

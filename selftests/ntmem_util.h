@@ -81,6 +81,10 @@ int ntmem_counters_read(struct ntmem_counters *c);	/* 0 or -1 */
 int ntmem_section_create(int fd, uint64_t size, uint32_t flags,
 			 uint32_t protect, const char *name,
 			 struct ntmem_section *out);
+/* The same for a section of the file @file (NTMEM_SECTION_FILE). */
+int ntmem_file_section_create(int fd, int file, uint64_t size,
+			      uint32_t flags, uint32_t protect,
+			      const char *name, struct ntmem_section *out);
 int ntmem_section_open(int fd, const char *name, uint32_t access);
 /* A view of @len bytes at @offset, anywhere: its base, or NULL (*@err). */
 char *ntmem_map_view_err(int fd, int section, uint64_t offset, uint64_t len,

@@ -5,13 +5,18 @@
  * commit charge is taken once, per-page protection inside a view keeps
  * one VMA, copy-on-write views keep their writes, SEC_RESERVE commits
  * reach every view, named sections belong to one user, and memory goes
- * back when the last descriptor and view are gone.
+ * back when the last descriptor and view are gone.  File sections map the
+ * file's own pages: writes reach it at once (read() sees them), msync()
+ * writes them back, a copy-on-write view leaves it alone, and the
+ * kernel's rules for mapping a file (open mode, append-only, write seals)
+ * hold.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -277,8 +282,9 @@ TEST_F(section, views_refuse_what_only_private_memory_does)
 	ASSERT_NE(NULL, a);
 	a[0] = 5;
 	ASSERT_EQ(-EINVAL, ntmem_decommit(self->fd, a, PAGE_SZ));
-	ASSERT_EQ(-EINVAL, ntmem_reset(self->fd, a, PAGE_SZ));
-	ASSERT_EQ(-EINVAL, ntmem_reset_undo(self->fd, a, PAGE_SZ));
+	/* RESET gives a section's pages back to no one: the data stays */
+	ASSERT_EQ(0, ntmem_reset(self->fd, a, PAGE_SZ));
+	ASSERT_EQ(0, ntmem_reset_undo(self->fd, a, PAGE_SZ));
 	ASSERT_EQ(-EINVAL, ntmem_lock(self->fd, a, PAGE_SZ));
 	ASSERT_EQ(-EINVAL, ntmem_release(self->fd, a, 0));
 	ASSERT_EQ(5, a[0]);
@@ -447,8 +453,180 @@ TEST_F(section, names_belong_to_one_user)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	ASSERT_STREQ("child's", a);
+	/* the name goes with the last descriptor; the view lives on */
 	close(s);
+	ASSERT_EQ(-ENOENT, ntmem_section_open(self->fd, name,
+					      NTMEM_FILE_MAP_READ));
+	ASSERT_STREQ("child's", a);
 	ASSERT_EQ(0, ntmem_unmap_view(self->fd, a));
+}
+
+/* A file of @len bytes of @c in a directory of the VM's root (tmpfs). */
+static int make_file(const char *path, size_t len, char c, int flags)
+{
+	char buf[4096];
+	int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
+
+	if (fd < 0)
+		return -errno;
+	memset(buf, c, sizeof(buf));
+	for (size_t off = 0; off < len; off += sizeof(buf))
+		if (pwrite(fd, buf, sizeof(buf), off) != sizeof(buf))
+			return -EIO;
+	close(fd);
+	fd = open(path, flags);
+	return fd < 0 ? -errno : fd;
+}
+
+TEST_F(section, file_views_are_the_file)
+{
+	const char *path = "/tmp/ntmem-section-file";
+	const size_t len = 16 * PAGE_SZ;
+	char *w, *r, *c, buf[8];
+	struct ntmem_query q;
+	struct stat st;
+	uint32_t old;
+	int f, s;
+
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
+		SKIP(return, "module without sections");
+	f = make_file(path, len, 'f', O_RDWR);
+	ASSERT_LE(0, f);
+	/* size 0: the file's */
+	s = ntmem_file_section_create(self->fd, f, 0, 0, NTMEM_PAGE_READWRITE,
+				      NULL, NULL);
+	ASSERT_LE(0, s);
+	w = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	r = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_READ);
+	c = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_COPY);
+	ASSERT_NE(NULL, w);
+	ASSERT_NE(NULL, r);
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, ntmem_query(self->fd, w, &q));
+	ASSERT_EQ(NTMEM_TYPE_MAPPED, q.type);
+	ASSERT_EQ(len, q.alloc_size);
+	ASSERT_EQ(-1, check_bytes(r, len, 'f'));
+	ASSERT_EQ(-1, check_bytes(c, len, 'f'));
+
+	/* the view's writes are the file's, and the file's the view's */
+	memcpy(w + 3 * PAGE_SZ + 7, "view", 4);
+	ASSERT_EQ(4, pread(f, buf, 4, 3 * PAGE_SZ + 7));
+	ASSERT_EQ(0, memcmp(buf, "view", 4));
+	ASSERT_EQ(4, pwrite(f, "file", 4, 5 * PAGE_SZ));
+	ASSERT_EQ(0, memcmp(w + 5 * PAGE_SZ, "file", 4));
+	ASSERT_EQ(0, memcmp(r + 5 * PAGE_SZ, "file", 4));
+	ASSERT_EQ(0, msync(w, len, MS_SYNC));
+	ASSERT_EQ(0, pagemap_present(r + 3 * PAGE_SZ) < 0);
+
+	/* copy-on-write: private */
+	c[3 * PAGE_SZ + 7] = 'C';
+	ASSERT_EQ('v', w[3 * PAGE_SZ + 7]);
+	ASSERT_EQ(1, pread(f, buf, 1, 3 * PAGE_SZ + 7));
+	ASSERT_EQ('v', buf[0]);
+
+	/* per-page protection in a file view */
+	ASSERT_EQ(0, ntmem_protect(self->fd, w + PAGE_SZ, PAGE_SZ,
+				   NTMEM_PAGE_READONLY, &old));
+	ASSERT_SEGV_AT(w + PAGE_SZ + 9, try_write(w + PAGE_SZ + 9, 1));
+	ASSERT_SEGV_AT(r + 2, try_write(r + 2, 1));
+	w[2 * PAGE_SZ] = 'x';
+
+	ASSERT_EQ(0, close(s));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, w));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, r));
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, c));
+	ASSERT_EQ(1, pread(f, buf, 1, 2 * PAGE_SZ));
+	ASSERT_EQ('x', buf[0]);
+
+	/* a bigger writable section grows the file */
+	s = ntmem_file_section_create(self->fd, f, len + 3 * PAGE_SZ, 0,
+				      NTMEM_PAGE_READWRITE, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, fstat(f, &st));
+	ASSERT_EQ((off_t)(len + 3 * PAGE_SZ), st.st_size);
+	w = ntmem_map_view(self->fd, s, 0, NTMEM_FILE_MAP_WRITE);
+	ASSERT_NE(NULL, w);
+	w[len + 2 * PAGE_SZ] = 'g';
+	ASSERT_EQ(1, pread(f, buf, 1, len + 2 * PAGE_SZ));
+	ASSERT_EQ('g', buf[0]);
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, w));
+	close(s);
+	close(f);
+	unlink(path);
+}
+
+TEST_F(section, file_sections_keep_the_files_rules)
+{
+	const char *path = "/tmp/ntmem-section-rules";
+	struct ntmem_section out;
+	int f, ro, s, err, m, pipefd[2];
+
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
+		SKIP(return, "module without sections");
+	ro = make_file(path, 2 * PAGE_SZ, 'r', O_RDONLY);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(-EACCES, ntmem_file_section_create(self->fd, ro, 0, 0,
+						     NTMEM_PAGE_READWRITE,
+						     NULL, NULL));
+	ASSERT_EQ(-EFBIG, ntmem_file_section_create(self->fd, ro, GRAN, 0,
+						    NTMEM_PAGE_READONLY, NULL,
+						    NULL));
+	s = ntmem_file_section_create(self->fd, ro, 0, 0, NTMEM_PAGE_READONLY,
+				      NULL, &out);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(2 * PAGE_SZ, out.max_size);
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, s, 0, 0,
+					   NTMEM_FILE_MAP_WRITE, &err));
+	ASSERT_EQ(-EACCES, err);
+	close(s);
+	close(ro);
+
+	f = open(path, O_WRONLY | O_APPEND);
+	ASSERT_LE(0, f);
+	ASSERT_EQ(-EACCES, ntmem_file_section_create(self->fd, f, 0, 0,
+						     NTMEM_PAGE_READONLY, NULL,
+						     NULL));
+	close(f);
+	f = open(path, O_RDWR | O_TRUNC);
+	ASSERT_LE(0, f);
+	ASSERT_EQ(-ENODATA, ntmem_file_section_create(self->fd, f, 0, 0,
+						      NTMEM_PAGE_READWRITE,
+						      NULL, NULL));
+	close(f);
+	unlink(path);
+
+	f = open("/tmp", O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, f);
+	ASSERT_EQ(-EBADF, ntmem_file_section_create(self->fd, f, PAGE_SZ, 0,
+						    NTMEM_PAGE_READONLY, NULL,
+						    NULL));
+	close(f);
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(-EBADF, ntmem_file_section_create(self->fd, pipefd[0],
+						    PAGE_SZ, 0,
+						    NTMEM_PAGE_READONLY, NULL,
+						    NULL));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	ASSERT_EQ(-EBADF, ntmem_file_section_create(self->fd, 999, PAGE_SZ, 0,
+						    NTMEM_PAGE_READONLY, NULL,
+						    NULL));
+
+	/* a memfd sealed against writing maps for reading only */
+	m = memfd_create("ntmem-sealed", MFD_ALLOW_SEALING);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, ftruncate(m, GRAN));
+	s = ntmem_file_section_create(self->fd, m, 0, 0, NTMEM_PAGE_READWRITE,
+				      NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, fcntl(m, F_ADD_SEALS, F_SEAL_WRITE));
+	ASSERT_EQ(NULL, ntmem_map_view_err(self->fd, s, 0, 0,
+					   NTMEM_FILE_MAP_WRITE, &err));
+	ASSERT_EQ(-EACCES, err);
+	ASSERT_NE(NULL, ntmem_map_view_err(self->fd, s, 0, 0,
+					   NTMEM_FILE_MAP_READ, &err));
+	close(s);
+	close(m);
 }
 
 TEST_HARNESS_MAIN

@@ -95,6 +95,31 @@ BOOL (*const p_prefetch)(HANDLE, ULONG_PTR, PWIN32_MEMORY_RANGE_ENTRY,
 			 ULONG) = PrefetchVirtualMemory;
 BOOL (*const p_flush)(HANDLE, LPCVOID, SIZE_T) = FlushInstructionCache;
 
+/* Sections. */
+STATIC_ASSERT(sizeof(SECURITY_ATTRIBUTES) == 24);
+STATIC_ASSERT(offsetof(SECURITY_ATTRIBUTES, bInheritHandle) == 16);
+STATIC_ASSERT(SEC_COMMIT == 0x08000000 && SEC_RESERVE == 0x04000000 &&
+	      FILE_MAP_COPY == 1 && FILE_MAP_WRITE == 2 && FILE_MAP_READ == 4 &&
+	      FILE_MAP_EXECUTE == 0x20 && FILE_MAP_ALL_ACCESS == 0xF001F);
+STATIC_ASSERT(ERROR_FILE_NOT_FOUND == 2 && ERROR_PATH_NOT_FOUND == 3 &&
+	      ERROR_ALREADY_EXISTS == 183 && ERROR_FILENAME_EXCED_RANGE == 206 &&
+	      ERROR_MAPPED_ALIGNMENT == 1132 && ERROR_INVALID_NAME == 123);
+
+HANDLE (*const p_cfm_w)(HANDLE, LPSECURITY_ATTRIBUTES, DWORD, DWORD, DWORD,
+			LPCWSTR) = CreateFileMappingW;
+HANDLE (*const p_cfm)(HANDLE, LPSECURITY_ATTRIBUTES, DWORD, DWORD, DWORD,
+		      LPCSTR) = CreateFileMapping;
+HANDLE (*const p_ofm_w)(DWORD, BOOL, LPCWSTR) = OpenFileMappingW;
+HANDLE (*const p_ofm)(DWORD, BOOL, LPCSTR) = OpenFileMapping;
+LPVOID (*const p_map)(HANDLE, DWORD, DWORD, DWORD, SIZE_T) = MapViewOfFile;
+LPVOID (*const p_map_ex)(HANDLE, DWORD, DWORD, DWORD, SIZE_T, LPVOID) =
+	MapViewOfFileEx;
+BOOL (*const p_unmap)(LPCVOID) = UnmapViewOfFile;
+BOOL (*const p_flush_view)(LPCVOID, SIZE_T) = FlushViewOfFile;
+BOOL (*const p_close)(HANDLE) = CloseHandle;
+int (*const p_fd)(HANDLE) = ntmem_fd_from_handle;
+HANDLE (*const p_handle)(int) = ntmem_handle_from_fd;
+
 DWORD win32_header_check(SYSTEM_INFO *si);
 DWORD win32_header_check(SYSTEM_INFO *si)
 {

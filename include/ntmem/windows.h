@@ -8,8 +8,10 @@
  *
  * Each function sets the thread's last error (GetLastError) only when it
  * fails (as on Windows, LocalUnlock/GlobalUnlock also set NO_ERROR when a
- * block becomes unlocked; Offer/Reclaim/DiscardVirtualMemory return their
- * error code instead; the IsBad*Ptr functions never set it).  The ...Ex forms accept only GetCurrentProcess() as the process.
+ * block becomes unlocked, and CreateFileMapping sets 0 or
+ * ERROR_ALREADY_EXISTS when it succeeds; Offer/Reclaim/DiscardVirtualMemory
+ * return their error code instead; the IsBad*Ptr functions never set it).
+ * The ...Ex forms accept only GetCurrentProcess() as the process.
  * Without /dev/ntmem (module not loaded) the memory functions fail with
  * ERROR_NOT_SUPPORTED, and the first failure prints a hint on stderr.
  *
@@ -108,9 +110,38 @@ typedef intptr_t	(*FARPROC)(void);
 #define PAGE_TARGETS_INVALID		0x40000000
 #define PAGE_TARGETS_NO_UPDATE		0x40000000
 
+/* ---- sections (file mappings) ------------------------------------------- */
+
+/* Section attributes, or-ed into CreateFileMapping's flProtect. */
+#define SEC_RESERVE			0x04000000
+#define SEC_COMMIT			0x08000000
+#define SEC_IMAGE			0x01000000
+#define SEC_NOCACHE			0x10000000
+#define SEC_WRITECOMBINE		0x40000000
+#define SEC_LARGE_PAGES			0x80000000
+
+/* Access of a section handle and of a view. */
+#define FILE_MAP_COPY			0x00000001
+#define FILE_MAP_WRITE			0x00000002
+#define FILE_MAP_READ			0x00000004
+#define FILE_MAP_EXECUTE		0x00000020
+#define FILE_MAP_ALL_ACCESS		0x000F001F
+
+#define INVALID_HANDLE_VALUE		((HANDLE)(LONG_PTR)-1)
+
+/* 24 bytes.  Only bInheritHandle means something to libntmem. */
+typedef struct _SECURITY_ATTRIBUTES {
+	DWORD nLength;
+	LPVOID lpSecurityDescriptor;
+	BOOL bInheritHandle;
+} SECURITY_ATTRIBUTES, *PSECURITY_ATTRIBUTES, *LPSECURITY_ATTRIBUTES;
+
 /* ---- last-error codes --------------------------------------------------- */
 
 #define ERROR_SUCCESS			0
+#define ERROR_FILE_NOT_FOUND		2
+#define ERROR_PATH_NOT_FOUND		3
+#define ERROR_TOO_MANY_OPEN_FILES	4
 #define ERROR_ACCESS_DENIED		5
 #define ERROR_INVALID_HANDLE		6
 #define ERROR_NOT_ENOUGH_MEMORY		8
@@ -120,14 +151,19 @@ typedef intptr_t	(*FARPROC)(void);
 #define ERROR_NOT_SUPPORTED		50
 #define ERROR_INVALID_PARAMETER		87
 #define ERROR_INSUFFICIENT_BUFFER	122
+#define ERROR_INVALID_NAME		123
 #define ERROR_DISCARDED			157
 #define ERROR_NOT_LOCKED		158
 #define ERROR_BUSY			170
+#define ERROR_ALREADY_EXISTS		183
+#define ERROR_FILENAME_EXCED_RANGE	206
 #define ERROR_NO_MORE_ITEMS		259
 #define ERROR_NOT_OWNER			288
 #define ERROR_INVALID_ADDRESS		487
 #define ERROR_NOACCESS			998
 #define ERROR_INVALID_FLAGS		1004
+#define ERROR_FILE_INVALID		1006
+#define ERROR_MAPPED_ALIGNMENT		1132
 #define ERROR_PRIVILEGE_NOT_HELD	1314
 #define ERROR_NO_SYSTEM_RESOURCES	1450
 #define ERROR_WORKING_SET_QUOTA		1453
@@ -561,6 +597,60 @@ BOOL PrefetchVirtualMemory(HANDLE hProcess, ULONG_PTR NumberOfEntries,
 			   ULONG Flags);
 BOOL FlushInstructionCache(HANDLE hProcess, LPCVOID lpBaseAddress,
 			   SIZE_T dwSize);
+
+/*
+ * Sections (file mappings) backed by the paging file, that is by ntmem's
+ * memory: hFile must be INVALID_HANDLE_VALUE.  A section HANDLE is a file
+ * descriptor (see ntmem_fd_from_handle), so a child made by fork() shares
+ * the handles, and one made by exec() keeps those created inheritable
+ * (bInheritHandle).  Names, with or without a "Global\" or "Local\"
+ * prefix (both the same namespace), are seen by the processes of the same
+ * user only; the W functions' names reach the kernel as UTF-8, the A
+ * functions' bytes as they are.  Views are allocations of type MEM_MAPPED:
+ * VirtualQuery and VirtualProtect work on them, VirtualFree, VirtualLock
+ * and MEM_RESET do not (ERROR_INVALID_PARAMETER); a copy-on-write view
+ * (FILE_MAP_COPY) copies a page the first time it touches it.
+ */
+HANDLE CreateFileMappingA(HANDLE hFile,
+			  LPSECURITY_ATTRIBUTES lpFileMappingAttributes,
+			  DWORD flProtect, DWORD dwMaximumSizeHigh,
+			  DWORD dwMaximumSizeLow, LPCSTR lpName);
+HANDLE CreateFileMappingW(HANDLE hFile,
+			  LPSECURITY_ATTRIBUTES lpFileMappingAttributes,
+			  DWORD flProtect, DWORD dwMaximumSizeHigh,
+			  DWORD dwMaximumSizeLow, LPCWSTR lpName);
+HANDLE OpenFileMappingA(DWORD dwDesiredAccess, BOOL bInheritHandle,
+			LPCSTR lpName);
+HANDLE OpenFileMappingW(DWORD dwDesiredAccess, BOOL bInheritHandle,
+			LPCWSTR lpName);
+LPVOID MapViewOfFile(HANDLE hFileMappingObject, DWORD dwDesiredAccess,
+		     DWORD dwFileOffsetHigh, DWORD dwFileOffsetLow,
+		     SIZE_T dwNumberOfBytesToMap);
+LPVOID MapViewOfFileEx(HANDLE hFileMappingObject, DWORD dwDesiredAccess,
+		       DWORD dwFileOffsetHigh, DWORD dwFileOffsetLow,
+		       SIZE_T dwNumberOfBytesToMap, LPVOID lpBaseAddress);
+BOOL UnmapViewOfFile(LPCVOID lpBaseAddress);
+BOOL FlushViewOfFile(LPCVOID lpBaseAddress, SIZE_T dwNumberOfBytesToFlush);
+#ifdef UNICODE
+#define CreateFileMapping	CreateFileMappingW
+#define OpenFileMapping		OpenFileMappingW
+#else
+#define CreateFileMapping	CreateFileMappingA
+#define OpenFileMapping		OpenFileMappingA
+#endif
+
+/*
+ * CloseHandle closes a section handle (its descriptor); the pseudo-handle
+ * of GetCurrentProcess() needs no closing (TRUE).  ntmem extensions: a
+ * section HANDLE is a file descriptor, so that it can travel as one
+ * (SCM_RIGHTS, exec): ntmem_fd_from_handle gives the descriptor of a
+ * HANDLE (-1 if it encodes none), ntmem_handle_from_fd the HANDLE of a
+ * descriptor (NULL if it is negative).  Neither checks that the
+ * descriptor is open or is a section.
+ */
+BOOL CloseHandle(HANDLE hObject);
+HANDLE ntmem_handle_from_fd(int fd);
+int ntmem_fd_from_handle(HANDLE hObject);
 
 void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 SIZE_T GetLargePageMinimum(void);

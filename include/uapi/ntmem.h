@@ -49,8 +49,8 @@
  *                                            (ERROR_DYNAMIC_CODE_BLOCKED)
  *   EACCES   COMMIT, PROTECT in a view: more than the view's access
  *            allows                          (ERROR_INVALID_PARAMETER)
- *   EINVAL   DECOMMIT, RESET, RESET_UNDO, LOCK, UNLOCK, RELEASE in a
- *            view                            (ERROR_INVALID_PARAMETER)
+ *   EINVAL   DECOMMIT, LOCK, UNLOCK, RELEASE in a view
+ *                                            (ERROR_INVALID_PARAMETER)
  *   EOPNOTSUPP execute access in a shared (not copy-on-write) view
  *                                            (ERROR_NOT_SUPPORTED)
  *   The section calls have their own list, at struct ntmem_section.
@@ -427,8 +427,16 @@ struct ntmem_guard_hit {
  * copy of a page when it first touches it, so its writes stay its own;
  * a written page reports NTMEM_PAGE_READWRITE.  COMMIT in a view of an
  * NTMEM_SEC_RESERVE section commits those section pages, for every view
- * of it.  Views cannot be decommitted, reset, locked or released with
- * RELEASE (EINVAL): UNMAP_VIEW ends them.  Views use small pages.
+ * of it.  Views cannot be decommitted, locked or released with RELEASE
+ * (EINVAL): UNMAP_VIEW ends them; RESET gives nothing back (the section's
+ * pages are other views' too).  Views use small pages.
+ *
+ * A descriptor maps a view only with the access it was given: a read or
+ * copy-on-write view needs NTMEM_FILE_MAP_READ, a write view
+ * NTMEM_FILE_MAP_WRITE, an execute view NTMEM_FILE_MAP_EXECUTE or
+ * NTMEM_SECTION_MAP_EXECUTE.  A copy-on-write page becomes writable by
+ * being written, not by PROTECT (which takes NTMEM_PAGE_WRITECOPY there).
+ * A name goes with the section's last descriptor (views do not keep it).
  *
  * Errors of the section calls:
  *   EINVAL   malformed argument, or a section protection or access that
@@ -449,6 +457,13 @@ struct ntmem_guard_hit {
  *                                            (ERROR_INVALID_ADDRESS)
  *   ENXIO    UNMAP_VIEW: no view at @addr    (ERROR_INVALID_ADDRESS)
  *   ENOSPC   over the commit limit           (ERROR_COMMITMENT_LIMIT)
+ *   EFBIG    a read-only file section larger than its file
+ *                                            (ERROR_NOT_ENOUGH_MEMORY)
+ *   ENODATA  a file section of an empty file (ERROR_FILE_INVALID)
+ *   EACCES   also: the LSM refuses the mapping of the file, or the file
+ *            is sealed against writing       (ERROR_ACCESS_DENIED)
+ *   EPERM    an execute view the W^X policy refuses
+ *                                            (ERROR_DYNAMIC_CODE_BLOCKED)
  *   EOPNOTSUPP  NTMEM_FILE_MAP_EXECUTE without NTMEM_FILE_MAP_COPY
  *                                            (ERROR_NOT_SUPPORTED)
  */
@@ -467,19 +482,22 @@ struct ntmem_guard_hit {
 
 #define NTMEM_SECTION_NAME_MAX	1024	/* bytes, without a terminator */
 
+/* SECTION_CREATE flag: the section maps the file @file, not the pagefile */
+#define NTMEM_SECTION_FILE	0x00000001
+
 /**
  * struct ntmem_section - NTMEM_IOC_SECTION_CREATE and NTMEM_IOC_SECTION_OPEN.
  * @size:     sizeof(struct ntmem_section), in
  * @flags:    CREATE: NTMEM_SEC_COMMIT or NTMEM_SEC_RESERVE (0 is
- *            NTMEM_SEC_COMMIT), in; OPEN: must be zero
- * @max_size: CREATE: the size in bytes (non-zero), in; out (both): the
- *            section's size
+ *            NTMEM_SEC_COMMIT), and NTMEM_SECTION_FILE, in; OPEN: must be
+ *            zero
+ * @max_size: CREATE: the size in bytes (non-zero; with NTMEM_SECTION_FILE,
+ *            0 for the file's size), in; out (both): the section's size
  * @protect:  CREATE: the section's protection -- NTMEM_PAGE_READONLY,
  *            _READWRITE, _WRITECOPY, _EXECUTE_READ, _EXECUTE_READWRITE or
  *            _EXECUTE_WRITECOPY -- in; out (both): the section's
- * @access:   OPEN: the access of the new descriptor (NTMEM_FILE_MAP_*
- *            bits, non-zero), in; CREATE: ignored, the descriptor gets
- *            NTMEM_FILE_MAP_ALL_ACCESS
+ * @access:   the access of the new descriptor (NTMEM_FILE_MAP_* bits):
+ *            OPEN: non-zero; CREATE: 0 for NTMEM_FILE_MAP_ALL_ACCESS, in
  * @name:     0, or a user pointer to the name (bytes, no terminator);
  *            OPEN needs one, in
  * @name_len: its length in bytes, 1 to NTMEM_SECTION_NAME_MAX, in
@@ -488,9 +506,22 @@ struct ntmem_guard_hit {
  *            returned instead (Windows' ERROR_ALREADY_EXISTS; its size
  *            and protection win), else 0, out
  * @attrs:    the section's NTMEM_SEC_* attribute, out
+ * @file:     CREATE with NTMEM_SECTION_FILE: a descriptor of a regular
+ *            file, open for reading (and for writing, for a writable
+ *            protection), in
+ * @reserved0: must be zero
  * @reserved: must be zero
  *
  * Names are compared byte for byte; the library parses Windows' prefixes.
+ *
+ * A file section maps the file's own pages (its page cache): a view's
+ * writes are the file's, written back as the file's pages are (msync()
+ * or FlushViewOfFile forces it).  It is never charged (the file backs
+ * it), NTMEM_SEC_RESERVE means NTMEM_SEC_COMMIT for it, and a section
+ * larger than the file grows the file -- if the protection is writable;
+ * else EFBIG.  A file of size 0 with @max_size 0 is ENODATA.  A file not
+ * open for what the protection needs, append-only, or on a noexec mount
+ * for an execute protection: EACCES; not a regular file: EBADF.
  */
 struct ntmem_section {
 	__u32 size;
@@ -503,7 +534,9 @@ struct ntmem_section {
 	__s32 fd;
 	__u32 existed;
 	__u32 attrs;
-	__u64 reserved[2];
+	__s32 file;
+	__u32 reserved0;
+	__u64 reserved[1];
 };
 
 /**
