@@ -70,6 +70,7 @@
 struct ntmem_user;
 struct ntmem_section_object;
 struct ntmem_view_request;
+struct ntmem_place;
 
 #define NTMEM_PAGE_BASE_MASK	0x0ffU	/* the one base protection bit */
 #define NTMEM_PAGE_MODIFIERS	(NTMEM_PAGE_GUARD | NTMEM_PAGE_NOCACHE | \
@@ -109,6 +110,8 @@ struct ntmem_guard_slot {
  *             the last /dev/ntmem file of @mm closes (mappings keep their
  *             own reference)
  * @free_file: the one every placeholder maps (named "[ntmem free]"); as @file
+ * @hold_file: the one Windows' placeholders map ("[ntmem placeholder]"),
+ *             ntmem_placeholder.c; as @file
  * @store:     the shmem file that holds the committed pages of every region
  *             (ntmem_store.c); created with @file, under @map_lock, and
  *             invariant from then until @nm is freed
@@ -117,6 +120,8 @@ struct ntmem_guard_slot {
  *             that are never swapped
  * @pending:   the RESERVE in flight, read by ->get_unmapped_area and ->mmap
  * @view:      with @pending, the MAP_VIEW in flight (ntmem_view.c)
+ * @place:     the placeholder change in flight (ntmem_placeholder.c)
+ * @preserve:  with @releasing: the region becomes a Windows placeholder
  * @releasing: the region the RELEASE in flight replaces by a placeholder
  * @probing:   the vm_mmap() in flight is ntmem_exec_permitted()'s probe
  * @checked:   ->get_unmapped_area accepted the range of that vm_mmap(), or
@@ -144,12 +149,15 @@ struct ntmem_mm {
 	struct mutex map_lock;	/* serialises RESERVE and RELEASE */
 	struct file *file;
 	struct file *free_file;
+	struct file *hold_file;
 	struct file *store;
 	struct file *large_file;
 	struct file *large_store;
 	const struct ntmem_reserve *pending;
 	const struct ntmem_view_request *view;
+	const struct ntmem_place *place;
 	struct ntmem_region *releasing;
+	bool preserve;
 	bool probing;
 	bool checked;
 	struct task_struct *pending_task;
@@ -221,6 +229,9 @@ struct ntmem_mm {
  * @section:   a view's section (reference held), NULL for a reservation
  *             (invariant)
  * @section_first: a view's first page in its section (invariant)
+ * @from_placeholder: made over a Windows placeholder (NTMEM_RESERVE_REPLACE),
+ *             to which RELEASE with NTMEM_RELEASE_PRESERVE returns it
+ *             (invariant)
  * @cow:       a copy-on-write view: its pages are in @nm's store, copied
  *             from the section at first touch (invariant)
  * @view_access: a view's NTMEM_FILE_MAP_* access (invariant)
@@ -255,6 +266,7 @@ struct ntmem_region {
 	pgoff_t store_base;
 	struct ntmem_section_object *section;
 	pgoff_t section_first;
+	bool from_placeholder;
 	bool cow;
 	u32 view_access;
 	struct list_head view_node;
@@ -295,7 +307,7 @@ long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 extern const struct vm_operations_struct ntmem_vm_ops;
 int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args);
 int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len,
-		  bool view);
+		  bool view, bool preserve);
 struct file *ntmem_view_file(struct ntmem_mm *nm, struct file *memory);
 struct ntmem_region *ntmem_region_find(struct mm_struct *mm, unsigned long addr,
 				       unsigned long len,
@@ -322,17 +334,49 @@ void ntmem_user_uncharge(struct ntmem_mm *nm, unsigned long pages);
 bool ntmem_mdwe(void);
 int ntmem_exec_permitted(struct ntmem_mm *nm, u32 protect);
 
-/* ntmem_placeholder.c: released address space */
+/* ntmem_placeholder.c: released address space, and Windows' placeholders */
 extern const struct vm_operations_struct ntmem_placeholder_vm_ops;
+extern const struct vm_operations_struct ntmem_hold_vm_ops;
 bool ntmem_range_reusable(struct mm_struct *mm, unsigned long start,
 			  unsigned long end);
 unsigned long ntmem_placeholder_area(struct mm_struct *mm, unsigned long span,
 				     unsigned long align, bool top_down);
+unsigned long ntmem_bounded_area(struct mm_struct *mm, unsigned long span,
+				 unsigned long align, unsigned long lowest,
+				 unsigned long end, bool top_down);
 void ntmem_placeholder_mmap(struct ntmem_mm *nm, struct vm_area_struct *vma);
+void ntmem_hold_mmap(struct vm_area_struct *vma);
+bool ntmem_range_is_hold(struct mm_struct *mm, unsigned long start,
+			 unsigned long end);
+unsigned long ntmem_place_area(struct ntmem_mm *nm, unsigned long addr,
+			       unsigned long len, unsigned long flags);
+int ntmem_placeholder_change(struct ntmem_mm *nm, unsigned long addr,
+			     unsigned long len, u32 flags);
 
+/* What a change of Windows placeholders needs of its range. */
+enum ntmem_place_check {
+	NTMEM_PLACE_EXACT,	/* exactly one placeholder */
+	NTMEM_PLACE_INSIDE,	/* strictly inside one placeholder */
+	NTMEM_PLACE_RUN,	/* exactly two or more adjacent placeholders */
+};
+
+/* A change of Windows placeholders in flight (ntmem_mm.place). */
+struct ntmem_place {
+	unsigned long start, end;
+	enum ntmem_place_check check;
+	bool hold;		/* a placeholder takes the range, else free space */
+};
+
+/* A placeholder of released address space ("[ntmem free]"). */
 static inline bool ntmem_vma_is_placeholder(const struct vm_area_struct *vma)
 {
 	return vma->vm_ops == &ntmem_placeholder_vm_ops;
+}
+
+/* A Windows placeholder (MEM_RESERVE_PLACEHOLDER), "[ntmem placeholder]". */
+static inline bool ntmem_vma_is_hold(const struct vm_area_struct *vma)
+{
+	return vma->vm_ops == &ntmem_hold_vm_ops;
 }
 
 /* ntmem_pages.c: page state of a region */

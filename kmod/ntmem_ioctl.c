@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
@@ -20,7 +21,7 @@
 
 /* The ABI structs have no implicit padding: their sizes are these sums. */
 static_assert(sizeof(struct ntmem_version) == 64);
-static_assert(sizeof(struct ntmem_reserve) == 48);
+static_assert(sizeof(struct ntmem_reserve) == 72);
 static_assert(sizeof(struct ntmem_range) == 48);
 static_assert(sizeof(struct ntmem_protect) == 48);
 static_assert(sizeof(struct ntmem_query) == 72);
@@ -94,6 +95,7 @@ static int ntmem_ioc_version(void __user *uarg)
 		     NTMEM_FEATURE_EXEC | NTMEM_FEATURE_WRITE_WATCH |
 		     NTMEM_FEATURE_LOCK | NTMEM_FEATURE_USER_OUT |
 		     NTMEM_FEATURE_DECOMMIT_WHOLE | NTMEM_FEATURE_SECTIONS |
+		     NTMEM_FEATURE_PLACEHOLDERS |
 		     (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ?
 		      NTMEM_FEATURE_LARGE_PAGES : 0);
 	v.page_size = PAGE_SIZE;
@@ -117,6 +119,46 @@ static int ntmem_large_check(const struct ntmem_reserve *a)
 	return capable(CAP_IPC_LOCK) ? 0 : -EPERM;
 }
 
+/*
+ * Placeholders and MEM_ADDRESS_REQUIREMENTS: a placeholder is reserved
+ * address space alone; REPLACE needs FIXED; the bounds are 64 KiB
+ * granules, the alignment a power of two of at least 64 KiB, and none of
+ * them goes with FIXED.
+ */
+static int ntmem_reserve_place_check(struct ntmem_reserve *a)
+{
+	u32 hold_ok = NTMEM_RESERVE_PLACEHOLDER | NTMEM_RESERVE_FIXED |
+		      NTMEM_RESERVE_TOP_DOWN;
+
+	if ((a->flags & NTMEM_RESERVE_PLACEHOLDER) &&
+	    ((a->flags & ~hold_ok) ||
+	     (a->protect && a->protect != NTMEM_PAGE_NOACCESS)))
+		return -EINVAL;
+	if ((a->flags & NTMEM_RESERVE_REPLACE) &&
+	    !(a->flags & NTMEM_RESERVE_FIXED))
+		return -EINVAL;
+	if (!a->lowest && !a->highest && !a->alignment)
+		return 0;
+	if (a->flags & NTMEM_RESERVE_FIXED)
+		return -EINVAL;
+	if (a->alignment && (!is_power_of_2(a->alignment) ||
+			     a->alignment < NTMEM_GRANULARITY ||
+			     a->alignment >= NTMEM_MAX_ADDRESS))
+		return -EINVAL;
+	if (!IS_ALIGNED(a->lowest, NTMEM_GRANULARITY) ||
+	    a->lowest >= NTMEM_MAX_ADDRESS)
+		return -EINVAL;
+	if (a->highest && (!IS_ALIGNED(a->highest + 1, NTMEM_GRANULARITY) ||
+			   a->highest >= NTMEM_MAX_ADDRESS ||
+			   a->highest < a->lowest))
+		return -EINVAL;
+	/* a hint must lie inside the bounds */
+	if (a->addr && (a->addr < a->lowest ||
+			(a->highest && a->addr > a->highest)))
+		return -EINVAL;
+	return 0;
+}
+
 static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
 {
 	struct ntmem_reserve a;
@@ -127,9 +169,13 @@ static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
 		return usize;
 	if (a.flags & ~(NTMEM_RESERVE_FIXED | NTMEM_RESERVE_TOP_DOWN |
 			NTMEM_RESERVE_COMMIT | NTMEM_RESERVE_WRITE_WATCH |
-			NTMEM_RESERVE_LARGE_PAGES) ||
+			NTMEM_RESERVE_LARGE_PAGES | NTMEM_RESERVE_PLACEHOLDER |
+			NTMEM_RESERVE_REPLACE) ||
 	    a.reserved0 || !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
+	err = ntmem_reserve_place_check(&a);
+	if (err)
+		return err;
 	if (a.flags & NTMEM_RESERVE_LARGE_PAGES) {
 		err = ntmem_large_check(&a);
 		if (err)
@@ -163,8 +209,11 @@ static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
 		return err;
 	/* a reservation the caller cannot learn of would be lost: undo it */
 	err = ntmem_copy_out(uarg, &a, sizeof(a), usize);
-	if (err)
-		ntmem_release(nm, a.addr, a.length, false);
+	if (err && (a.flags & NTMEM_RESERVE_PLACEHOLDER))
+		ntmem_placeholder_change(nm, a.addr, 0, 0);
+	else if (err)
+		ntmem_release(nm, a.addr, a.length, false,
+			      a.flags & NTMEM_RESERVE_REPLACE);
 	return err;
 }
 
@@ -238,15 +287,25 @@ static int ntmem_ioc_release(struct ntmem_mm *nm, void __user *uarg)
 {
 	struct ntmem_range a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	int err;
 
 	if (usize < 0)
 		return usize;
-	if (a.flags || a.protect || a.reserved0 ||
+	if (a.flags & ~(NTMEM_RELEASE_PRESERVE | NTMEM_RELEASE_COALESCE) ||
+	    a.flags == (NTMEM_RELEASE_PRESERVE | NTMEM_RELEASE_COALESCE) ||
+	    a.protect || a.reserved0 ||
 	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
 	if (ntmem_check_range(a.addr, a.length ? a.length : PAGE_SIZE))
 		return -EINVAL;
-	return ntmem_release(nm, a.addr, a.length, false);
+	/* a reservation (back to its placeholder), else placeholders */
+	err = -ENXIO;
+	if (!(a.flags & NTMEM_RELEASE_COALESCE))
+		err = ntmem_release(nm, a.addr, a.length, false,
+				    a.flags & NTMEM_RELEASE_PRESERVE);
+	if (err == -ENXIO)
+		err = ntmem_placeholder_change(nm, a.addr, a.length, a.flags);
+	return err;
 }
 
 /*
@@ -568,6 +627,15 @@ static void ntmem_query_locked(struct mm_struct *mm, unsigned long addr,
 			ntmem_query_region(vma->vm_private_data, addr, q);
 			return;
 		}
+		if (ntmem_vma_is_hold(vma)) {	/* reserved, all of it */
+			q->alloc_base = vma->vm_start;
+			q->alloc_size = vma->vm_end - vma->vm_start;
+			q->region_size = vma->vm_end - q->base;
+			q->alloc_protect = NTMEM_PAGE_NOACCESS;
+			q->state = NTMEM_STATE_RESERVE;
+			q->type = NTMEM_TYPE_PLACEHOLDER;
+			return;
+		}
 		q->alloc_base = vma->vm_start;
 		q->alloc_size = vma->vm_end - vma->vm_start;
 		q->region_size = vma->vm_end - q->base;
@@ -595,7 +663,9 @@ static void ntmem_basic_info(const struct ntmem_query *q,
 	case NTMEM_STATE_COMMIT:
 	case NTMEM_STATE_RESERVE:
 		b->state = q->state;
-		b->type = q->type;
+		/* Windows reports a placeholder as private reserved memory */
+		b->type = q->type == NTMEM_TYPE_PLACEHOLDER ?
+			  NTMEM_TYPE_PRIVATE : q->type;
 		break;
 	case NTMEM_STATE_OTHER:
 		b->state = NTMEM_STATE_COMMIT;
@@ -731,7 +801,10 @@ static int ntmem_ioc_map_view(struct ntmem_mm *nm, void __user *uarg)
 
 	if (usize < 0)
 		return usize;
-	if (a.flags & ~(NTMEM_RESERVE_FIXED | NTMEM_RESERVE_TOP_DOWN) ||
+	if (a.flags & ~(NTMEM_RESERVE_FIXED | NTMEM_RESERVE_TOP_DOWN |
+			NTMEM_RESERVE_REPLACE) ||
+	    ((a.flags & NTMEM_RESERVE_REPLACE) &&
+	     !(a.flags & NTMEM_RESERVE_FIXED)) ||
 	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
 	if (!(a.access & (NTMEM_FILE_MAP_READ | NTMEM_FILE_MAP_WRITE |
@@ -769,7 +842,8 @@ static int ntmem_ioc_map_view(struct ntmem_mm *nm, void __user *uarg)
 		goto out;
 	err = ntmem_copy_out(uarg, &a, sizeof(a), usize);
 	if (err)
-		ntmem_view_unmap(nm, a.addr);
+		ntmem_view_unmap(nm, a.addr,
+				 a.flags & NTMEM_RESERVE_REPLACE);
 out:
 	ntmem_section_put(s);
 	return err;
@@ -782,12 +856,12 @@ static int ntmem_ioc_unmap_view(struct ntmem_mm *nm, void __user *uarg)
 
 	if (usize < 0)
 		return usize;
-	if (a.flags || a.protect || a.length || a.reserved0 ||
-	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+	if (a.flags & ~NTMEM_RELEASE_PRESERVE || a.protect || a.length ||
+	    a.reserved0 || !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
 	if (a.addr < NTMEM_MIN_ADDRESS || a.addr >= NTMEM_MAX_ADDRESS)
 		return -ENXIO;
-	return ntmem_view_unmap(nm, a.addr);
+	return ntmem_view_unmap(nm, a.addr, a.flags & NTMEM_RELEASE_PRESERVE);
 }
 
 long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

@@ -167,6 +167,7 @@ static int ntmem_release_file(struct inode *inode, struct file *file)
 {
 	struct ntmem_mm *nm = file->private_data;
 	struct file *anon = NULL, *free_file = NULL, *large = NULL;
+	struct file *hold = NULL;
 	bool last;
 
 	mutex_lock(&ntmem_mms_lock);
@@ -182,9 +183,11 @@ static int ntmem_release_file(struct inode *inode, struct file *file)
 		anon = nm->file;
 		free_file = nm->free_file;
 		large = nm->large_file;
+		hold = nm->hold_file;
 		nm->file = NULL;
 		nm->free_file = NULL;
 		nm->large_file = NULL;
+		nm->hold_file = NULL;
 		mutex_unlock(&nm->map_lock);
 	}
 	if (anon)
@@ -193,6 +196,8 @@ static int ntmem_release_file(struct inode *inode, struct file *file)
 		fput(large);
 	if (free_file)
 		fput(free_file);
+	if (hold)
+		fput(hold);
 	ntmem_mm_put(nm);
 	return 0;
 }

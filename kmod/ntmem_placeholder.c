@@ -13,8 +13,18 @@
  * maps over placeholders the same way, preferring them to fresh address
  * space so that released space is reused.  A program may munmap() a
  * placeholder or map over it; mprotect() and mremap() are refused.
+ *
+ * Windows' own placeholders (MEM_RESERVE_PLACEHOLDER) are reserved
+ * address space, not free: VMAs of the "[ntmem placeholder]" file
+ * (ntmem_hold_vm_ops), inaccessible and without pages or state, that
+ * RESERVE and MAP_VIEW replace only when asked to (NTMEM_RESERVE_REPLACE)
+ * and that RELEASE splits, joins and frees (ntmem_placeholder_change()).
+ * Every change is again a vm_mmap() of a placeholder or of free space
+ * over the range, checked under mmap_lock by ntmem_place_area() before
+ * anything is unmapped; VM_DONTEXPAND keeps adjacent ones from merging.
  */
 #include <linux/mm.h>
+#include <linux/mman.h>
 
 #include "ntmem.h"
 #include "ntmem_compat.h"
@@ -100,6 +110,43 @@ unsigned long ntmem_placeholder_area(struct mm_struct *mm, unsigned long span,
 	}
 }
 
+/*
+ * Where @span bytes fit, at a multiple of @align, in [@lowest, @end), over
+ * holes and placeholders of released space: the lowest such place (the
+ * highest for @top_down), or -ENOMEM.  Under mmap_lock.
+ */
+unsigned long ntmem_bounded_area(struct mm_struct *mm, unsigned long span,
+				 unsigned long align, unsigned long lowest,
+				 unsigned long end, bool top_down)
+{
+	unsigned long run = lowest, best = -ENOMEM;
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+
+	vma_iter_init(&vmi, mm, lowest);
+	for (;;) {
+		unsigned long gap_end, at;
+
+		vma = vma_next(&vmi);
+		if (vma && ntmem_vma_is_placeholder(vma) && vma->vm_start < end)
+			continue;
+		gap_end = min(ntmem_gap_end(vma && vma->vm_start < end ? vma :
+					    NULL), end);
+		if (gap_end > run && gap_end - run >= span) {
+			at = top_down ? ALIGN_DOWN(gap_end - span, align) :
+				       ALIGN(run, align);
+			if (at >= run && at + span <= gap_end) {
+				if (!top_down)
+					return at;
+				best = at;
+			}
+		}
+		if (!vma || vma->vm_end >= end)
+			return best;
+		run = max(vma->vm_end, lowest);
+	}
+}
+
 void ntmem_placeholder_mmap(struct ntmem_mm *nm, struct vm_area_struct *vma)
 {
 	vma->vm_ops = &ntmem_placeholder_vm_ops;
@@ -130,6 +177,144 @@ static void ntmem_placeholder_close(struct vm_area_struct *vma)
 const struct vm_operations_struct ntmem_placeholder_vm_ops = {
 	.open		= ntmem_placeholder_open,
 	.close		= ntmem_placeholder_close,
+	.mprotect	= ntmem_vma_refuse_mprotect,
+	.mremap		= ntmem_vma_refuse_mremap,
+};
+
+/* A new VMA of the placeholders' file becomes a Windows placeholder. */
+void ntmem_hold_mmap(struct vm_area_struct *vma)
+{
+	vma->vm_ops = &ntmem_hold_vm_ops;
+	vma->vm_private_data = NULL;
+	vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND);
+	vm_flags_clear(vma, VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC);
+}
+
+/* Whether [start, end) is exactly one Windows placeholder.  mmap_lock. */
+bool ntmem_range_is_hold(struct mm_struct *mm, unsigned long start,
+			 unsigned long end)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, start);
+
+	return vma && ntmem_vma_is_hold(vma) && vma->vm_start == start &&
+	       vma->vm_end == end;
+}
+
+/* Whether [start, end) is exactly two or more adjacent placeholders. */
+static bool ntmem_range_is_hold_run(struct mm_struct *mm, unsigned long start,
+				    unsigned long end)
+{
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+	unsigned long at = start;
+	int n = 0;
+
+	vma_iter_init(&vmi, mm, start);
+	for_each_vma_range(vmi, vma, end) {
+		if (!ntmem_vma_is_hold(vma) || vma->vm_start != at)
+			return false;
+		at = vma->vm_end;
+		n++;
+	}
+	return n >= 2 && at == end;
+}
+
+/*
+ * ->get_unmapped_area of a placeholder change (nm->place): the range must
+ * still be what the change needs, now that mmap_lock is held.
+ */
+unsigned long ntmem_place_area(struct ntmem_mm *nm, unsigned long addr,
+			       unsigned long len, unsigned long flags)
+{
+	const struct ntmem_place *p = nm->place;
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool ok = false;
+
+	if (!(flags & MAP_FIXED) || addr != p->start || addr + len != p->end)
+		return -ENXIO;
+	switch (p->check) {
+	case NTMEM_PLACE_EXACT:
+		ok = ntmem_range_is_hold(mm, p->start, p->end);
+		break;
+	case NTMEM_PLACE_INSIDE:
+		vma = vma_lookup(mm, p->start);
+		ok = vma && ntmem_vma_is_hold(vma) && p->end <= vma->vm_end &&
+		     (vma->vm_start != p->start || vma->vm_end != p->end);
+		break;
+	case NTMEM_PLACE_RUN:
+		ok = ntmem_range_is_hold_run(mm, p->start, p->end);
+		break;
+	}
+	if (!ok)
+		return -ENXIO;
+	nm->checked = true;
+	return addr;
+}
+
+/*
+ * RELEASE of Windows placeholders: @flags 0 frees the placeholder based
+ * at @addr (@len 0 or its length); NTMEM_RELEASE_PRESERVE makes
+ * [addr, addr + len), strictly inside one, a placeholder of its own;
+ * NTMEM_RELEASE_COALESCE makes two or more adjacent ones one.  ENXIO for
+ * any other range, and nothing changes.
+ */
+int ntmem_placeholder_change(struct ntmem_mm *nm, unsigned long addr,
+			     unsigned long len, u32 flags)
+{
+	struct ntmem_place p = { .start = addr, .hold = true };
+	struct vm_area_struct *vma;
+	struct file **filep;
+	unsigned long ret;
+	int err = 0;
+
+	if (flags & NTMEM_RELEASE_COALESCE) {
+		p.check = NTMEM_PLACE_RUN;
+	} else if (flags & NTMEM_RELEASE_PRESERVE) {
+		p.check = NTMEM_PLACE_INSIDE;
+	} else {
+		p.check = NTMEM_PLACE_EXACT;
+		p.hold = false;
+	}
+	if (mutex_lock_killable(&nm->map_lock))
+		return -EINTR;
+	if (!len) {	/* the whole placeholder based at @addr */
+		if (mmap_read_lock_killable(nm->mm)) {
+			mutex_unlock(&nm->map_lock);
+			return -EINTR;
+		}
+		vma = vma_lookup(nm->mm, addr);
+		if (flags || !vma || !ntmem_vma_is_hold(vma) ||
+		    vma->vm_start != addr)
+			err = -ENXIO;
+		else
+			len = vma->vm_end - addr;
+		mmap_read_unlock(nm->mm);
+	}
+	p.end = addr + len;
+	filep = p.hold ? &nm->hold_file : &nm->free_file;
+	if (!err)
+		err = ntmem_request_file(nm, filep, p.hold ?
+					 NTMEM_HOLD_MAPS_NAME :
+					 NTMEM_PLACEHOLDER_NAME);
+	if (!err) {
+		nm->checked = false;
+		WRITE_ONCE(nm->place, &p);
+		WRITE_ONCE(nm->pending_task, current);
+		ret = vm_mmap(*filep, addr, len, PROT_NONE,
+			      MAP_SHARED | MAP_FIXED, 0);
+		WRITE_ONCE(nm->pending_task, NULL);
+		WRITE_ONCE(nm->place, NULL);
+		/* freed all the same if the kernel failed after the unmap */
+		if (IS_ERR_VALUE(ret) && !(nm->checked && !p.hold))
+			err = ret;
+	}
+	mutex_unlock(&nm->map_lock);
+	return err;
+}
+
+/* Splitting one is the point; moving or opening it is not allowed. */
+const struct vm_operations_struct ntmem_hold_vm_ops = {
 	.mprotect	= ntmem_vma_refuse_mprotect,
 	.mremap		= ntmem_vma_refuse_mremap,
 };

@@ -144,8 +144,26 @@ static unsigned long ntmem_reserve_area(struct ntmem_mm *nm, unsigned long addr,
 	if (flags & MAP_FIXED) {
 		if (len > NTMEM_MAX_ADDRESS - addr)
 			return -ENOMEM;
+		/* REPLACE: exactly one Windows placeholder, nothing else */
+		if (args->flags & NTMEM_RESERVE_REPLACE)
+			return ntmem_range_is_hold(mm, addr, addr + len) ?
+			       addr : -ENXIO;
 		return ntmem_range_reusable(mm, addr, addr + len) ? addr :
 								      -EEXIST;
+	}
+	if (args->lowest || args->highest || args->alignment) {
+		/* MEM_ADDRESS_REQUIREMENTS: the hint as it is, or a search */
+		unsigned long end = args->highest ? args->highest + 1 :
+						    NTMEM_MAX_ADDRESS;
+
+		if (addr && ntmem_mm_unmapped_area(addr, span, flags) == addr)
+			return addr;
+		return ntmem_bounded_area(mm, span,
+					  max_t(unsigned long, align,
+						args->alignment),
+					  max_t(unsigned long, args->lowest,
+						NTMEM_MIN_ADDRESS),
+					  end, top_down);
 	}
 	if (top_down)
 		addr = ALIGN_DOWN(NTMEM_MAX_ADDRESS - span, align);
@@ -187,6 +205,8 @@ static unsigned long ntmem_get_unmapped_area(struct file *file,
 		nm->checked = true;
 		return -EPERM;
 	}
+	if (nm->place)
+		return ntmem_place_area(nm, addr, len, flags);
 	if (nm->releasing)
 		return ntmem_release_area(nm, addr, len, flags);
 	return ntmem_reserve_area(nm, addr, len, flags);
@@ -200,8 +220,14 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!ntmem_in_request(nm) || nm->probing || vma->vm_mm != nm->mm)
 		return -EPERM;
-	if (nm->releasing) {
-		ntmem_placeholder_mmap(nm, vma);
+	/* released space, or a Windows placeholder: no region */
+	if (nm->place || nm->releasing ||
+	    (args && (args->flags & NTMEM_RESERVE_PLACEHOLDER))) {
+		if (nm->place ? nm->place->hold :
+		    nm->releasing ? nm->preserve : true)
+			ntmem_hold_mmap(vma);
+		else
+			ntmem_placeholder_mmap(nm, vma);
 		return 0;
 	}
 	if (!IS_ALIGNED(vma->vm_start, NTMEM_GRANULARITY) ||
@@ -229,6 +255,7 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 	xa_init(&r->written);
 	mt_init(&r->locked);
 	r->store_base = vma->vm_start >> PAGE_SHIFT;
+	r->from_placeholder = args->flags & NTMEM_RESERVE_REPLACE;
 	INIT_LIST_HEAD(&r->view_node);
 	xa_init(&r->copied);
 	if (nm->view || (args->flags & NTMEM_RESERVE_COMMIT)) {
@@ -356,7 +383,9 @@ int ntmem_request_file(struct ntmem_mm *nm, struct file **filep,
 int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 {
 	bool large = args->flags & NTMEM_RESERVE_LARGE_PAGES;
-	struct file **filep = large ? &nm->large_file : &nm->file;
+	bool hold = args->flags & NTMEM_RESERVE_PLACEHOLDER;
+	struct file **filep = large ? &nm->large_file :
+			      hold ? &nm->hold_file : &nm->file;
 	unsigned long flags = MAP_SHARED, addr;
 	int err;
 
@@ -364,7 +393,8 @@ int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 		return -EINTR;
 	err = ntmem_store_create(nm, large);
 	if (!err)
-		err = ntmem_request_file(nm, filep, NTMEM_MAPS_NAME);
+		err = ntmem_request_file(nm, filep, hold ? NTMEM_HOLD_MAPS_NAME :
+					 NTMEM_MAPS_NAME);
 	if (err) {
 		mutex_unlock(&nm->map_lock);
 		return err;
@@ -375,8 +405,9 @@ int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 
 	WRITE_ONCE(nm->pending, args);
 	WRITE_ONCE(nm->pending_task, current);
+	/* a placeholder is inaccessible, as released space is */
 	addr = vm_mmap(*filep, args->addr, args->length,
-		       PROT_READ | PROT_WRITE, flags, 0);
+		       hold ? PROT_NONE : PROT_READ | PROT_WRITE, flags, 0);
 	WRITE_ONCE(nm->pending_task, NULL);
 	WRITE_ONCE(nm->pending, NULL);
 	mutex_unlock(&nm->map_lock);
@@ -388,13 +419,15 @@ int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 
 /*
  * Map a placeholder over the reservation at @addr (@len 0 or its length),
- * or with @view over the view that holds @addr.  If the kernel fails
- * after it unmapped the region (no memory for the new VMA), the range is a
- * plain hole: released all the same.
+ * or with @view over the view that holds @addr; with @preserve a Windows
+ * placeholder, for a region made over one (ENXIO otherwise).  If the
+ * kernel fails after it unmapped the region (no memory for the new VMA),
+ * the range is a plain hole: released all the same.
  */
 int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len,
-		  bool view)
+		  bool view, bool preserve)
 {
+	struct file **filep = preserve ? &nm->hold_file : &nm->free_file;
 	struct vm_area_struct *vma;
 	struct ntmem_region *r;
 	unsigned long size = 0, ret;
@@ -413,6 +446,8 @@ int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len,
 		err = -EINVAL;	/* UNMAP_VIEW ends a view */
 	else if (!view && len && len != r->end - r->start)
 		err = -EINVAL;	/* a reservation is released whole */
+	else if (preserve && !r->from_placeholder)
+		err = -ENXIO;	/* there is no placeholder to go back to */
 	else
 		size = r->end - r->start;
 	if (!err) {
@@ -421,13 +456,15 @@ int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len,
 	}
 	mmap_read_unlock(nm->mm);
 	if (!err)
-		err = ntmem_request_file(nm, &nm->free_file,
+		err = ntmem_request_file(nm, filep, preserve ?
+					 NTMEM_HOLD_MAPS_NAME :
 					 NTMEM_PLACEHOLDER_NAME);
 	if (!err) {
 		WRITE_ONCE(nm->releasing, r);
+		nm->preserve = preserve;
 		nm->checked = false;
 		WRITE_ONCE(nm->pending_task, current);
-		ret = vm_mmap(nm->free_file, addr, size, PROT_NONE,
+		ret = vm_mmap(*filep, addr, size, PROT_NONE,
 			      MAP_SHARED | MAP_FIXED, 0);
 		WRITE_ONCE(nm->pending_task, NULL);
 		WRITE_ONCE(nm->releasing, NULL);

@@ -106,7 +106,7 @@ bool ntmem_section_next_run(struct ntmem_section_object *s, pgoff_t from,
 /* ntmem_view.c */
 int ntmem_view_map(struct ntmem_mm *nm, struct ntmem_section_object *s,
 		   struct ntmem_view *a);
-int ntmem_view_unmap(struct ntmem_mm *nm, unsigned long addr);
+int ntmem_view_unmap(struct ntmem_mm *nm, unsigned long addr, bool preserve);
 int ntmem_view_init(struct ntmem_region *r,
 		    const struct ntmem_view_request *req);
 int ntmem_view_attach_file(struct ntmem_region *r, struct vm_area_struct *vma);

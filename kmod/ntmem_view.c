@@ -410,8 +410,11 @@ out:
 	return err;
 }
 
-/* UNMAP_VIEW: the view that holds @addr is replaced by a placeholder. */
-int ntmem_view_unmap(struct ntmem_mm *nm, unsigned long addr)
+/*
+ * UNMAP_VIEW: the view that holds @addr is replaced by released space, or
+ * with @preserve by the Windows placeholder it was made over.
+ */
+int ntmem_view_unmap(struct ntmem_mm *nm, unsigned long addr, bool preserve)
 {
-	return ntmem_release(nm, addr, 0, true);
+	return ntmem_release(nm, addr, 0, true, preserve);
 }

@@ -79,6 +79,8 @@
  */
 #define NTMEM_MAPS_NAME		"[ntmem]"
 #define NTMEM_PLACEHOLDER_NAME	"[ntmem free]"
+/* and a Windows placeholder (NTMEM_RESERVE_PLACEHOLDER) */
+#define NTMEM_HOLD_MAPS_NAME	"[ntmem placeholder]"
 /* what it names a shared view of a section ("/[ntmem view] (deleted)") */
 #define NTMEM_VIEW_MAPS_NAME	"[ntmem view]"
 #define NTMEM_IOC_MAGIC		0xB7
@@ -87,9 +89,9 @@
 #define NTMEM_API_MAJOR		1
 /*
  * minor 1: LOCK, UNLOCK; 2: LARGE_PAGES; 3: USER_OUT, DECOMMIT_WHOLE;
- * 4: SECTIONS
+ * 4: SECTIONS; 5: PLACEHOLDERS
  */
-#define NTMEM_API_MINOR		4
+#define NTMEM_API_MINOR		5
 
 /* Windows' allocation granularity and the user range ntmem manages. */
 #define NTMEM_GRANULARITY	0x10000ULL
@@ -117,6 +119,7 @@
 #define NTMEM_TYPE_PRIVATE	0x00020000
 #define NTMEM_TYPE_MAPPED	0x00040000	/* a view; other memory in */
 						/* struct ntmem_basic_info */
+#define NTMEM_TYPE_PLACEHOLDER	0x40000000	/* QUERY: a placeholder */
 
 /* Features reported by VERSION. */
 #define NTMEM_FEATURE_RESET	(1ULL << 0)	/* RESET and RESET_UNDO */
@@ -128,6 +131,7 @@
 #define NTMEM_FEATURE_USER_OUT	(1ULL << 6)	/* stores at Win32 out-pointers */
 #define NTMEM_FEATURE_DECOMMIT_WHOLE (1ULL << 7) /* DECOMMIT of length 0 */
 #define NTMEM_FEATURE_SECTIONS	(1ULL << 8)	/* sections and views */
+#define NTMEM_FEATURE_PLACEHOLDERS (1ULL << 9)	/* placeholders, bounds */
 
 /**
  * struct ntmem_version - NTMEM_IOC_VERSION: what the module speaks.
@@ -157,6 +161,8 @@ struct ntmem_version {
 #define NTMEM_RESERVE_COMMIT	(1U << 2)	/* commit every page too */
 #define NTMEM_RESERVE_WRITE_WATCH (1U << 3)	/* track writes (GET_WRITE_WATCH) */
 #define NTMEM_RESERVE_LARGE_PAGES (1U << 4)	/* 2 MiB pages, locked */
+#define NTMEM_RESERVE_PLACEHOLDER (1U << 5)	/* a placeholder, see below */
+#define NTMEM_RESERVE_REPLACE	(1U << 6)	/* with FIXED: over a placeholder */
 
 /**
  * struct ntmem_reserve - NTMEM_IOC_RESERVE: create a reservation.
@@ -183,6 +189,33 @@ struct ntmem_version {
  * CAP_IPC_LOCK (EPERM otherwise): every 2 MiB of the reservation gets a
  * 2 MiB page at once, which is never swapped; ENOMEM if the kernel has no
  * free 2 MiB page for each, and then no reservation is left.
+ *
+ * @lowest, @highest, @alignment (Windows' MEM_ADDRESS_REQUIREMENTS;
+ * fields of NTMEM_FEATURE_PLACEHOLDERS, 0 for none): without
+ * NTMEM_RESERVE_FIXED, the reservation lies in [@lowest, @highest] (the
+ * lowest base, a multiple of 64 KiB; the highest last byte, one less than
+ * a multiple of 64 KiB) at a multiple of @alignment (a power of two, at
+ * least 64 KiB); a hint, if any, must lie there too.  With
+ * NTMEM_RESERVE_FIXED they must be 0.  EINVAL for values that break
+ * these rules, ENOMEM if no such place is free.
+ *
+ * Placeholders (Windows' MEM_RESERVE_PLACEHOLDER and the calls that take
+ * them apart and put them back together): NTMEM_RESERVE_PLACEHOLDER makes
+ * a placeholder, address space reserved like a reservation but without
+ * pages or state -- no COMMIT or PROTECT (ENXIO); QUERY says
+ * NTMEM_STATE_RESERVE, NTMEM_TYPE_PLACEHOLDER -- that exists to be split
+ * and replaced; it needs @protect 0 or NTMEM_PAGE_NOACCESS and no other
+ * flag but FIXED and TOP_DOWN (EINVAL).  NTMEM_RESERVE_REPLACE, with
+ * NTMEM_RESERVE_FIXED, makes the reservation exactly over one placeholder
+ * (ENXIO unless [@addr, @addr + @length) is exactly one); such a
+ * reservation (or a view made so by NTMEM_IOC_MAP_VIEW) goes back to a
+ * placeholder with RELEASE (UNMAP_VIEW) and NTMEM_RELEASE_PRESERVE.
+ * RELEASE of a placeholder takes its base and length 0 or its length, as
+ * a reservation's; with NTMEM_RELEASE_PRESERVE a range strictly inside one
+ * placeholder becomes a placeholder of its own (splitting it in up to
+ * three); with NTMEM_RELEASE_COALESCE a range that is exactly two or more
+ * adjacent placeholders becomes one.  ENXIO for any other range, and
+ * nothing changes.
  */
 struct ntmem_reserve {
 	__u32 size;
@@ -192,7 +225,17 @@ struct ntmem_reserve {
 	__u32 protect;
 	__u32 reserved0;
 	__u64 reserved[2];
+	__u64 lowest;
+	__u64 highest;
+	__u64 alignment;
 };
+
+/*
+ * RELEASE flags (and UNMAP_VIEW's NTMEM_RELEASE_PRESERVE): placeholders,
+ * see struct ntmem_reserve.
+ */
+#define NTMEM_RELEASE_PRESERVE	(1U << 0)	/* to, or split, a placeholder */
+#define NTMEM_RELEASE_COALESCE	(1U << 1)	/* join adjacent placeholders */
 
 /*
  * COMMIT flags.  NTMEM_COMMIT_PREFAULT: also allocate and map the pages
@@ -552,6 +595,9 @@ struct ntmem_section {
  * @access:   NTMEM_FILE_MAP_* of the view: READ, WRITE (with or without
  *            READ), COPY, ALL_ACCESS (as WRITE), each possibly with
  *            EXECUTE; in
+ *
+ * @flags may hold NTMEM_RESERVE_REPLACE (with NTMEM_RESERVE_FIXED): the
+ * view is made exactly over one placeholder, as RESERVE's.
  * @reserved: must be zero
  */
 struct ntmem_view {
@@ -583,8 +629,10 @@ struct ntmem_view {
 #define NTMEM_IOC_SECTION_OPEN	_IOWR(NTMEM_IOC_MAGIC, 0x0f, struct ntmem_section)
 #define NTMEM_IOC_MAP_VIEW	_IOWR(NTMEM_IOC_MAGIC, 0x10, struct ntmem_view)
 /*
- * UNMAP_VIEW (struct ntmem_range, flags, length and protect zero): unmap
- * the view that holds @addr (any address in it).
+ * UNMAP_VIEW (struct ntmem_range, length and protect zero; flags 0 or
+ * NTMEM_RELEASE_PRESERVE): unmap the view that holds @addr (any address
+ * in it); with NTMEM_RELEASE_PRESERVE a view made over a placeholder goes
+ * back to being one (ENXIO for another view).
  */
 #define NTMEM_IOC_UNMAP_VIEW	_IOW(NTMEM_IOC_MAGIC, 0x11, struct ntmem_range)
 
