@@ -36,6 +36,7 @@
 #include <net/net_namespace.h>
 
 #include "ntmem.h"
+#include "ntmem_section.h"
 #include "ntmem_compat.h"
 
 /* Index of "events" in ntmem_mcgrps[]. */
@@ -436,10 +437,50 @@ static unsigned long ntmem_run_resident(struct ntmem_region *r,
 	return ntmem_store_resident(r, first, last);
 }
 
+static u32 ntmem_region_flags(struct ntmem_region *r)
+{
+	u32 flags = 0;
+
+	if (!r)
+		return 0;
+	if (r->write_watch)
+		flags |= NTMEM_REGION_WRITE_WATCH;
+	if (r->cow)
+		flags |= NTMEM_REGION_COPY;
+	if (r->section && r->section->file_backed)
+		flags |= NTMEM_REGION_FILE;
+	if (r->from_placeholder)
+		flags |= NTMEM_REGION_FROM_PLACEHOLDER;
+	return flags;
+}
+
+/* A view's section: where in it, how big, and its name if it has one. */
+static int ntmem_fill_section(struct sk_buff *skb, struct ntmem_region *r)
+{
+	struct ntmem_section_object *s = r->section;
+	struct nlattr *name;
+
+	if (ntmem_put_u64(skb, NTMEM_A_SECTION_OFFSET,
+			  (u64)r->section_first << PAGE_SHIFT) ||
+	    ntmem_put_u64(skb, NTMEM_A_SECTION_SIZE, s->size))
+		return -EMSGSIZE;
+	if (!s->name)
+		return 0;
+	/* the name is not terminated: the attribute's string is */
+	name = nla_reserve(skb, NTMEM_A_SECTION_NAME, s->name_len + 1);
+	if (!name)
+		return -EMSGSIZE;
+	memcpy(nla_data(name), s->name, s->name_len);
+	((char *)nla_data(name))[s->name_len] = '\0';
+	return 0;
+}
+
+/* One region of @r (NULL: a Windows placeholder, all of it), per @q. */
 static int ntmem_fill_region(struct sk_buff *skb, struct netlink_callback *cb,
 			     struct ntmem_region *r, const struct ntmem_query *q)
 {
-	unsigned long resident = ntmem_run_resident(r, q->base, q->region_size);
+	unsigned long resident = r ? ntmem_run_resident(r, q->base,
+							q->region_size) : 0;
 	void *hdr;
 
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
@@ -454,8 +495,9 @@ static int ntmem_fill_region(struct sk_buff *skb, struct netlink_callback *cb,
 	    nla_put_u32(skb, NTMEM_A_STATE, q->state) ||
 	    nla_put_u32(skb, NTMEM_A_PROTECT, q->protect) ||
 	    ntmem_put_u64(skb, NTMEM_A_RESIDENT, ntmem_bytes(resident)) ||
-	    nla_put_u32(skb, NTMEM_A_REGION_FLAGS,
-			r->write_watch ? NTMEM_REGION_WRITE_WATCH : 0)) {
+	    nla_put_u32(skb, NTMEM_A_REGION_FLAGS, ntmem_region_flags(r)) ||
+	    nla_put_u32(skb, NTMEM_A_TYPE, q->type) ||
+	    (r && r->section && ntmem_fill_section(skb, r))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -530,6 +572,21 @@ static int ntmem_get_regions_dumpit(struct sk_buff *skb,
 		for_each_vma(vmi, vma) {
 			struct ntmem_region *r = vma->vm_private_data;
 
+			if (ntmem_vma_is_hold(vma) && vma->vm_start >= ctx->addr) {
+				memset(&q, 0, sizeof(q));
+				q.base = vma->vm_start;
+				q.alloc_base = vma->vm_start;
+				q.region_size = vma->vm_end - vma->vm_start;
+				q.alloc_size = q.region_size;
+				q.alloc_protect = NTMEM_PAGE_NOACCESS;
+				q.state = NTMEM_STATE_RESERVE;
+				q.type = NTMEM_TYPE_PLACEHOLDER;
+				err = ntmem_fill_region(skb, cb, NULL, &q);
+				if (err)
+					goto out;
+				ctx->addr = vma->vm_end;
+				continue;
+			}
 			if (vma->vm_ops != &ntmem_vm_ops || !r)
 				continue;
 			for (addr = max(ctx->addr, r->start); addr < r->end;

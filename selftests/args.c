@@ -129,6 +129,8 @@ struct bad_case {
 #define NOT_RELEASE	0x6f
 #define NOT_WHOLE	0x6d	/* length 0 means the whole reservation */
 #define WHOLE		0x12	/* DECOMMIT and RELEASE */
+#define RELEASE		0x10
+#define NOT_COMMIT_RELEASE 0x6e
 
 static const struct bad_case range_bad[] = {
 	{ "addr + 1", ADDR, 1, 0, true, false, ALL, -EINVAL },
@@ -157,7 +159,14 @@ static const struct bad_case range_bad[] = {
 	  -EINVAL },
 	{ "flag bit 31", FLAGS, 1U << 31, 0, false, false, ALL, -EINVAL },
 	{ "PREFAULT flag on a non-COMMIT", FLAGS, NTMEM_COMMIT_PREFAULT, 0,
-	  false, false, NOT_COMMIT, -EINVAL },
+	  false, false, NOT_COMMIT_RELEASE, -EINVAL },
+	/* RELEASE's flag 1: back to a placeholder, which there is not */
+	{ "PRESERVE on a plain reservation", FLAGS, NTMEM_RELEASE_PRESERVE, 0,
+	  false, false, RELEASE, -ENXIO },
+	{ "PRESERVE and COALESCE", FLAGS, NTMEM_RELEASE_PRESERVE |
+	  NTMEM_RELEASE_COALESCE, 0, false, false, RELEASE, -EINVAL },
+	{ "unknown RELEASE flag", FLAGS, 1U << 2, 0, false, false, RELEASE,
+	  -EINVAL },
 	{ "protect on a non-COMMIT", PROT, NTMEM_PAGE_READWRITE, 0, false,
 	  false, NOT_COMMIT, -EINVAL },
 	{ "COMMIT protect 0", PROT, 0, 0, false, false, COMMIT, -EINVAL },

@@ -25,7 +25,11 @@
  *                 groups them) of every reservation of that process, in
  *                 address order: REGION_BASE, REGION_SIZE, ALLOC_BASE,
  *                 ALLOC_SIZE, ALLOC_PROTECT, STATE, PROTECT (0 when
- *                 reserved), RESIDENT, REGION_FLAGS.  The caller must be
+ *                 reserved), RESIDENT, REGION_FLAGS, TYPE
+ *                 (NTMEM_TYPE_PRIVATE, _MAPPED for a view,
+ *                 _PLACEHOLDER for a Windows placeholder, which is one
+ *                 region); a view adds SECTION_OFFSET, SECTION_SIZE and,
+ *                 for a named section, SECTION_NAME.  The caller must be
  *                 allowed to read the process as ptrace would
  *                 (PTRACE_MODE_READ), else EPERM.
  *   SET_LIMIT     do, CAP_SYS_ADMIN only: NTMEM_A_LIMIT, in bytes, becomes
@@ -103,12 +107,19 @@ enum ntmem_genl_attr {
 	NTMEM_A_LIMIT_RAM,		/* u64: the automatic limit's RAM, */
 	NTMEM_A_LIMIT_SWAP,		/* u64: plus its swap, */
 	NTMEM_A_LIMIT_RESERVE,		/* u64: less its reserve */
+	NTMEM_A_TYPE,			/* u32: NTMEM_TYPE_* */
+	NTMEM_A_SECTION_OFFSET,		/* u64: a view's offset in its section */
+	NTMEM_A_SECTION_SIZE,		/* u64: its section's size */
+	NTMEM_A_SECTION_NAME,		/* string: its section's name */
 	__NTMEM_A_MAX,
 };
 #define NTMEM_A_MAX		(__NTMEM_A_MAX - 1)
 
 /* NTMEM_A_REGION_FLAGS */
 #define NTMEM_REGION_WRITE_WATCH	(1U << 0)	/* a write-watch reservation */
+#define NTMEM_REGION_COPY	(1U << 1)	/* a copy-on-write view */
+#define NTMEM_REGION_FILE	(1U << 2)	/* a view of a file section */
+#define NTMEM_REGION_FROM_PLACEHOLDER (1U << 3)	/* made over a placeholder */
 
 enum ntmem_event {
 	NTMEM_EVENT_COMMIT_LIMIT = 1,	/* the global commit limit */

@@ -456,8 +456,9 @@ static int op_reserve(struct fz_ctx *c, const struct fz_op *op, bool adjacent)
 		};
 		int err;
 
+		/* bits 5 and 6 are placeholders' (not in the model) */
 		if (op->defect == D_UNKNOWN_FLAG)
-			r.flags |= 16u << (op->sub % 28);
+			r.flags |= 128u << (op->sub % 25);
 		/* a hint is not checked, only used if usable */
 		if (op->defect == D_UNALIGNED_ADDR && !fixed)
 			r.addr = addr;
@@ -544,8 +545,9 @@ static int op_release(struct fz_ctx *c, const struct fz_op *op)
 			want = EINVAL;
 		struct ntmem_range r = { .size = sizeof(r), .addr = addr,
 					 .length = len };
+		/* bits 0 and 1 are placeholders' (not in the model) */
 		if (op->defect == D_UNKNOWN_FLAG)
-			r.flags = 1u << (op->sub % 32);
+			r.flags = 4u << (op->sub % 30);
 		if (op->defect == D_BAD_PROT)
 			r.protect = op->prot | 1;
 		int err = -raw_ioctl(c, op, NTMEM_IOC_RELEASE, &r, sizeof(r));
