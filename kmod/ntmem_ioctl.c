@@ -148,7 +148,7 @@ static int ntmem_reserve_place_check(struct ntmem_reserve *a)
 	if (!IS_ALIGNED(a->lowest, NTMEM_GRANULARITY) ||
 	    a->lowest >= NTMEM_MAX_ADDRESS)
 		return -EINVAL;
-	if (a->highest && (!IS_ALIGNED(a->highest + 1, NTMEM_GRANULARITY) ||
+	if (a->highest && (!PAGE_ALIGNED(a->highest + 1) ||
 			   a->highest >= NTMEM_MAX_ADDRESS ||
 			   a->highest < a->lowest))
 		return -EINVAL;
@@ -188,7 +188,9 @@ static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
 		return -EINVAL;
 	a.length = PAGE_ALIGN(a.length);
 	if (a.flags & NTMEM_RESERVE_FIXED) {
-		if (!IS_ALIGNED(a.addr, NTMEM_GRANULARITY))
+		/* a placeholder splits at pages: its parts are replaced so */
+		if (!IS_ALIGNED(a.addr, a.flags & NTMEM_RESERVE_REPLACE ?
+				PAGE_SIZE : NTMEM_GRANULARITY))
 			return -EINVAL;
 		err = ntmem_check_range(a.addr, a.length);
 		if (err)
@@ -747,9 +749,15 @@ static int ntmem_ioc_section(struct ntmem_mm *nm, unsigned int nr,
 	if (a.name_len > NTMEM_SECTION_NAME_MAX)
 		return -ENAMETOOLONG;
 	if (a.name) {
-		args.name = memdup_user(u64_to_user_ptr(a.name), a.name_len);
-		if (IS_ERR(args.name))
-			return PTR_ERR(args.name);
+		/* a name lives as long as its section: charged to the caller */
+		args.name = kmalloc(a.name_len, GFP_KERNEL_ACCOUNT);
+		if (!args.name)
+			return -ENOMEM;
+		if (copy_from_user(args.name, u64_to_user_ptr(a.name),
+				   a.name_len)) {
+			kfree(args.name);
+			return -EFAULT;
+		}
 		args.name_len = a.name_len;
 	}
 	args.max_size = a.max_size;
@@ -796,6 +804,7 @@ static int ntmem_ioc_map_view(struct ntmem_mm *nm, void __user *uarg)
 	struct ntmem_section_object *s;
 	struct ntmem_view a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	unsigned long gran;
 	u32 have;
 	int err;
 
@@ -811,9 +820,10 @@ static int ntmem_ioc_map_view(struct ntmem_mm *nm, void __user *uarg)
 			  NTMEM_FILE_MAP_COPY)) ||
 	    a.access & ~NTMEM_SECTION_ACCESS)
 		return -EINVAL;
-	if (!IS_ALIGNED(a.offset, NTMEM_GRANULARITY) ||
-	    ((a.flags & NTMEM_RESERVE_FIXED) &&
-	     !IS_ALIGNED(a.addr, NTMEM_GRANULARITY)))
+	/* over a placeholder, pages will do (it may have been split so) */
+	gran = a.flags & NTMEM_RESERVE_REPLACE ? PAGE_SIZE : NTMEM_GRANULARITY;
+	if (!IS_ALIGNED(a.offset, gran) ||
+	    ((a.flags & NTMEM_RESERVE_FIXED) && !IS_ALIGNED(a.addr, gran)))
 		return -EXDEV;
 	s = ntmem_section_from_fd(a.section, &have);
 	if (IS_ERR(s))

@@ -230,7 +230,9 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 			ntmem_placeholder_mmap(nm, vma);
 		return 0;
 	}
-	if (!IS_ALIGNED(vma->vm_start, NTMEM_GRANULARITY) ||
+	/* 64 KiB, or a page where it replaces a placeholder split at one */
+	if (!IS_ALIGNED(vma->vm_start, args->flags & NTMEM_RESERVE_REPLACE ?
+			PAGE_SIZE : NTMEM_GRANULARITY) ||
 	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 
@@ -444,10 +446,10 @@ int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len,
 		err = -ENXIO;
 	else if (!view && ntmem_region_is_view(r))
 		err = -EINVAL;	/* UNMAP_VIEW ends a view */
-	else if (!view && len && len != r->end - r->start)
-		err = -EINVAL;	/* a reservation is released whole */
 	else if (preserve && !r->from_placeholder)
 		err = -ENXIO;	/* there is no placeholder to go back to */
+	else if (!view && len && len != r->end - r->start)
+		err = -EINVAL;	/* a reservation is released whole */
 	else
 		size = r->end - r->start;
 	if (!err) {

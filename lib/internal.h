@@ -56,6 +56,27 @@ bool ntmem__protect_valid(DWORD protect);
 bool ntmem__view_protect_valid(DWORD protect);
 uint32_t ntmem__protect_to_kernel(DWORD protect);
 
+/* extended.c: what VirtualAlloc2's and MapViewOfFile3's extended
+ * parameters ask, in the kernel's terms (0: no bound). */
+struct ntmem__bounds {
+	uint64_t lowest;	/* the lowest base */
+	uint64_t highest;	/* the highest last byte */
+	uint64_t alignment;	/* of the base */
+	bool empty;		/* no place can meet them (ENOMEM) */
+};
+/* Windows' checks of @params in its order: 0 or a Win32 error.  A bound
+ * in mid-granule is rounded in to the kernel's 64 KiB granules. */
+DWORD ntmem__extended_params(const MEM_EXTENDED_PARAMETER *params,
+			     ULONG count, struct ntmem__bounds *b);
+static inline bool ntmem__bounded(const struct ntmem__bounds *b)
+{
+	return b->lowest || b->highest || b->alignment;
+}
+
+/* virtual.c: why REPLACE of [start, start + len) failed with ENXIO, as
+ * Windows says it (@len 0 if unknown). */
+DWORD ntmem__replace_error(uintptr_t start, uintptr_t len);
+
 /* rounding.c: the one place ranges are rounded (spec 4.1.4). */
 enum ntmem__round {
 	NTMEM__ROUND_PAGES,	/* [down(a, P), up(a+n, P)) */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Sections and views: CreateFileMapping, OpenFileMapping, MapViewOfFile,
- * UnmapViewOfFile, FlushViewOfFile.  A section is a descriptor of the
+ * Sections and views: CreateFileMapping, OpenFileMapping, MapViewOfFile
+ * (Ex, 2, 3: over a placeholder too), UnmapViewOfFile (Ex, 2: back to the
+ * placeholder too), FlushViewOfFile.  A section is a descriptor of the
  * kernel's (handle.c makes it a HANDLE), backed by the paging file (that
  * is, ntmem's memory) or by a file, given as the HANDLE of its descriptor
  * (ntmem_handle_from_fd()); a view is an allocation of type MEM_MAPPED.  The
@@ -10,6 +11,7 @@
  * kernel as UTF-8 bytes; each call makes one ioctl.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,6 +20,10 @@
 
 #define SECTION_ATTRS	(SEC_COMMIT | SEC_RESERVE)
 #define VIEW_ACCESS	(FILE_MAP_ALL_ACCESS | FILE_MAP_EXECUTE)
+#define VIEW_TYPES	(MEM_RESERVE | MEM_TOP_DOWN | \
+			 MEM_REPLACE_PLACEHOLDER | MEM_LARGE_PAGES)
+#define UNMAP_FLAGS	(MEM_UNMAP_WITH_TRANSIENT_BOOST | \
+			 MEM_PRESERVE_PLACEHOLDER)
 
 /* A name as the kernel takes it; @len 0 for none. */
 struct name {
@@ -312,36 +318,92 @@ static bool view_access(DWORD access, uint32_t *out)
 	return true;
 }
 
-LPVOID MapViewOfFileEx(HANDLE hFileMappingObject, DWORD dwDesiredAccess,
-		       DWORD dwFileOffsetHigh, DWORD dwFileOffsetLow,
-		       SIZE_T dwNumberOfBytesToMap, LPVOID lpBaseAddress)
+/*
+ * A view's access as Windows derives it from MapViewOfFile3's page
+ * protection; false for a protection no view has here (PAGE_NOACCESS: an
+ * inaccessible view, modifiers).
+ */
+static bool protect_access(ULONG protect, uint32_t *out)
+{
+	switch (protect) {
+	case PAGE_READONLY:
+		*out = NTMEM_FILE_MAP_READ;
+		return true;
+	case PAGE_READWRITE:
+		*out = NTMEM_FILE_MAP_WRITE;
+		return true;
+	case PAGE_WRITECOPY:
+		*out = NTMEM_FILE_MAP_COPY;
+		return true;
+	case PAGE_EXECUTE:
+	case PAGE_EXECUTE_READ:
+		*out = NTMEM_FILE_MAP_READ | NTMEM_FILE_MAP_EXECUTE;
+		return true;
+	case PAGE_EXECUTE_READWRITE:
+		*out = NTMEM_FILE_MAP_WRITE | NTMEM_FILE_MAP_EXECUTE;
+		return true;
+	case PAGE_EXECUTE_WRITECOPY:
+		*out = NTMEM_FILE_MAP_COPY | NTMEM_FILE_MAP_EXECUTE;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * MAP_VIEW of section descriptor @fd, arguments checked: the view, or
+ * NULL.  @flags: NTMEM_RESERVE_TOP_DOWN, NTMEM_RESERVE_REPLACE (with a
+ * base).  The kernel checks alignment (ERROR_MAPPED_ALIGNMENT).
+ */
+static LPVOID map_view(int fd, uint32_t access, uint64_t offset,
+		       SIZE_T bytes, uintptr_t base, uint32_t flags)
 {
 	struct ntmem_view v = {
 		.size = sizeof(v),
-		.addr = (uintptr_t)lpBaseAddress,
-		.offset = ((uint64_t)dwFileOffsetHigh << 32) | dwFileOffsetLow,
-		.length = dwNumberOfBytesToMap,
-		.section = ntmem__fd_from_handle(hFileMappingObject),
+		.flags = flags,
+		.addr = base,
+		.offset = offset,
+		.length = bytes,
+		.section = fd,
+		.access = access,
 	};
 	int err;
 
-	if (!view_access(dwDesiredAccess, &v.access)) {
-		ntmem__fail(ERROR_INVALID_PARAMETER);
-		return NULL;
-	}
-	if (v.section < 0) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
-		return NULL;
-	}
-	/* The kernel checks the base's alignment (ERROR_MAPPED_ALIGNMENT). */
-	if (lpBaseAddress)
-		v.flags = NTMEM_RESERVE_FIXED;
+	if (base)
+		v.flags = (flags & ~NTMEM_RESERVE_TOP_DOWN) |
+			  NTMEM_RESERVE_FIXED;
 	err = ntmem__ioctl(NTMEM_IOC_MAP_VIEW, &v);
+	if (err == -ENXIO && (flags & NTMEM_RESERVE_REPLACE)) {
+		/* bytes 0 (the rest of the section): the length is unknown */
+		ntmem__fail(ntmem__replace_error(base,
+			(bytes + NTMEM__PAGE - 1) & ~(NTMEM__PAGE - 1)));
+		return NULL;
+	}
 	if (err) {
 		ntmem__fail(ntmem__section_error_from_errno(err));
 		return NULL;
 	}
 	return (LPVOID)(uintptr_t)v.addr;
+}
+
+LPVOID MapViewOfFileEx(HANDLE hFileMappingObject, DWORD dwDesiredAccess,
+		       DWORD dwFileOffsetHigh, DWORD dwFileOffsetLow,
+		       SIZE_T dwNumberOfBytesToMap, LPVOID lpBaseAddress)
+{
+	int fd = ntmem__fd_from_handle(hFileMappingObject);
+	uint32_t access;
+
+	if (!view_access(dwDesiredAccess, &access)) {
+		ntmem__fail(ERROR_INVALID_PARAMETER);
+		return NULL;
+	}
+	if (fd < 0) {
+		ntmem__fail(ERROR_INVALID_HANDLE);
+		return NULL;
+	}
+	return map_view(fd, access,
+			((uint64_t)dwFileOffsetHigh << 32) | dwFileOffsetLow,
+			dwNumberOfBytesToMap, (uintptr_t)lpBaseAddress, 0);
 }
 
 LPVOID MapViewOfFile(HANDLE hFileMappingObject, DWORD dwDesiredAccess,
@@ -353,10 +415,75 @@ LPVOID MapViewOfFile(HANDLE hFileMappingObject, DWORD dwDesiredAccess,
 			       dwNumberOfBytesToMap, NULL);
 }
 
-/* Any address inside the view unmaps it. */
-BOOL UnmapViewOfFile(LPCVOID lpBaseAddress)
+/*
+ * MapViewOfFile3 checks as NtMapViewOfSectionEx does: the extended
+ * parameters (no alignment for a view, no bounds with an address), the
+ * type, the alignment of offset and address (a page over a placeholder,
+ * else 64 KiB), the process (NULL is this one), then, as MapViewOfFileEx,
+ * the protection and the handle.
+ */
+PVOID MapViewOfFile3(HANDLE FileMapping, HANDLE Process, PVOID BaseAddress,
+		     ULONG64 Offset, SIZE_T ViewSize, ULONG AllocationType,
+		     ULONG PageProtection,
+		     MEM_EXTENDED_PARAMETER *ExtendedParameters,
+		     ULONG ParameterCount)
 {
-	uintptr_t addr = (uintptr_t)lpBaseAddress;
+	bool replace = AllocationType & MEM_REPLACE_PLACEHOLDER;
+	uintptr_t base = (uintptr_t)BaseAddress;
+	uint64_t mask = (replace ? NTMEM__PAGE : NTMEM__GRANULE) - 1;
+	int fd = ntmem__fd_from_handle(FileMapping);
+	struct ntmem__bounds b;
+	uint32_t access;
+	DWORD code;
+
+	code = ntmem__extended_params(ExtendedParameters, ParameterCount, &b);
+	if (!code && (b.alignment || (base && ntmem__bounded(&b)) ||
+		      (AllocationType & ~(DWORD)VIEW_TYPES)))
+		code = ERROR_INVALID_PARAMETER;
+	if (!code && ((Offset & mask) || (base & mask)))
+		code = ERROR_MAPPED_ALIGNMENT;
+	if (!code && Process && !ntmem__is_current_process(Process))
+		code = ERROR_INVALID_HANDLE;
+	if (!code && !protect_access(PageProtection, &access))
+		code = ERROR_INVALID_PARAMETER;
+	if (!code && fd < 0)
+		code = ERROR_INVALID_HANDLE;
+	if (!code && replace && !base)	/* no placeholder at NULL */
+		code = ERROR_INVALID_PARAMETER;
+	/*
+	 * Not here: reserved views, large-page views, bounds for a view
+	 * (MAP_VIEW takes none), placeholders in an older module.
+	 */
+	if (!code && ((AllocationType & (MEM_RESERVE | MEM_LARGE_PAGES)) ||
+		      ntmem__bounded(&b) ||
+		      (replace && !ntmem__has(NTMEM_FEATURE_PLACEHOLDERS))))
+		code = ERROR_NOT_SUPPORTED;
+	if (code) {
+		ntmem__fail(code);
+		return NULL;
+	}
+	return map_view(fd, access, Offset, ViewSize, base,
+			(replace ? NTMEM_RESERVE_REPLACE : 0) |
+			(AllocationType & MEM_TOP_DOWN ?
+			 NTMEM_RESERVE_TOP_DOWN : 0));
+}
+
+/* An inline over MapViewOfFileNuma2 in Windows' header; one node here. */
+PVOID MapViewOfFile2(HANDLE FileMappingHandle, HANDLE ProcessHandle,
+		     ULONG64 Offset, PVOID BaseAddress, SIZE_T ViewSize,
+		     ULONG AllocationType, ULONG PageProtection)
+{
+	return MapViewOfFile3(FileMappingHandle, ProcessHandle, BaseAddress,
+			      Offset, ViewSize, AllocationType, PageProtection,
+			      NULL, 0);
+}
+
+/*
+ * UNMAP_VIEW of the view holding @addr (any address in it), with
+ * MEM_PRESERVE_PLACEHOLDER back to the placeholder it replaced.
+ */
+static BOOL unmap_view(uintptr_t addr, ULONG flags)
+{
 	struct ntmem_range r = {
 		.size = sizeof(r),
 		.addr = addr & ~(NTMEM__PAGE - 1),
@@ -367,12 +494,49 @@ BOOL UnmapViewOfFile(LPCVOID lpBaseAddress)
 		ntmem__fail(ERROR_INVALID_ADDRESS);	/* never a view */
 		return FALSE;
 	}
+	if (flags & MEM_PRESERVE_PLACEHOLDER) {
+		if (!ntmem__has(NTMEM_FEATURE_PLACEHOLDERS)) {
+			ntmem__fail(ERROR_NOT_SUPPORTED);
+			return FALSE;
+		}
+		r.flags = NTMEM_RELEASE_PRESERVE;
+	}
+	/* ENXIO: no view there, or (preserving) none over a placeholder */
 	err = ntmem__ioctl(NTMEM_IOC_UNMAP_VIEW, &r);
 	if (err) {
 		ntmem__fail(ntmem__section_error_from_errno(err));
 		return FALSE;
 	}
 	return TRUE;
+}
+
+BOOL UnmapViewOfFile(LPCVOID lpBaseAddress)
+{
+	return unmap_view((uintptr_t)lpBaseAddress, 0);
+}
+
+/* MEM_UNMAP_WITH_TRANSIENT_BOOST is a hint about page priority: ignored. */
+BOOL UnmapViewOfFileEx(PVOID BaseAddress, ULONG UnmapFlags)
+{
+	if (UnmapFlags & ~(ULONG)UNMAP_FLAGS) {
+		ntmem__fail(ERROR_INVALID_PARAMETER);
+		return FALSE;
+	}
+	return unmap_view((uintptr_t)BaseAddress, UnmapFlags);
+}
+
+/* The flags first, then the process, as NtUnmapViewOfSectionEx. */
+BOOL UnmapViewOfFile2(HANDLE Process, PVOID BaseAddress, ULONG UnmapFlags)
+{
+	if (UnmapFlags & ~(ULONG)UNMAP_FLAGS) {
+		ntmem__fail(ERROR_INVALID_PARAMETER);
+		return FALSE;
+	}
+	if (!ntmem__is_current_process(Process)) {
+		ntmem__fail(ERROR_INVALID_HANDLE);
+		return FALSE;
+	}
+	return unmap_view((uintptr_t)BaseAddress, UnmapFlags);
 }
 
 /*

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * VirtualAlloc, VirtualFree, VirtualQuery, VirtualProtect and their Ex
- * forms (spec section 4).  Each checks its arguments in Windows' order,
- * rounds through ntmem__round() and makes one ioctl that does the work
+ * forms (spec section 4), and VirtualAlloc2 with placeholders and address
+ * requirements.  Each checks its arguments in Windows' order, rounds
+ * through ntmem__round() and makes one ioctl that does the work
  * atomically; the kernel's errno becomes the Win32 code in one place.
  */
 #include <errno.h>
@@ -13,13 +14,20 @@
 #define ALLOC_OPS	(MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_RESET_UNDO)
 #define ALLOC_TYPES	(ALLOC_OPS | MEM_TOP_DOWN | MEM_WRITE_WATCH | \
 			 MEM_PHYSICAL | MEM_LARGE_PAGES)
+#define PLACEHOLDER_TYPES (MEM_RESERVE_PLACEHOLDER | MEM_REPLACE_PLACEHOLDER)
+#define FREE_PLACEHOLDER (MEM_PRESERVE_PLACEHOLDER | MEM_COALESCE_PLACEHOLDERS)
 #define LARGE_PAGE	0x200000UL
 
-/* Spec 4.1.1 rule 2: 87 unless @type is a valid combination. */
+/*
+ * Spec 4.1.1 rule 2: 87 unless @type is a valid combination; the
+ * placeholder types are VirtualAlloc2's (@placeholders).
+ */
 static bool alloc_type_valid(uintptr_t addr, SIZE_T size, DWORD type,
-			     DWORD protect)
+			     DWORD protect, bool placeholders)
 {
-	if (!(type & ALLOC_OPS) || (type & ~(DWORD)ALLOC_TYPES))
+	DWORD types = ALLOC_TYPES | (placeholders ? PLACEHOLDER_TYPES : 0);
+
+	if (!(type & ALLOC_OPS) || (type & ~types))
 		return false;
 	if ((type & MEM_RESET) && type != MEM_RESET)
 		return false;
@@ -36,21 +44,73 @@ static bool alloc_type_valid(uintptr_t addr, SIZE_T size, DWORD type,
 	     (type & ~(DWORD)(MEM_RESERVE | MEM_PHYSICAL | MEM_TOP_DOWN)) ||
 	     protect != PAGE_READWRITE))
 		return false;
+	/* a placeholder is address space alone, never accessible */
+	if ((type & MEM_RESERVE_PLACEHOLDER) &&
+	    ((type & ~(DWORD)MEM_TOP_DOWN) !=
+	     (MEM_RESERVE | MEM_RESERVE_PLACEHOLDER) ||
+	     protect != PAGE_NOACCESS))
+		return false;
+	/* replacing one reserves, at its address */
+	if ((type & MEM_REPLACE_PLACEHOLDER) &&
+	    (!(type & MEM_RESERVE) || !addr))
+		return false;
 	return true;
 }
 
-/* A new allocation (4.1.3), committed too with MEM_COMMIT: one ioctl. */
+/* QUERY of one address: 0 or a Win32 error code. */
+static DWORD query(uintptr_t addr, struct ntmem_query *q)
+{
+	int err;
+
+	memset(q, 0, sizeof(*q));
+	q->size = sizeof(*q);
+	q->addr = addr;
+	err = ntmem__ioctl(NTMEM_IOC_QUERY, q);
+	return err ? ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS) : 0;
+}
+
+/*
+ * The kernel refused to replace [start, start + len) (ENXIO): it is not
+ * exactly one placeholder.  Windows tells nothing there, and an allocation
+ * there that is not a placeholder (87), from a range that does not match
+ * (487).  @len 0: the length is not known, only the base counts.
+ */
+DWORD ntmem__replace_error(uintptr_t start, uintptr_t len)
+{
+	struct ntmem_query q;
+	DWORD code = query(start, &q);
+
+	if (code)
+		return code;
+	if (q.state != NTMEM_STATE_COMMIT && q.state != NTMEM_STATE_RESERVE)
+		return ERROR_INVALID_PARAMETER;
+	if (q.alloc_base == start && (!len || q.alloc_size == len) &&
+	    q.type != NTMEM_TYPE_PLACEHOLDER)
+		return ERROR_INVALID_PARAMETER;
+	return ERROR_INVALID_ADDRESS;
+}
+
+/*
+ * A new allocation (4.1.3), committed too with MEM_COMMIT, or a
+ * placeholder, or an allocation over one, within @b: one ioctl.
+ */
 static LPVOID alloc_new(uintptr_t addr, SIZE_T size, DWORD type,
-			DWORD protect)
+			DWORD protect, const struct ntmem__bounds *b)
 {
 	struct ntmem_reserve r = {
 		.size = sizeof(r),
 		.protect = ntmem__protect_to_kernel(protect),
+		.lowest = b->lowest,
+		.highest = b->highest,
+		.alignment = b->alignment,
 	};
+	bool replace = type & MEM_REPLACE_PLACEHOLDER;
 	uintptr_t start, end;
 	int err;
 
-	ntmem__round(addr, size, NTMEM__ROUND_ALLOCATION, &start, &end);
+	/* a placeholder is replaced from its first page, 64 KiB or not */
+	ntmem__round(addr, size, replace ? NTMEM__ROUND_PAGES :
+		     NTMEM__ROUND_ALLOCATION, &start, &end);
 	r.addr = start;
 	r.length = end - start;
 	if (addr)
@@ -63,7 +123,15 @@ static LPVOID alloc_new(uintptr_t addr, SIZE_T size, DWORD type,
 		r.flags |= NTMEM_RESERVE_WRITE_WATCH;
 	if (type & MEM_LARGE_PAGES)	/* with both, 2 MiB multiples (checked) */
 		r.flags |= NTMEM_RESERVE_LARGE_PAGES;
+	if (type & MEM_RESERVE_PLACEHOLDER)
+		r.flags |= NTMEM_RESERVE_PLACEHOLDER;
+	if (replace)			/* at an address (checked) */
+		r.flags |= NTMEM_RESERVE_REPLACE;
 	err = ntmem__ioctl(NTMEM_IOC_RESERVE, &r);
+	if (err == -ENXIO && replace) {
+		ntmem__fail(ntmem__replace_error(start, end - start));
+		return NULL;
+	}
 	if (err && (type & MEM_LARGE_PAGES) && err == -EPERM) {
 		/* CAP_IPC_LOCK is Linux's SeLockMemoryPrivilege */
 		ntmem__fail(ERROR_PRIVILEGE_NOT_HELD);
@@ -105,38 +173,84 @@ static LPVOID alloc_range(unsigned long cmd, uintptr_t addr, SIZE_T size,
 	return (LPVOID)start;
 }
 
+/*
+ * VirtualAllocEx's and VirtualAlloc2's work once the process is this one:
+ * the checks of spec 4.1.1, then one ioctl.
+ */
+static LPVOID alloc(uintptr_t addr, SIZE_T size, DWORD type, DWORD protect,
+		    const struct ntmem__bounds *b, bool placeholders)
+{
+	if (!size ||
+	    !alloc_type_valid(addr, size, type, protect, placeholders) ||
+	    !ntmem__protect_valid(protect) ||
+	    (addr && addr < NTMEM_MIN_ADDRESS) ||
+	    ntmem__range_bad(addr, size) ||
+	    (!addr && (type & (MEM_RESET | MEM_RESET_UNDO)))) {
+		ntmem__fail(ERROR_INVALID_PARAMETER);
+		return NULL;
+	}
+	/* No AWE; no placeholders or bounds in an older module. */
+	if ((type & MEM_PHYSICAL) ||
+	    (((type & PLACEHOLDER_TYPES) || ntmem__bounded(b)) &&
+	     !ntmem__has(NTMEM_FEATURE_PLACEHOLDERS))) {
+		ntmem__fail(ERROR_NOT_SUPPORTED);
+		return NULL;
+	}
+
+	if ((type & MEM_RESERVE) || !addr) {
+		if (b->empty) {		/* bounds that hold no place */
+			ntmem__fail(ERROR_NOT_ENOUGH_MEMORY);
+			return NULL;
+		}
+		return alloc_new(addr, size, type, protect, b);
+	}
+	if (type & MEM_RESET)
+		return alloc_range(NTMEM_IOC_RESET, addr, size, 0);
+	if (type & MEM_RESET_UNDO)
+		return alloc_range(NTMEM_IOC_RESET_UNDO, addr, size, 0);
+	return alloc_range(NTMEM_IOC_COMMIT, addr, size,
+			   ntmem__protect_to_kernel(protect));
+}
+
 LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		      DWORD flAllocationType, DWORD flProtect)
 {
-	uintptr_t addr = (uintptr_t)lpAddress;
-	DWORD type = flAllocationType;
+	static const struct ntmem__bounds anywhere;
 
 	if (!ntmem__is_current_process(hProcess)) {
 		ntmem__fail(ERROR_INVALID_HANDLE);
 		return NULL;
 	}
-	if (!dwSize || !alloc_type_valid(addr, dwSize, type, flProtect) ||
-	    !ntmem__protect_valid(flProtect) ||
-	    (addr && addr < NTMEM_MIN_ADDRESS) ||
-	    ntmem__range_bad(addr, dwSize) ||
-	    (!addr && (type & (MEM_RESET | MEM_RESET_UNDO)))) {
-		ntmem__fail(ERROR_INVALID_PARAMETER);
-		return NULL;
-	}
-	/* No AWE. */
-	if (type & MEM_PHYSICAL) {
-		ntmem__fail(ERROR_NOT_SUPPORTED);
-		return NULL;
-	}
+	return alloc((uintptr_t)lpAddress, dwSize, flAllocationType, flProtect,
+		     &anywhere, false);
+}
 
-	if ((type & MEM_RESERVE) || !addr)
-		return alloc_new(addr, dwSize, type, flProtect);
-	if (type & MEM_RESET)
-		return alloc_range(NTMEM_IOC_RESET, addr, dwSize, 0);
-	if (type & MEM_RESET_UNDO)
-		return alloc_range(NTMEM_IOC_RESET_UNDO, addr, dwSize, 0);
-	return alloc_range(NTMEM_IOC_COMMIT, addr, dwSize,
-			   ntmem__protect_to_kernel(flProtect));
+/*
+ * As NtAllocateVirtualMemoryEx checks: the extended parameters, the type,
+ * bounds given with an address, the size, and only then the process (NULL
+ * is this one); the rest is VirtualAllocEx's.
+ */
+PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size,
+		    ULONG AllocationType, ULONG PageProtection,
+		    MEM_EXTENDED_PARAMETER *ExtendedParameters,
+		    ULONG ParameterCount)
+{
+	uintptr_t addr = (uintptr_t)BaseAddress;
+	struct ntmem__bounds b;
+	DWORD code;
+
+	code = ntmem__extended_params(ExtendedParameters, ParameterCount, &b);
+	if (!code &&
+	    ((AllocationType & ~(DWORD)(ALLOC_TYPES | PLACEHOLDER_TYPES)) ||
+	     (addr && ntmem__bounded(&b)) || !Size))
+		code = ERROR_INVALID_PARAMETER;
+	if (!code && Process && !ntmem__is_current_process(Process))
+		code = ERROR_INVALID_HANDLE;
+	if (code) {
+		ntmem__fail(code);
+		return NULL;
+	}
+	return alloc(addr, Size, AllocationType, PageProtection, &b, true);
 }
 
 LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
@@ -144,18 +258,6 @@ LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
 {
 	return VirtualAllocEx(GetCurrentProcess(), lpAddress, dwSize,
 			      flAllocationType, flProtect);
-}
-
-/* QUERY of one address: 0 or a Win32 error code. */
-static DWORD query(uintptr_t addr, struct ntmem_query *q)
-{
-	int err;
-
-	memset(q, 0, sizeof(*q));
-	q->size = sizeof(*q);
-	q->addr = addr;
-	err = ntmem__ioctl(NTMEM_IOC_QUERY, q);
-	return err ? ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS) : 0;
 }
 
 /*
@@ -238,11 +340,77 @@ static BOOL free_direct(uintptr_t addr, SIZE_T size, DWORD type)
 	return FALSE;
 }
 
-/* Spec 4.2. */
+/*
+ * Why a placeholder split or join failed (@err, 0 if the kernel was not
+ * asked), in Windows' order: nothing allocated at the address 487, a view
+ * 87, size 0 away from an allocation's base 487 and at it 87, a split
+ * running past the allocation 87, then what the kernel found: not
+ * placeholders that fit 487, a reservation over a placeholder given back
+ * only whole (EINVAL) 87.
+ */
+static DWORD placeholder_error(uintptr_t start, uintptr_t end, SIZE_T size,
+			       DWORD type, int err)
+{
+	struct ntmem_query q;
+	DWORD code = query(start, &q);
+
+	if (code)
+		return code;
+	if (q.state != NTMEM_STATE_COMMIT && q.state != NTMEM_STATE_RESERVE)
+		return ERROR_INVALID_ADDRESS;
+	if (q.type == NTMEM_TYPE_MAPPED)
+		return ERROR_INVALID_PARAMETER;	/* UnmapViewOfFile2's */
+	if (!size)
+		return q.base != q.alloc_base ? ERROR_INVALID_ADDRESS :
+						ERROR_INVALID_PARAMETER;
+	if ((type & MEM_PRESERVE_PLACEHOLDER) &&
+	    end > q.alloc_base + q.alloc_size)
+		return ERROR_INVALID_PARAMETER;
+	return ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS);
+}
+
+/*
+ * MEM_RELEASE with MEM_PRESERVE_PLACEHOLDER (an allocation made over a
+ * placeholder back to it, or a placeholder split) or with
+ * MEM_COALESCE_PLACEHOLDERS: one RELEASE ioctl; a failure is looked into.
+ * Size 0 never does (the kernel would take it for the whole allocation).
+ */
+static BOOL free_placeholder(uintptr_t addr, SIZE_T size, DWORD type)
+{
+	struct ntmem_range r = {
+		.size = sizeof(r),
+		.flags = type & MEM_PRESERVE_PLACEHOLDER ?
+			 NTMEM_RELEASE_PRESERVE : NTMEM_RELEASE_COALESCE,
+	};
+	uintptr_t start, end;
+	int err = 0;
+
+	if (!ntmem__has(NTMEM_FEATURE_PLACEHOLDERS)) {
+		ntmem__fail(ERROR_NOT_SUPPORTED);
+		return FALSE;
+	}
+	ntmem__round(addr, size, NTMEM__ROUND_PAGES, &start, &end);
+	if (start < NTMEM_MIN_ADDRESS) {
+		ntmem__fail(ERROR_INVALID_ADDRESS);	/* never allocated */
+		return FALSE;
+	}
+	if (size) {
+		r.addr = start;
+		r.length = end - start;
+		err = ntmem__ioctl(NTMEM_IOC_RELEASE, &r);
+		if (!err)
+			return TRUE;
+	}
+	ntmem__fail(placeholder_error(start, end, size, type, err));
+	return FALSE;
+}
+
+/* Spec 4.2; the placeholder types are VirtualAlloc2's (Windows 10). */
 BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		   DWORD dwFreeType)
 {
 	uintptr_t addr = (uintptr_t)lpAddress, start, end, alloc_end;
+	DWORD type = dwFreeType;
 	struct ntmem_query q;
 	DWORD err;
 
@@ -250,12 +418,16 @@ BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		ntmem__fail(ERROR_INVALID_HANDLE);
 		return FALSE;
 	}
-	if ((dwFreeType != MEM_DECOMMIT && dwFreeType != MEM_RELEASE) ||
-	    (dwFreeType == MEM_RELEASE && dwSize) ||
+	if ((type != MEM_DECOMMIT && type != MEM_RELEASE &&
+	     type != (MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER) &&
+	     type != (MEM_RELEASE | MEM_COALESCE_PLACEHOLDERS)) ||
+	    (type == MEM_RELEASE && dwSize) ||
 	    ntmem__range_bad(addr, dwSize)) {
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 		return FALSE;
 	}
+	if (type & FREE_PLACEHOLDER)
+		return free_placeholder(addr, dwSize, type);
 	if (ntmem__has(NTMEM_FEATURE_DECOMMIT_WHOLE))
 		return free_direct(addr, dwSize, dwFreeType);
 	/* The allocation holding the first page: its base and size. */
@@ -346,6 +518,7 @@ SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress,
 		m.AllocationProtect = q.alloc_protect;
 		m.State = q.state;
 		m.Protect = q.protect;
+		/* a placeholder is private reserved memory to Windows */
 		m.Type = q.type == NTMEM_TYPE_MAPPED ? MEM_MAPPED : MEM_PRIVATE;
 		break;
 	case NTMEM_STATE_OTHER:

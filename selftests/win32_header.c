@@ -120,6 +120,40 @@ BOOL (*const p_close)(HANDLE) = CloseHandle;
 int (*const p_fd)(HANDLE) = ntmem_fd_from_handle;
 HANDLE (*const p_handle)(int) = ntmem_handle_from_fd;
 
+/* Placeholders and extended parameters. */
+STATIC_ASSERT(sizeof(MEM_EXTENDED_PARAMETER) == 16);
+STATIC_ASSERT(offsetof(MEM_EXTENDED_PARAMETER, Pointer) == 8);
+STATIC_ASSERT(sizeof(MEM_ADDRESS_REQUIREMENTS) == 24);
+STATIC_ASSERT(offsetof(MEM_ADDRESS_REQUIREMENTS, Alignment) == 16);
+STATIC_ASSERT(MemExtendedParameterAddressRequirements == 1 &&
+	      MemExtendedParameterNumaNode == 2 &&
+	      MemExtendedParameterMax == 7);
+STATIC_ASSERT(MEM_RESERVE_PLACEHOLDER == 0x40000 &&
+	      MEM_REPLACE_PLACEHOLDER == 0x4000 &&
+	      MEM_PRESERVE_PLACEHOLDER == 2 && MEM_COALESCE_PLACEHOLDERS == 1 &&
+	      MEM_UNMAP_WITH_TRANSIENT_BOOST == 1);
+
+PVOID (*const p_alloc2)(HANDLE, PVOID, SIZE_T, ULONG, ULONG,
+			MEM_EXTENDED_PARAMETER *, ULONG) = VirtualAlloc2;
+PVOID (*const p_map3)(HANDLE, HANDLE, PVOID, ULONG64, SIZE_T, ULONG, ULONG,
+		      MEM_EXTENDED_PARAMETER *, ULONG) = MapViewOfFile3;
+PVOID (*const p_map2)(HANDLE, HANDLE, ULONG64, PVOID, SIZE_T, ULONG, ULONG) =
+	MapViewOfFile2;
+BOOL (*const p_unmap2)(HANDLE, PVOID, ULONG) = UnmapViewOfFile2;
+BOOL (*const p_unmap_ex)(PVOID, ULONG) = UnmapViewOfFileEx;
+
+/* Windows' own way to fill one in, unnamed members and all. */
+DWORD win32_header_param(MEM_EXTENDED_PARAMETER *p,
+			 MEM_ADDRESS_REQUIREMENTS *r);
+DWORD win32_header_param(MEM_EXTENDED_PARAMETER *p,
+			 MEM_ADDRESS_REQUIREMENTS *r)
+{
+	p->Type = MemExtendedParameterAddressRequirements;
+	p->Pointer = r;
+	r->Alignment = 0x100000;
+	return (DWORD)p->Type;
+}
+
 DWORD win32_header_check(SYSTEM_INFO *si);
 DWORD win32_header_check(SYSTEM_INFO *si)
 {

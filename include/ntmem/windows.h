@@ -49,6 +49,8 @@ typedef DWORD		*PDWORD;
 typedef DWORD		*LPDWORD;
 typedef uint64_t	ULONGLONG;
 typedef uint64_t	DWORDLONG;
+typedef uint64_t	ULONG64;
+typedef uint64_t	DWORD64;
 typedef ULONGLONG	*PULONGLONG;
 typedef SIZE_T		*PSIZE_T;
 typedef HANDLE		*PHANDLE;
@@ -91,6 +93,7 @@ typedef intptr_t	(*FARPROC)(void);
 #define MEM_64K_PAGES			(MEM_LARGE_PAGES | MEM_PHYSICAL)
 #define MEM_COALESCE_PLACEHOLDERS	0x00000001
 #define MEM_PRESERVE_PLACEHOLDER	0x00000002
+#define MEM_UNMAP_WITH_TRANSIENT_BOOST	0x00000001
 #define AT_ROUND_TO_PAGE		0x40000000
 #define WRITE_WATCH_FLAG_RESET		0x00000001
 
@@ -135,6 +138,47 @@ typedef struct _SECURITY_ATTRIBUTES {
 	LPVOID lpSecurityDescriptor;
 	BOOL bInheritHandle;
 } SECURITY_ATTRIBUTES, *PSECURITY_ATTRIBUTES, *LPSECURITY_ATTRIBUTES;
+
+/* ---- extended parameters (VirtualAlloc2, MapViewOfFile3) ---------------- */
+
+#define MEM_EXTENDED_PARAMETER_TYPE_BITS	8
+#define NUMA_NO_PREFERRED_NODE		((DWORD)-1)
+
+typedef enum MEM_EXTENDED_PARAMETER_TYPE {
+	MemExtendedParameterInvalidType = 0,
+	MemExtendedParameterAddressRequirements,
+	MemExtendedParameterNumaNode,
+	MemExtendedParameterPartitionHandle,
+	MemExtendedParameterUserPhysicalHandle,
+	MemExtendedParameterAttributeFlags,
+	MemExtendedParameterImageMachine,
+	MemExtendedParameterMax
+} MEM_EXTENDED_PARAMETER_TYPE, *PMEM_EXTENDED_PARAMETER_TYPE;
+
+/*
+ * 16 bytes; Type and Pointer are reached without a member name, as there
+ * (its only members are unnamed, which ISO C99 does not know).
+ */
+__extension__ typedef struct MEM_EXTENDED_PARAMETER {
+	__extension__ struct {
+		DWORD64 Type : MEM_EXTENDED_PARAMETER_TYPE_BITS;
+		DWORD64 Reserved : 64 - MEM_EXTENDED_PARAMETER_TYPE_BITS;
+	};
+	__extension__ union {
+		DWORD64 ULong64;
+		PVOID Pointer;
+		SIZE_T Size;
+		HANDLE Handle;
+		DWORD ULong;
+	};
+} MEM_EXTENDED_PARAMETER, *PMEM_EXTENDED_PARAMETER;
+
+/* 24 bytes: where a new allocation or view may lie (0: anywhere). */
+typedef struct _MEM_ADDRESS_REQUIREMENTS {
+	PVOID LowestStartingAddress;
+	PVOID HighestEndingAddress;
+	SIZE_T Alignment;
+} MEM_ADDRESS_REQUIREMENTS, *PMEM_ADDRESS_REQUIREMENTS;
 
 /* ---- last-error codes --------------------------------------------------- */
 
@@ -631,6 +675,35 @@ LPVOID MapViewOfFileEx(HANDLE hFileMappingObject, DWORD dwDesiredAccess,
 		       SIZE_T dwNumberOfBytesToMap, LPVOID lpBaseAddress);
 BOOL UnmapViewOfFile(LPCVOID lpBaseAddress);
 BOOL FlushViewOfFile(LPCVOID lpBaseAddress, SIZE_T dwNumberOfBytesToFlush);
+
+/*
+ * Placeholders: VirtualAlloc2 with MEM_RESERVE | MEM_RESERVE_PLACEHOLDER
+ * reserves address space that VirtualFree with MEM_RELEASE |
+ * MEM_PRESERVE_PLACEHOLDER splits and MEM_RELEASE |
+ * MEM_COALESCE_PLACEHOLDERS joins again, and that VirtualAlloc2 or
+ * MapViewOfFile3 with MEM_REPLACE_PLACEHOLDER replace, exactly, by an
+ * allocation or a view; VirtualFree and UnmapViewOfFile2/Ex with
+ * MEM_PRESERVE_PLACEHOLDER give the placeholder back.  VirtualQuery shows
+ * one as MEM_RESERVE of Type MEM_PRIVATE.  A MEM_ADDRESS_REQUIREMENTS
+ * extended parameter bounds where a new allocation lies and its
+ * alignment.  Process may be NULL or GetCurrentProcess() (UnmapViewOfFile2:
+ * GetCurrentProcess() only).  MapViewOfFile2 is a function here (an inline
+ * over MapViewOfFileNuma2 in Windows' header).
+ */
+PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size,
+		    ULONG AllocationType, ULONG PageProtection,
+		    MEM_EXTENDED_PARAMETER *ExtendedParameters,
+		    ULONG ParameterCount);
+PVOID MapViewOfFile3(HANDLE FileMapping, HANDLE Process, PVOID BaseAddress,
+		     ULONG64 Offset, SIZE_T ViewSize, ULONG AllocationType,
+		     ULONG PageProtection,
+		     MEM_EXTENDED_PARAMETER *ExtendedParameters,
+		     ULONG ParameterCount);
+PVOID MapViewOfFile2(HANDLE FileMappingHandle, HANDLE ProcessHandle,
+		     ULONG64 Offset, PVOID BaseAddress, SIZE_T ViewSize,
+		     ULONG AllocationType, ULONG PageProtection);
+BOOL UnmapViewOfFile2(HANDLE Process, PVOID BaseAddress, ULONG UnmapFlags);
+BOOL UnmapViewOfFileEx(PVOID BaseAddress, ULONG UnmapFlags);
 #ifdef UNICODE
 #define CreateFileMapping	CreateFileMappingW
 #define OpenFileMapping		OpenFileMappingW

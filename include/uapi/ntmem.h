@@ -194,7 +194,7 @@ struct ntmem_version {
  * fields of NTMEM_FEATURE_PLACEHOLDERS, 0 for none): without
  * NTMEM_RESERVE_FIXED, the reservation lies in [@lowest, @highest] (the
  * lowest base, a multiple of 64 KiB; the highest last byte, one less than
- * a multiple of 64 KiB) at a multiple of @alignment (a power of two, at
+ * a multiple of the page size) at a multiple of @alignment (a power of two, at
  * least 64 KiB); a hint, if any, must lie there too.  With
  * NTMEM_RESERVE_FIXED they must be 0.  EINVAL for values that break
  * these rules, ENOMEM if no such place is free.
@@ -207,7 +207,9 @@ struct ntmem_version {
  * and replaced; it needs @protect 0 or NTMEM_PAGE_NOACCESS and no other
  * flag but FIXED and TOP_DOWN (EINVAL).  NTMEM_RESERVE_REPLACE, with
  * NTMEM_RESERVE_FIXED, makes the reservation exactly over one placeholder
- * (ENXIO unless [@addr, @addr + @length) is exactly one); such a
+ * (ENXIO unless [@addr, @addr + @length) is exactly one; @addr, and a
+ * view's offset, need only be page aligned then, as placeholders split
+ * at pages); such a
  * reservation (or a view made so by NTMEM_IOC_MAP_VIEW) goes back to a
  * placeholder with RELEASE (UNMAP_VIEW) and NTMEM_RELEASE_PRESERVE.
  * RELEASE of a placeholder takes its base and length 0 or its length, as
