@@ -241,7 +241,9 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 	if (a.flags & ~allowed_flags || a.reserved0 ||
 	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
-	if (nr == _IOC_NR(NTMEM_IOC_COMMIT) ? !ntmem_protect_valid(a.protect) :
+	/* copy-on-write protections: the view decides (ntmem_commit()) */
+	if (nr == _IOC_NR(NTMEM_IOC_COMMIT) ?
+	    !ntmem_protect_valid(ntmem_protect_without_copy(a.protect)) :
 	    a.protect)
 		return -EINVAL;
 	/* DECOMMIT of length 0: the whole reservation based at @addr */

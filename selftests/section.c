@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -627,6 +628,149 @@ TEST_F(section, file_sections_keep_the_files_rules)
 					   NTMEM_FILE_MAP_READ, &err));
 	close(s);
 	close(m);
+}
+
+/* ---- races: named sections, commits and views from several threads ---- */
+
+#define RACE_NAME	"ntmem-selftest-race"
+#define RACE_ROUNDS	300
+
+struct race_arg {
+	int fd;
+	int kind;
+	int failures;
+};
+
+/* Create (or find) the named SEC_RESERVE section, commit a page, write. */
+static void race_writer(struct race_arg *a, unsigned int i)
+{
+	int s = ntmem_section_create(a->fd, 16 * PAGE_SZ, NTMEM_SEC_RESERVE,
+				     NTMEM_PAGE_READWRITE, RACE_NAME, NULL);
+	char *v;
+
+	if (s < 0) {
+		a->failures++;
+		return;
+	}
+	v = ntmem_map_view(a->fd, s, 0, a->kind ? NTMEM_FILE_MAP_COPY :
+						  NTMEM_FILE_MAP_WRITE);
+	if (!v ||
+	    ntmem_commit(a->fd, v + (i % 16) * PAGE_SZ, PAGE_SZ,
+			 a->kind ? NTMEM_PAGE_WRITECOPY : NTMEM_PAGE_READWRITE,
+			 0)) {
+		a->failures++;
+	} else {
+		v[(i % 16) * PAGE_SZ] = (char)i;
+	}
+	if (v && ntmem_unmap_view(a->fd, v))
+		a->failures++;
+	close(s);
+}
+
+/* Open the name if it is there, and read what is committed. */
+static void race_reader(struct race_arg *a)
+{
+	struct ntmem_query q;
+	int s = ntmem_section_open(a->fd, RACE_NAME, NTMEM_FILE_MAP_READ);
+	volatile char sink;
+	char *v;
+
+	if (s == -ENOENT)
+		return;
+	if (s < 0) {
+		a->failures++;
+		return;
+	}
+	v = ntmem_map_view(a->fd, s, 0, NTMEM_FILE_MAP_READ);
+	for (int p = 0; v && p < 16; p++)
+		if (!ntmem_query(a->fd, v + p * PAGE_SZ, &q) &&
+		    q.state == NTMEM_STATE_COMMIT)
+			sink = v[p * PAGE_SZ];
+	(void)sink;
+	if (!v || ntmem_unmap_view(a->fd, v))
+		a->failures++;
+	close(s);
+}
+
+/* A placeholder split, half replaced by a view, and put back together. */
+static void race_placeholder(struct race_arg *a)
+{
+	struct ntmem_reserve r = {
+		.size = sizeof(r), .length = 2 * GRAN,
+		.flags = NTMEM_RESERVE_PLACEHOLDER,
+	};
+	struct ntmem_view v = {
+		.size = sizeof(v), .access = NTMEM_FILE_MAP_WRITE,
+		.flags = NTMEM_RESERVE_FIXED | NTMEM_RESERVE_REPLACE,
+	};
+	int s;
+
+	if (ntmem_ioctl(a->fd, NTMEM_IOC_RESERVE, &r)) {
+		a->failures++;
+		return;
+	}
+	s = ntmem_section_create(a->fd, GRAN, 0, NTMEM_PAGE_READWRITE, NULL,
+				 NULL);
+	v.section = s;
+	v.addr = r.addr + GRAN;
+	if (s < 0 ||
+	    ntmem_range_ioctl(a->fd, NTMEM_IOC_RELEASE, r.addr, GRAN, 0,
+			      NTMEM_RELEASE_PRESERVE) ||
+	    ntmem_ioctl(a->fd, NTMEM_IOC_MAP_VIEW, &v) ||
+	    ntmem_range_ioctl(a->fd, NTMEM_IOC_UNMAP_VIEW, v.addr, 0, 0,
+			      NTMEM_RELEASE_PRESERVE) ||
+	    ntmem_range_ioctl(a->fd, NTMEM_IOC_RELEASE, r.addr, 2 * GRAN, 0,
+			      NTMEM_RELEASE_COALESCE) ||
+	    ntmem_range_ioctl(a->fd, NTMEM_IOC_RELEASE, r.addr, 0, 0, 0))
+		a->failures++;
+	if (s >= 0)
+		close(s);
+}
+
+static void *race_thread(void *arg)
+{
+	struct race_arg *a = arg;
+
+	for (unsigned int i = 0; i < RACE_ROUNDS; i++) {
+		if (a->kind < 2)
+			race_writer(a, i);
+		else if (a->kind == 2)
+			race_reader(a);
+		else
+			race_placeholder(a);
+	}
+	return NULL;
+}
+
+/*
+ * Threads create, open and close one name, commit its pages through
+ * shared and copy-on-write views and unmap them, while another splits and
+ * joins placeholders: every call succeeds (or finds the name gone), and
+ * the name and the charge are gone at the end (lockdep and KASAN watch on
+ * the debug kernel).
+ */
+TEST_F(section, races_between_names_views_and_placeholders)
+{
+	struct race_arg a[4];
+	struct ntmem_counters c0, c1;
+	pthread_t t[4];
+
+	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_PLACEHOLDERS))
+		SKIP(return, "module without placeholders");
+	ASSERT_EQ(0, ntmem_counters_read(&c0));
+	for (int i = 0; i < 4; i++) {
+		a[i] = (struct race_arg){ .fd = self->fd, .kind = i };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, race_thread, &a[i]));
+	}
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+		EXPECT_EQ(0, a[i].failures) TH_LOG("thread %d", i);
+	}
+	ASSERT_EQ(-ENOENT, ntmem_section_open(self->fd, RACE_NAME,
+					      NTMEM_FILE_MAP_READ));
+	ASSERT_EQ(0, ntmem_counters_read(&c1));
+	ASSERT_EQ(c0.committed_pages, c1.committed_pages);
+	ASSERT_EQ(c0.reservations, c1.reservations);
 }
 
 TEST_HARNESS_MAIN

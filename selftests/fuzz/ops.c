@@ -724,15 +724,21 @@ static int op_range_ioctl(struct fz_ctx *c, const struct fz_op *op)
 		flags |= 2u << (op->sub % 31);
 		want = EINVAL;
 	}
+	bool copy = op->kind == K_COMMIT && op->defect == D_BAD_PROT &&
+		    prot_is_copy(op->prot);
+
 	if (op->defect == D_BAD_PROT) {
 		prot = op->kind == K_COMMIT ? op->prot : (op->prot | 1);
-		want = EINVAL;
+		want = copy && !want ? 0 : EINVAL;
 	}
 	si = model_slot_range(&c->m, addr, addr + (whole ? FZ_PAGE : len));
 	if (whole && si >= 0 && addr != c->m.s[si].base)
 		si = -1;
 	if (!want && si < 0)
 		want = ENXIO;
+	/* COMMIT takes a copy-on-write protection to the region, as PROTECT */
+	if (!want && copy)
+		want = EINVAL;
 	mlen = whole && si >= 0 ? c->m.s[si].npages * FZ_PAGE : len;
 	if (!want)
 		want = range_semantics(c, op->kind, si, addr, mlen, &gp);
