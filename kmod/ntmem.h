@@ -28,9 +28,20 @@
  *                               one on another reservation does not.  The
  *                               core write-locks a VMA it changes (mmap,
  *                               munmap, fork, vm_flags_set).
+ *   section->lock (mutex)       a section's commits and list of shared
+ *                               views (ntmem_section.h): taken under the
+ *                               mmap_lock of the mm whose view commits or
+ *                               ends; under it a SEC_RESERVE commit writes
+ *                               other mms' views' state (their trees' own
+ *                               locks), never their mmap_lock.
+ *   ntmem_section_names_lock    the named sections and descriptor counts;
+ *                               taken under mmap_lock (a view's last put),
+ *                               so nothing under it faults or maps.
  *   region->state internal lock the maple tree's own spinlock; the only
- *                               writer that does not hold mmap_lock for write
- *                               is the fault path clearing a guard bit.
+ *                               writers that do not hold mmap_lock for write
+ *                               are the fault path clearing a guard bit or
+ *                               a copy-on-write view's PAGE_WRITECOPY, and a
+ *                               SEC_RESERVE commit in another view.
  *   folio lock of a store page  taken by the fault path and by the page
  *                               cache (truncation, reclaim) under it.
  *   region->pages, ->reset,     the xarrays' own locks; faults insert and
