@@ -441,6 +441,7 @@ void ntmem_store_destroy(struct ntmem_mm *nm);
 struct file *ntmem_store_open(struct file *store, const char *name,
 			      const struct file_operations *fops);
 struct file *ntmem_store_section(loff_t size);
+bool ntmem_store_is_shmem(struct file *file);
 struct address_space *ntmem_store_mapping(struct ntmem_region *r);
 int ntmem_store_populate_large(struct ntmem_region *r);
 void ntmem_store_split(struct ntmem_region *r, pgoff_t idx);

@@ -107,11 +107,12 @@ struct page *ntmem_section_read_page(struct ntmem_section_object *s,
 {
 	struct address_space *mapping = ntmem_section_mapping(s);
 
-	if (s->file_backed) {
-		if (idx >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
-			return NULL;
+	if (s->file_backed &&
+	    idx >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
+		return NULL;
+	if (s->file_backed && !ntmem_store_is_shmem(s->memory))
 		return read_cache_page(mapping, idx, NULL, s->memory);
-	}
+	/* shmem: a hole reads as zeros; a page in swap is in i_pages too */
 	if (!xa_load(&mapping->i_pages, idx))
 		return NULL;
 	return shmem_read_mapping_page_gfp(mapping, idx,
@@ -248,7 +249,9 @@ static int ntmem_section_file_check(struct ntmem_section_args *a)
 #ifdef NTMEM_HAVE_MMAP_PREPARE
 	mappable |= !!f->f_op->mmap_prepare;
 #endif
-	if (!S_ISREG(inode->i_mode) || IS_DAX(inode) || !mappable)
+	/* a copy-on-write view reads its pages: page cache or shmem's */
+	if (!S_ISREG(inode->i_mode) || IS_DAX(inode) || !mappable ||
+	    (!f->f_mapping->a_ops->read_folio && !ntmem_store_is_shmem(f)))
 		return -EBADF;
 	if (!(f->f_mode & FMODE_READ))
 		return -EACCES;

@@ -171,6 +171,15 @@ struct file *ntmem_store_open(struct file *store, const char *name,
 }
 
 /*
+ * Whether @file is a shmem file (a memfd, a tmpfs file), whose pages come
+ * through shmem's own calls: its address_space has no ->read_folio.
+ */
+bool ntmem_store_is_shmem(struct file *file)
+{
+	return file_inode(file)->i_sb->s_type == ntmem_store_mnt->mnt_sb->s_type;
+}
+
+/*
  * The memory of a new section of @size bytes (ntmem_section.c): a shmem
  * file of the store's mount, so that its pages are swapped, reclaimed and
  * charged as the stores' are.  NORESERVE: the section's commit charge is

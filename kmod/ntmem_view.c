@@ -285,7 +285,9 @@ int ntmem_view_attach_file(struct ntmem_region *r, struct vm_area_struct *vma)
 	err = ntmem_file_mmap(file, vma);
 	if (err)
 		return err;
-	if (!vma->vm_ops || !vma->vm_ops->fault)
+	/* only page-cache pages: the core would bypass ->fault for the rest */
+	if (!vma->vm_ops || !vma->vm_ops->fault ||
+	    (vma->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_IO)))
 		return -ENODEV;
 	r->file_ops = vma->vm_ops;
 	return 0;

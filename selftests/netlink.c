@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -58,8 +59,10 @@ struct nl {
 struct reply {
 	uint8_t cmd;
 	bool has[NTMEM_A_MAX + 1];
-	uint64_t u64[NTMEM_A_MAX + 1];	/* u32 attributes too */
+	uint64_t u64[NTMEM_A_MAX + 1];	/* u32 attributes too; a string's length */
 	char comm[32];
+	char name[128];			/* NTMEM_A_SECTION_NAME */
+	bool name_terminated;		/* ...ended by its one NUL */
 };
 
 /* What a request got back. */
@@ -112,13 +115,22 @@ static void parse_reply(struct nlmsghdr *nlh, struct reply *r)
 		if (!tb[i])
 			continue;
 		r->has[i] = true;
-		if (i == NTMEM_A_COMM)
+		if (i == NTMEM_A_COMM) {
 			snprintf(r->comm, sizeof(r->comm), "%s",
 				 (char *)nla_data(tb[i]));
-		else if (nla_len(tb[i]) == 8)
+		} else if (i == NTMEM_A_SECTION_NAME) {
+			const char *name = nla_data(tb[i]);
+			int len = nla_len(tb[i]);
+
+			r->u64[i] = len;
+			r->name_terminated = len > 0 && !name[len - 1] &&
+					     strlen(name) == (size_t)len - 1;
+			snprintf(r->name, sizeof(r->name), "%.*s", len, name);
+		} else if (nla_len(tb[i]) == 8) {
 			r->u64[i] = nla_get_u64(tb[i]);
-		else if (nla_len(tb[i]) == 4)
+		} else if (nla_len(tb[i]) == 4) {
 			r->u64[i] = nla_get_u32(tb[i]);
+		}
 	}
 }
 
@@ -625,6 +637,166 @@ TEST_F(nl, regions_known_layout)
 					   (uintptr_t)a));
 	}
 	result_free(&res);
+}
+
+/*
+ * Views and placeholders: at a free base B, in 64 KiB granules G,
+ *   [0, G)    a private reservation
+ *   [G, 5G)   a placeholder split in three: [G, 2G) replaced by a view of
+ *             a named section (2G, at offset G), [2G, 3G) by a private
+ *             reservation, [3G, 5G) left a placeholder (one region)
+ *   [5G, 6G)  a copy-on-write view of a file section (2G), at offset G
+ *   [6G, 7G)  a read view of the named section, at offset 0
+ *   [7G, 8G)  a shared view of the file section, at offset 0
+ */
+struct want_region {
+	uint64_t off, size;
+	uint32_t type, flags, alloc_protect, state;
+	int64_t section_offset;		/* -1: not a view */
+	uint64_t section_size;
+	bool named;
+};
+
+static int view_at(int fd, int s, uint64_t addr, uint64_t offset,
+		   uint32_t access, uint32_t flags)
+{
+	struct ntmem_view v = {
+		.size = sizeof(v), .flags = NTMEM_RESERVE_FIXED | flags,
+		.addr = addr, .offset = offset, .length = GRAN,
+		.section = s, .access = access,
+	};
+
+	return ntmem_ioctl(fd, NTMEM_IOC_MAP_VIEW, &v);
+}
+
+static int reserve_at(int fd, uint64_t addr, uint64_t len, uint32_t flags)
+{
+	void *a = (void *)(uintptr_t)addr;
+	size_t l = len;
+
+	return ntmem_reserve(fd, &a, &l, NTMEM_RESERVE_FIXED | flags, 0);
+}
+
+TEST_F(nl, regions_views_and_placeholders)
+{
+	const uint64_t need = NTMEM_FEATURE_SECTIONS | NTMEM_FEATURE_PLACEHOLDERS;
+	const struct want_region want[] = {
+		{ 0, GRAN, NTMEM_TYPE_PRIVATE, 0, 0, NTMEM_STATE_RESERVE,
+		  -1, 0, false },
+		{ GRAN, GRAN, NTMEM_TYPE_MAPPED, NTMEM_REGION_FROM_PLACEHOLDER,
+		  NTMEM_PAGE_READWRITE, NTMEM_STATE_COMMIT, GRAN, 2 * GRAN,
+		  true },
+		{ 2 * GRAN, GRAN, NTMEM_TYPE_PRIVATE,
+		  NTMEM_REGION_FROM_PLACEHOLDER, 0, NTMEM_STATE_RESERVE, -1, 0,
+		  false },
+		{ 3 * GRAN, 2 * GRAN, NTMEM_TYPE_PLACEHOLDER, 0,
+		  NTMEM_PAGE_NOACCESS, NTMEM_STATE_RESERVE, -1, 0, false },
+		{ 5 * GRAN, GRAN, NTMEM_TYPE_MAPPED,
+		  NTMEM_REGION_COPY | NTMEM_REGION_FILE, NTMEM_PAGE_WRITECOPY,
+		  NTMEM_STATE_COMMIT, GRAN, 2 * GRAN, false },
+		{ 6 * GRAN, GRAN, NTMEM_TYPE_MAPPED, 0, NTMEM_PAGE_READONLY,
+		  NTMEM_STATE_COMMIT, 0, 2 * GRAN, true },
+		{ 7 * GRAN, GRAN, NTMEM_TYPE_MAPPED, NTMEM_REGION_FILE,
+		  NTMEM_PAGE_READWRITE, NTMEM_STATE_COMMIT, 0, 2 * GRAN, false },
+	};
+	uint64_t b, p;
+	struct result res;
+	char name[64];
+	int s, f, fs;
+	size_t i;
+
+	if ((ntmem_features(self->fd) & need) != need)
+		SKIP(return, "module without sections or placeholders");
+	b = (uintptr_t)ntmem_find_free(self->fd, 8 * GRAN);
+	ASSERT_NE(0, b);
+	p = b + GRAN;
+	snprintf(name, sizeof(name), "nl-section-%d", getpid());
+	s = ntmem_section_create(self->fd, 2 * GRAN, 0, NTMEM_PAGE_READWRITE,
+				 name, NULL);
+	ASSERT_LE(0, s);
+	f = memfd_create("nl-section-file", MFD_CLOEXEC);
+	ASSERT_LE(0, f);
+	ASSERT_EQ(0, ftruncate(f, 2 * GRAN));
+	fs = ntmem_file_section_create(self->fd, f, 0, 0, NTMEM_PAGE_READWRITE,
+				       NULL, NULL);
+	ASSERT_LE(0, fs);
+
+	ASSERT_EQ(0, reserve_at(self->fd, b, GRAN, 0));
+	ASSERT_EQ(0, reserve_at(self->fd, p, 4 * GRAN,
+				NTMEM_RESERVE_PLACEHOLDER));
+	ASSERT_EQ(0, ntmem_range_ioctl(self->fd, NTMEM_IOC_RELEASE, p, GRAN, 0,
+				       NTMEM_RELEASE_PRESERVE));
+	ASSERT_EQ(0, ntmem_range_ioctl(self->fd, NTMEM_IOC_RELEASE, p + GRAN,
+				       GRAN, 0, NTMEM_RELEASE_PRESERVE));
+	ASSERT_EQ(0, view_at(self->fd, s, p, GRAN, NTMEM_FILE_MAP_WRITE,
+			     NTMEM_RESERVE_REPLACE));
+	ASSERT_EQ(0, reserve_at(self->fd, p + GRAN, GRAN,
+				NTMEM_RESERVE_REPLACE));
+	ASSERT_EQ(0, view_at(self->fd, fs, b + 5 * GRAN, GRAN,
+			     NTMEM_FILE_MAP_COPY, 0));
+	ASSERT_EQ(0, view_at(self->fd, s, b + 6 * GRAN, 0, NTMEM_FILE_MAP_READ,
+			     0));
+	ASSERT_EQ(0, view_at(self->fd, fs, b + 7 * GRAN, 0,
+			     NTMEM_FILE_MAP_WRITE, 0));
+
+	get_regions(&self->nl, getpid(), &res);
+	ASSERT_EQ(0, res.error) TH_LOG("dump: %s", res.extack);
+	ASSERT_EQ(ARRAY_SIZE(want), res.n);
+	for (i = 0; i < res.n; i++) {
+		const struct want_region *w = &want[i];
+		struct reply *r = &res.replies[i];
+		bool view = w->section_offset >= 0;
+		struct ntmem_query q;
+
+		EXPECT_EQ(b + w->off, r->u64[NTMEM_A_REGION_BASE])
+			TH_LOG("region %zu", i);
+		EXPECT_EQ(w->size, r->u64[NTMEM_A_REGION_SIZE]);
+		EXPECT_EQ(b + w->off, r->u64[NTMEM_A_ALLOC_BASE]);
+		EXPECT_EQ(w->size, r->u64[NTMEM_A_ALLOC_SIZE]);
+		EXPECT_EQ(w->alloc_protect, r->u64[NTMEM_A_ALLOC_PROTECT]);
+		EXPECT_EQ(w->state, r->u64[NTMEM_A_STATE]);
+		EXPECT_EQ(0, r->u64[NTMEM_A_RESIDENT]);
+		ASSERT_TRUE(r->has[NTMEM_A_TYPE]);
+		EXPECT_EQ(w->type, r->u64[NTMEM_A_TYPE]) TH_LOG("region %zu", i);
+		ASSERT_TRUE(r->has[NTMEM_A_REGION_FLAGS]);
+		EXPECT_EQ(w->flags, r->u64[NTMEM_A_REGION_FLAGS])
+			TH_LOG("region %zu", i);
+		EXPECT_EQ(view, r->has[NTMEM_A_SECTION_OFFSET]);
+		EXPECT_EQ(view, r->has[NTMEM_A_SECTION_SIZE]);
+		EXPECT_EQ(w->named, r->has[NTMEM_A_SECTION_NAME]);
+		if (view) {
+			EXPECT_EQ((uint64_t)w->section_offset,
+				  r->u64[NTMEM_A_SECTION_OFFSET]);
+			EXPECT_EQ(w->section_size, r->u64[NTMEM_A_SECTION_SIZE]);
+		}
+		if (w->named) {
+			EXPECT_STREQ(name, r->name);
+			EXPECT_TRUE(r->name_terminated);
+			EXPECT_EQ(strlen(name) + 1, r->u64[NTMEM_A_SECTION_NAME]);
+		}
+		/* QUERY says the same type */
+		ASSERT_EQ(0, ntmem_query(self->fd, (void *)(uintptr_t)(b + w->off),
+					 &q));
+		EXPECT_EQ(q.type, r->u64[NTMEM_A_TYPE]);
+	}
+	result_free(&res);
+
+	/* the view goes back to a placeholder, which the dump shows */
+	ASSERT_EQ(0, ntmem_range_ioctl(self->fd, NTMEM_IOC_UNMAP_VIEW, p, 0, 0,
+				       NTMEM_RELEASE_PRESERVE));
+	get_regions(&self->nl, getpid(), &res);
+	ASSERT_EQ(0, res.error) TH_LOG("dump: %s", res.extack);
+	ASSERT_EQ(ARRAY_SIZE(want), res.n);
+	EXPECT_EQ(p, res.replies[1].u64[NTMEM_A_REGION_BASE]);
+	EXPECT_EQ(GRAN, res.replies[1].u64[NTMEM_A_REGION_SIZE]);
+	EXPECT_EQ(NTMEM_TYPE_PLACEHOLDER, res.replies[1].u64[NTMEM_A_TYPE]);
+	EXPECT_EQ(0, res.replies[1].u64[NTMEM_A_REGION_FLAGS]);
+	EXPECT_FALSE(res.replies[1].has[NTMEM_A_SECTION_OFFSET]);
+	EXPECT_FALSE(res.replies[1].has[NTMEM_A_SECTION_NAME]);
+	result_free(&res);
+	close(fs);
+	close(f);
+	close(s);
 }
 
 #define MANY	12000

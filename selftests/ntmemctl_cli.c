@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -389,7 +390,10 @@ static void region_json(char *buf, size_t len, char *alloc, size_t off,
 
 	snprintf(buf, len, "{\"base\":%lu,\"end\":%lu,\"size\":%zu,\"state\":\"%s\","
 		 "\"protect\":%s,\"alloc_base\":%lu,\"alloc_size\":%lu,"
-		 "\"alloc_protect\":null,\"resident\":%zu,\"write_watch\":false}",
+		 "\"alloc_protect\":null,\"resident\":%zu,\"write_watch\":false,"
+		 "\"type\":\"private\",\"copy_on_write\":false,\"file_backed\":false,"
+		 "\"from_placeholder\":false,\"section_offset\":null,"
+		 "\"section_size\":null,\"section_name\":null}",
 		 base, base + size, size, state, protect, a, MiB, resident);
 }
 
@@ -476,6 +480,312 @@ TEST_F(ntmemctl, map_text_has_table_and_picture)
 			picture = true;
 	}
 	ASSERT_TRUE(picture);
+}
+
+/* ---- map: views and placeholders ---------------------------------------- */
+
+/*
+ * What a child maps, at a free base B, in 64 KiB granules G:
+ *   [0, 2G)   a shared view of a named section of 4G, at offset G; its
+ *             first page written (resident)
+ *   [2G, 3G)  free
+ *   [3G, 4G)  a copy-on-write view of a section of a file of G; its first
+ *             page written (a private copy: PAGE_READWRITE, resident)
+ *   [4G, 6G)  a placeholder split in two: [4G, 5G) stays a placeholder,
+ *             [5G, 6G) is a view of an unnamed section in its place
+ *   [6G, 7G)  free
+ *   [7G, 8G)  a private reservation, its first 16 KiB committed
+ */
+#define MAP_SPAN	(8 * GRAN)
+
+static int view_at(int fd, int s, char *addr, uint64_t offset, uint64_t len,
+		   uint32_t access, uint32_t flags)
+{
+	struct ntmem_view v = {
+		.size = sizeof(v), .flags = NTMEM_RESERVE_FIXED | flags,
+		.addr = (uintptr_t)addr, .offset = offset, .length = len,
+		.section = s, .access = access,
+	};
+
+	return ntmem_ioctl(fd, NTMEM_IOC_MAP_VIEW, &v);
+}
+
+/* In the child: the layout above at *@base; 0, or the step that failed. */
+static int map_layout(const char *name, char **base)
+{
+	static char page[GRAN];
+	int fd = ntmem_open(), s, f;
+	size_t len;
+	void *a;
+	char *b;
+
+	if (fd < 0)
+		return 1;
+	b = ntmem_find_free(fd, MAP_SPAN);
+	if (!b)
+		return 2;
+	*base = b;
+	s = ntmem_section_create(fd, 4 * GRAN, 0, NTMEM_PAGE_READWRITE, name,
+				 NULL);
+	if (s < 0 || view_at(fd, s, b, GRAN, 2 * GRAN, NTMEM_FILE_MAP_WRITE, 0))
+		return 3;
+	b[0] = 1;
+	/*
+	 * Every page of the file in its page cache: a copy-on-write view of
+	 * a tmpfs file's hole oopses the module (a NULL ->read_folio).
+	 */
+	f = memfd_create("ntmemctl-map", MFD_CLOEXEC);
+	if (f < 0 || ftruncate(f, GRAN) ||
+	    pwrite(f, memset(page, 'f', sizeof(page)), sizeof(page), 0) !=
+	    sizeof(page))
+		return 4;
+	s = ntmem_file_section_create(fd, f, 0, 0, NTMEM_PAGE_READWRITE, NULL,
+				      NULL);
+	if (s < 0 || view_at(fd, s, b + 3 * GRAN, 0, 0, NTMEM_FILE_MAP_COPY, 0))
+		return 5;
+	b[3 * GRAN] = 1;
+	a = b + 4 * GRAN;
+	len = 2 * GRAN;
+	if (ntmem_reserve(fd, &a, &len, NTMEM_RESERVE_FIXED |
+			  NTMEM_RESERVE_PLACEHOLDER, 0) ||
+	    ntmem_range_ioctl(fd, NTMEM_IOC_RELEASE, (uintptr_t)b + 5 * GRAN,
+			      GRAN, 0, NTMEM_RELEASE_PRESERVE))
+		return 6;
+	s = ntmem_section_create(fd, GRAN, 0, NTMEM_PAGE_READWRITE, NULL, NULL);
+	if (s < 0 || view_at(fd, s, b + 5 * GRAN, 0, GRAN, NTMEM_FILE_MAP_WRITE,
+			     NTMEM_RESERVE_REPLACE))
+		return 7;
+	a = b + 7 * GRAN;
+	len = GRAN;
+	if (ntmem_reserve(fd, &a, &len, NTMEM_RESERVE_FIXED, 0) ||
+	    ntmem_commit(fd, a, 16 * KiB, NTMEM_PAGE_READWRITE, 0))
+		return 8;
+	return 0;		/* the descriptors stay open: the name with them */
+}
+
+struct map_child {
+	pid_t pid;
+	int go;			/* closed: the child exits */
+	char *base;
+};
+
+struct map_child_report {
+	int step;		/* 0, or the step of map_layout() that failed */
+	int err;
+	char *base;
+};
+
+/* Fork a child that holds the layout until map_child_end(); its step. */
+static int map_child_start(struct map_child *c, const char *name)
+{
+	struct map_child_report rep = { 0 };
+	int ready[2], go[2];
+	char x;
+
+	if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC))
+		return -1;
+	c->pid = fork();
+	if (c->pid == 0) {
+		close(go[1]);
+		prctl(PR_SET_NAME, "map-child");	/* before the context */
+		rep.step = map_layout(name, &rep.base);
+		rep.err = errno;
+		if (write(ready[1], &rep, sizeof(rep)) != sizeof(rep))
+			_exit(1);
+		_exit(read(go[0], &x, 1) == 0 ? 0 : 1);
+	}
+	close(ready[1]);
+	close(go[0]);
+	c->go = go[1];
+	if (c->pid < 0 || read(ready[0], &rep, sizeof(rep)) != sizeof(rep))
+		rep.step = -1;
+	close(ready[0]);
+	c->base = rep.base;
+	errno = rep.err;
+	return rep.step;
+}
+
+static void map_child_end(struct map_child *c)
+{
+	close(c->go);
+	if (c->pid > 0)
+		waitpid(c->pid, NULL, 0);
+	c->pid = 0;
+}
+
+/* One region of the layout, as map shows it; offsets from the base. */
+struct want_region {
+	size_t off, size;
+	const char *state, *protect;	/* JSON: a quoted name, or null */
+	size_t alloc_off, alloc_size;
+	const char *alloc_protect;
+	size_t resident;
+	const char *type;
+	bool copy, file, from_placeholder;
+	long long section_offset, section_size;	/* -1: not a view */
+	bool named;
+	const char *flags;	/* its allocation's row; %s: the quoted name */
+};
+
+static const struct want_region layout[] = {
+	{ 0, 2 * GRAN, "MEM_COMMIT", "\"PAGE_READWRITE\"", 0, 2 * GRAN,
+	  "\"PAGE_READWRITE\"", PAGE_SZ, "mapped", false, false, false,
+	  GRAN, 4 * GRAN, true, "section %s offset 0x10000 of 256 KiB" },
+	{ 3 * GRAN, PAGE_SZ, "MEM_COMMIT", "\"PAGE_READWRITE\"", 3 * GRAN,
+	  GRAN, "\"PAGE_WRITECOPY\"", PAGE_SZ, "mapped", true, true, false,
+	  0, GRAN, false, "file section offset 0x0 of 64.0 KiB, copy-on-write" },
+	{ 3 * GRAN + PAGE_SZ, GRAN - PAGE_SZ, "MEM_COMMIT",
+	  "\"PAGE_WRITECOPY\"", 3 * GRAN, GRAN, "\"PAGE_WRITECOPY\"", 0,
+	  "mapped", true, true, false, 0, GRAN, false, NULL },
+	{ 4 * GRAN, GRAN, "MEM_RESERVE", "null", 4 * GRAN, GRAN,
+	  "\"PAGE_NOACCESS\"", 0, "placeholder", false, false, false, -1, -1,
+	  false, "" },
+	{ 5 * GRAN, GRAN, "MEM_COMMIT", "\"PAGE_READWRITE\"", 5 * GRAN, GRAN,
+	  "\"PAGE_READWRITE\"", 0, "mapped", false, false, true, 0, GRAN,
+	  false, "section offset 0x0 of 64.0 KiB, from placeholder" },
+	{ 7 * GRAN, 16 * KiB, "MEM_COMMIT", "\"PAGE_READWRITE\"", 7 * GRAN,
+	  GRAN, "null", 0, "private", false, false, false, -1, -1, false, "" },
+	{ 7 * GRAN + 16 * KiB, GRAN - 16 * KiB, "MEM_RESERVE", "null",
+	  7 * GRAN, GRAN, "null", 0, "private", false, false, false, -1, -1,
+	  false, NULL },
+};
+
+/* Append to @buf (of @len) what the format makes. */
+static void __attribute__((format(printf, 3, 4)))
+append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+/* The whole of map -j: an array of every region's object. */
+static void layout_json(char *buf, size_t len, const char *base,
+			const char *name_json)
+{
+	uintptr_t b = (uintptr_t)base;
+	size_t i;
+
+	snprintf(buf, len, "[");
+	for (i = 0; i < ARRAY_SIZE(layout); i++) {
+		const struct want_region *w = &layout[i];
+		char sec[256] = "\"section_offset\":null,\"section_size\":null,"
+				"\"section_name\":null";
+
+		if (w->section_offset >= 0)
+			snprintf(sec, sizeof(sec), "\"section_offset\":%lld,"
+				 "\"section_size\":%lld,\"section_name\":%s",
+				 w->section_offset, w->section_size,
+				 w->named ? name_json : "null");
+		append(buf, len, "%s{\"base\":%lu,\"end\":%lu,\"size\":%zu,"
+		       "\"state\":\"%s\",\"protect\":%s,\"alloc_base\":%lu,"
+		       "\"alloc_size\":%zu,\"alloc_protect\":%s,\"resident\":%zu,"
+		       "\"write_watch\":false,\"type\":\"%s\","
+		       "\"copy_on_write\":%s,\"file_backed\":%s,"
+		       "\"from_placeholder\":%s,%s}", i ? "," : "",
+		       b + w->off, b + w->off + w->size, w->size, w->state,
+		       w->protect, b + w->alloc_off, w->alloc_size,
+		       w->alloc_protect, w->resident, w->type,
+		       w->copy ? "true" : "false", w->file ? "true" : "false",
+		       w->from_placeholder ? "true" : "false", sec);
+	}
+	append(buf, len, "]\n");
+}
+
+/* A JSON protection as the table has it: unquoted, or - for null. */
+static const char *table_protect(char *buf, const char *json)
+{
+	if (!strcmp(json, "null"))
+		return "-";
+	snprintf(buf, 64, "%.*s", (int)strlen(json) - 2, json + 1);
+	return buf;
+}
+
+#define MAP_ROW "%-2s0x%016lx 0x%016lx %10s  %-11s %-28s 0x%016lx %10s%s%s\n"
+
+/* The whole of map PID, from the summary to the last row. */
+static void layout_text(char *buf, size_t len, const char *base, pid_t pid,
+			const char *name_quoted)
+{
+	static const char *const size_of[] = {	/* fmt_size() of those sizes */
+		[0] = "0 B", [1] = "4.00 KiB", [4] = "16.0 KiB",
+		[12] = "48.0 KiB", [15] = "60.0 KiB", [16] = "64.0 KiB",
+		[32] = "128 KiB",
+	};
+	uintptr_t b = (uintptr_t)base;
+	char p[64], flags[256];
+	size_t i, j, res;
+
+	snprintf(buf, len, "pid %d (map-child): 5 allocations (3 views, 1 placeholder), "
+		 "7 regions; 384 KiB reserved (64.0 KiB in placeholders), "
+		 "272 KiB committed (256 KiB in views), 8.00 KiB resident\n", pid);
+	/* 8 KiB a column: G is 8 columns */
+	append(buf, len, "0x%016lx [%s] 0x%016lx\n", b,
+	       "################........########--------########........##++++++",
+	       (unsigned long)(b + MAP_SPAN));
+	append(buf, len, "%18s  one column = 8.00 KiB: # committed, + reserved, "
+	       "- placeholder, . free\n\n", "");
+	append(buf, len, "%-2s%-18s %-18s %10s  %-11s %-28s %-18s %10s  %s\n", "",
+	       "BASE", "END", "SIZE", "STATE", "PROTECT", "ALLOCATION BASE",
+	       "RESIDENT", "FLAGS");
+	for (i = 0; i < ARRAY_SIZE(layout); i++) {
+		const struct want_region *w = &layout[i];
+
+		if (w->flags) {
+			for (res = 0, j = i; j < ARRAY_SIZE(layout) &&
+			     layout[j].alloc_off == w->alloc_off; j++)
+				res += layout[j].resident;
+			snprintf(flags, sizeof(flags), w->flags, name_quoted);
+			append(buf, len, MAP_ROW, "*", b + w->alloc_off,
+			       b + w->alloc_off + w->alloc_size,
+			       size_of[w->alloc_size / PAGE_SZ], w->type,
+			       table_protect(p, w->alloc_protect),
+			       b + w->alloc_off, size_of[res / PAGE_SZ],
+			       *flags ? "  " : "", flags);
+		}
+		append(buf, len, MAP_ROW, "", b + w->off, b + w->off + w->size,
+		       size_of[w->size / PAGE_SZ], w->state,
+		       table_protect(p, w->protect), b + w->alloc_off,
+		       size_of[w->resident / PAGE_SZ], "", "");
+	}
+}
+
+/*
+ * Views and placeholders, exactly: each allocation's type, a view's
+ * section (offset, size, name, copy-on-write, file), "from placeholder",
+ * in JSON and in the table, whose summary and picture count them.
+ */
+TEST_F(ntmemctl, map_shows_views_and_placeholders)
+{
+	const uint64_t need = NTMEM_FEATURE_SECTIONS | NTMEM_FEATURE_PLACEHOLDERS;
+	char name[64], name_json[80], name_quoted[80], pid[16];
+	static char want[16384];
+	struct map_child c;
+	int step;
+
+	NEED_FAMILY();
+	if ((ntmem_features(self->fd) & need) != need)
+		SKIP(return, "module without sections or placeholders");
+	/* a quote in the name: escaped in both forms */
+	snprintf(name, sizeof(name), "ntmemctl \"map\" %d", getpid());
+	snprintf(name_json, sizeof(name_json), "\"ntmemctl \\\"map\\\" %d\"", getpid());
+	snprintf(name_quoted, sizeof(name_quoted), "%s", name_json);
+	step = map_child_start(&c, name);
+	ASSERT_EQ(0, step) TH_LOG("child: step %d failed: %s", step, strerror(errno));
+	snprintf(pid, sizeof(pid), "%d", c.pid);
+
+	EXPECT_EQ(0, ctl(&self->c, "map", "-j", pid)) TH_LOG("%s", self->c.err);
+	EXPECT_TRUE(json_valid(self->c.out)) TH_LOG("not JSON: %s", self->c.out);
+	layout_json(want, sizeof(want), c.base, name_json);
+	EXPECT_STREQ(want, self->c.out);
+
+	EXPECT_EQ(0, ctl(&self->c, "map", pid)) TH_LOG("%s", self->c.err);
+	layout_text(want, sizeof(want), c.base, c.pid, name_quoted);
+	EXPECT_STREQ(want, self->c.out);
+	map_child_end(&c);
 }
 
 /* ---- limits ------------------------------------------------------------- */

@@ -561,6 +561,7 @@ TEST_F(section, file_sections_keep_the_files_rules)
 	const char *path = "/tmp/ntmem-section-rules";
 	struct ntmem_section out;
 	int f, ro, s, err, m, pipefd[2];
+	char *c, buf[1];
 
 	if (!(ntmem_features(self->fd) & NTMEM_FEATURE_SECTIONS))
 		SKIP(return, "module without sections");
@@ -612,6 +613,25 @@ TEST_F(section, file_sections_keep_the_files_rules)
 	ASSERT_EQ(-EBADF, ntmem_file_section_create(self->fd, 999, PAGE_SZ, 0,
 						    NTMEM_PAGE_READONLY, NULL,
 						    NULL));
+
+	/* a copy-on-write view of a memfd reads its holes as zeros */
+	m = memfd_create("ntmem-holes", 0);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, ftruncate(m, GRAN));
+	ASSERT_EQ(4, pwrite(m, "data", 4, PAGE_SZ));
+	s = ntmem_file_section_create(self->fd, m, 0, 0, NTMEM_PAGE_READWRITE,
+				      NULL, NULL);
+	ASSERT_LE(0, s);
+	c = ntmem_map_view_err(self->fd, s, 0, 0, NTMEM_FILE_MAP_COPY, &err);
+	ASSERT_NE(NULL, c);
+	c[3] = 'x';
+	ASSERT_EQ(-1, check_bytes(c + 2 * PAGE_SZ, PAGE_SZ, 0));
+	ASSERT_EQ(0, memcmp(c + PAGE_SZ, "data", 4));
+	ASSERT_EQ(1, pread(m, buf, 1, 3));
+	ASSERT_EQ(0, buf[0]);
+	ASSERT_EQ(0, ntmem_unmap_view(self->fd, c));
+	close(s);
+	close(m);
 
 	/* a memfd sealed against writing maps for reading only */
 	m = memfd_create("ntmem-sealed", MFD_ALLOW_SEALING);

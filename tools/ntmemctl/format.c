@@ -46,9 +46,11 @@ static const struct {
 	{ NTMEM_PAGE_NOACCESS, "PAGE_NOACCESS" },
 	{ NTMEM_PAGE_READONLY, "PAGE_READONLY" },
 	{ NTMEM_PAGE_READWRITE, "PAGE_READWRITE" },
+	{ NTMEM_PAGE_WRITECOPY, "PAGE_WRITECOPY" },
 	{ NTMEM_PAGE_EXECUTE, "PAGE_EXECUTE" },
 	{ NTMEM_PAGE_EXECUTE_READ, "PAGE_EXECUTE_READ" },
 	{ NTMEM_PAGE_EXECUTE_READWRITE, "PAGE_EXECUTE_READWRITE" },
+	{ NTMEM_PAGE_EXECUTE_WRITECOPY, "PAGE_EXECUTE_WRITECOPY" },
 }, modifiers[] = {
 	{ NTMEM_PAGE_GUARD, "+GUARD" },
 	{ NTMEM_PAGE_NOCACHE, "+NOCACHE" },
@@ -95,6 +97,47 @@ const char *state_name(uint32_t state)
 	default:
 		return "?";
 	}
+}
+
+/* The kind of an allocation (NTMEM_A_TYPE); NULL if unknown or not sent. */
+const char *type_name(uint32_t type)
+{
+	switch (type) {
+	case NTMEM_TYPE_PRIVATE:
+		return "private";
+	case NTMEM_TYPE_MAPPED:
+		return "mapped";
+	case NTMEM_TYPE_PLACEHOLDER:
+		return "placeholder";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * @s in double quotes for a table: a section name is any bytes, so quote,
+ * backslash and control characters are escaped (\", \\, \xNN) and cannot
+ * break the row; other bytes (UTF-8) pass as they are.  QUOTED_BUF(n)
+ * bytes hold any @s of n bytes; a longer one is cut short.
+ */
+const char *fmt_quoted(char *buf, size_t len, const char *s)
+{
+	size_t n = 0;
+
+	buf[n++] = '"';
+	/* room for the longest escape, the closing quote and the NUL */
+	for (; *s && n + 4 + 2 <= len; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			n += sprintf(buf + n, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			n += sprintf(buf + n, "\\x%02x", c);
+		else
+			buf[n++] = c;
+	}
+	strcpy(buf + n, "\"");
+	return buf;
 }
 
 /* The multiplier of a size suffix: K, M, G, T, optionally with "iB"/"B". */

@@ -51,6 +51,11 @@ static struct nla_policy ntmem_policy[NTMEM_A_MAX + 1] = {
 	[NTMEM_A_LIMIT_RAM]	= { .type = NLA_U64 },
 	[NTMEM_A_LIMIT_SWAP]	= { .type = NLA_U64 },
 	[NTMEM_A_LIMIT_RESERVE]	= { .type = NLA_U64 },
+	[NTMEM_A_TYPE]		= { .type = NLA_U32 },
+	[NTMEM_A_SECTION_OFFSET] = { .type = NLA_U64 },
+	[NTMEM_A_SECTION_SIZE]	= { .type = NLA_U64 },
+	/* libnl checks the terminator a string attribute must have */
+	[NTMEM_A_SECTION_NAME]	= { .type = NLA_STRING },
 };
 
 /* What one request's callbacks share (or a subscription's). */

@@ -112,6 +112,9 @@ void json_end_line(void);
 const char *fmt_size(char *buf, uint64_t bytes);
 const char *fmt_protect(char *buf, uint32_t protect);
 const char *state_name(uint32_t state);
+const char *type_name(uint32_t type);
+#define QUOTED_BUF(len)	(4 * (len) + 3)
+const char *fmt_quoted(char *buf, size_t len, const char *s);
 int parse_size(const char *s, uint64_t *bytes);
 int parse_pid(const char *s, uint32_t *pid);
 
