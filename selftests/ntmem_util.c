@@ -53,6 +53,16 @@ uint64_t ntmem_features(int fd)
 	return ntmem_version(fd, &v) ? 0 : v.features;
 }
 
+bool ntmem_module_has(uint64_t feature)
+{
+	int fd = ntmem_open();
+	bool has = fd >= 0 && (ntmem_features(fd) & feature);
+
+	if (fd >= 0)
+		close(fd);
+	return has;
+}
+
 int ntmem_reserve(int fd, void **addr, size_t *len, uint32_t flags,
 		  uint32_t protect)
 {

@@ -53,6 +53,8 @@ void *ntmem_find_free(int fd, size_t len);
 char *ntmem_reserve_adjacent_pair(int fd);
 /* Features from VERSION, 0 if the call fails. */
 uint64_t ntmem_features(int fd);
+/* Whether the loaded module has NTMEM_FEATURE_* @feature (opens the device). */
+bool ntmem_module_has(uint64_t feature);
 
 /* The number a file (sysfs, a module parameter) starts with; -1 if unreadable. */
 long read_long_file(const char *path);

@@ -32,24 +32,9 @@
 /* memory ntmem did not make: the program's own */
 static char program_data[2 * 4096];
 
-/* Whether the module has placeholders (an older one has not: skip). */
-static bool have_placeholders(void)
-{
-	static int cached = -1;
-
-	if (cached < 0) {
-		int fd = ntmem_open();
-
-		cached = fd >= 0 &&
-			 (ntmem_features(fd) & NTMEM_FEATURE_PLACEHOLDERS);
-		if (fd >= 0)
-			close(fd);
-	}
-	return cached;
-}
-
+/* An older module has no placeholders: skip. */
 #define NEED_PLACEHOLDERS() do {					\
-	if (!have_placeholders())					\
+	if (!ntmem_module_has(NTMEM_FEATURE_PLACEHOLDERS))		\
 		SKIP(return, "the module has no placeholders "		\
 		     "(NTMEM_FEATURE_PLACEHOLDERS)");			\
 } while (0)

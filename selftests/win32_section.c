@@ -28,24 +28,9 @@
 
 #define NOBODY		65534
 
-/* Whether the module has sections (an older one has not: skip). */
-static bool have_sections(void)
-{
-	static int cached = -1;
-
-	if (cached < 0) {
-		int fd = ntmem_open();
-
-		cached = fd >= 0 &&
-			 (ntmem_features(fd) & NTMEM_FEATURE_SECTIONS);
-		if (fd >= 0)
-			close(fd);
-	}
-	return cached;
-}
-
+/* An older module has no sections: skip. */
 #define NEED_SECTIONS() do {						\
-	if (!have_sections())						\
+	if (!ntmem_module_has(NTMEM_FEATURE_SECTIONS))			\
 		SKIP(return, "the module has no sections "		\
 		     "(NTMEM_FEATURE_SECTIONS)");			\
 } while (0)
