@@ -2293,6 +2293,180 @@ static void row10e(void)
 	     (v[3] - v[0]) / 16384);
 }
 
+/* ---- rows 12: views of a section against Linux's shared memory ---- */
+
+#define VIEW_ITERS	200		/* row 12a: map/touch/unmap cycles */
+#define SECTION_BYTES	(16UL << 20)	/* row 12b: a fresh section's size */
+
+/* A pagefile section of @len bytes: its descriptor, or -errno. */
+static int nt_section(uint64_t len)
+{
+	struct ntmem_section s = {
+		.size = sizeof(s), .max_size = len,
+		.protect = NTMEM_PAGE_READWRITE,
+	};
+
+	return ioctl(ntfd, NTMEM_IOC_SECTION_CREATE, &s) ? -errno : s.fd;
+}
+
+/* A read-write view of all of section @sfd: 0 and its base, or -errno. */
+static int nt_map_view(int sfd, uint64_t *base)
+{
+	struct ntmem_view v = {
+		.size = sizeof(v), .section = sfd,
+		.access = NTMEM_FILE_MAP_WRITE,
+	};
+
+	if (ioctl(ntfd, NTMEM_IOC_MAP_VIEW, &v))
+		return -errno;
+	*base = v.addr;
+	return 0;
+}
+
+static int nt_unmap_view(uint64_t base)
+{
+	struct ntmem_range r = { .size = sizeof(r), .addr = base };
+
+	return ioctl(ntfd, NTMEM_IOC_UNMAP_VIEW, &r) ? -errno : 0;
+}
+
+/* Linux's shared memory: a memfd of @len bytes, or -errno. */
+static int lx_memfd(uint64_t len)
+{
+	int fd = memfd_create("bench", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, len)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* Row 12a: map a view of a 64 KiB section, touch a page, unmap. */
+static int nt_view_cycle(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	int sfd = nt_section(NTMEM_GRANULARITY), err = 0, i;
+	uint64_t t0, base;
+
+	(void)ctx;
+	if (sfd < 0)
+		return sfd;
+	t0 = bench_now_ns();
+	for (i = 0; i < VIEW_ITERS && !err; i++) {
+		err = nt_map_view(sfd, &base);
+		if (err)
+			break;
+		*(volatile char *)(uintptr_t)base = 1;
+		err = nt_unmap_view(base);
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = VIEW_ITERS;
+	close(sfd);
+	return err;
+}
+
+static int lx_shared_cycle(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	int fd = lx_memfd(NTMEM_GRANULARITY), err = 0, i;
+	uint64_t t0;
+
+	(void)ctx;
+	if (fd < 0)
+		return fd;
+	t0 = bench_now_ns();
+	for (i = 0; i < VIEW_ITERS && !err; i++) {
+		char *p = mmap(NULL, NTMEM_GRANULARITY, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, fd, 0);
+
+		if (p == MAP_FAILED) {
+			err = -errno;
+			break;
+		}
+		*(volatile char *)p = 1;
+		munmap(p, NTMEM_GRANULARITY);
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = VIEW_ITERS;
+	close(fd);
+	return err;
+}
+
+/* Row 12b: a fresh 16 MiB section, mapped and written whole: per page. */
+static int nt_view_first_touch(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	int sfd, err;
+	uint64_t t0, base;
+
+	(void)ctx;
+	t0 = bench_now_ns();
+	sfd = nt_section(SECTION_BYTES);
+	if (sfd < 0)
+		return sfd;
+	err = nt_map_view(sfd, &base);
+	if (!err) {
+		touch((void *)(uintptr_t)base, SECTION_BYTES);
+		err = nt_unmap_view(base);
+	}
+	close(sfd);
+	*ns = bench_now_ns() - t0;
+	*ops = SECTION_BYTES / page;
+	return err;
+}
+
+static int lx_shared_first_touch(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	uint64_t t0;
+	char *p;
+	int fd;
+
+	(void)ctx;
+	t0 = bench_now_ns();
+	fd = lx_memfd(SECTION_BYTES);
+	if (fd < 0)
+		return fd;
+	p = mmap(NULL, SECTION_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return -errno;
+	}
+	touch(p, SECTION_BYTES);
+	munmap(p, SECTION_BYTES);
+	close(fd);
+	*ns = bench_now_ns() - t0;
+	*ops = SECTION_BYTES / page;
+	return 0;
+}
+
+static void row12a(void)
+{
+	struct row r = { "12a", "MAP_VIEW 64 KiB section + touch 1 page + UNMAP",
+		"mmap memfd MAP_SHARED + touch + munmap", ROW_RATIO, 1.2,
+		"<= 1.2x", 0, 0, 0 };
+
+	if (!(nt_features & NTMEM_FEATURE_SECTIONS))
+		r.err = -EOPNOTSUPP;
+	else
+		run_pair(&r, nt_view_cycle, NULL, lx_shared_cycle, NULL, REPS);
+	print_row(&r);
+}
+
+static void row12b(void)
+{
+	struct row r = { "12b", "new 16 MiB section, view written whole, per page",
+		"memfd 16 MiB MAP_SHARED written whole", ROW_RATIO, 1.2,
+		"<= 1.2x", 0, 0, 0 };
+
+	if (!(nt_features & NTMEM_FEATURE_SECTIONS))
+		r.err = -EOPNOTSUPP;
+	else
+		run_pair(&r, nt_view_first_touch, NULL, lx_shared_first_touch,
+			 NULL, REPS);
+	print_row(&r);
+}
+
 static const struct {
 	const char *id;
 	void (*run)(void);
@@ -2303,6 +2477,7 @@ static const struct {
 	{ "8", row8 }, { "9a", row9a }, { "9b", row9b }, { "9c", row9c },
 	{ "9d", row9d }, { "9e", row9e }, { "9f", row9f }, { "9g", row9g },
 	{ "10", row10 }, { "10d", row10d }, { "10e", row10e },
+	{ "12a", row12a }, { "12b", row12b },
 };
 
 #define NROWS	(sizeof(rows) / sizeof(rows[0]))
@@ -2341,7 +2516,7 @@ int main(int argc, char **argv)
 			if (picks(rows[i].id, argv[a]))
 				break;
 		if (i == NROWS) {
-			fprintf(stderr, "usage: ntmem-bench [ROW...]   (rows: 1 2 2h 3 3h 4 4a 4b 4h 5 6 7 8 9 9a-9g 10 10d 10e)\n");
+			fprintf(stderr, "usage: ntmem-bench [ROW...]   (rows: 1 2 2h 3 3h 4 4a 4b 4h 5 6 7 8 9 9a-9g 10 10d 10e 12 12a 12b)\n");
 			return 2;
 		}
 	}
