@@ -132,7 +132,6 @@ struct ntmem_guard_slot {
  * @pending:   the RESERVE in flight, read by ->get_unmapped_area and ->mmap
  * @view:      with @pending, the MAP_VIEW in flight (ntmem_view.c)
  * @place:     the placeholder change in flight (ntmem_placeholder.c)
- * @preserve:  with @releasing: the region becomes a Windows placeholder
  * @releasing: the region the RELEASE in flight replaces by a placeholder
  * @probing:   the vm_mmap() in flight is ntmem_exec_permitted()'s probe
  * @checked:   ->get_unmapped_area accepted the range of that vm_mmap(), or
@@ -168,7 +167,6 @@ struct ntmem_mm {
 	const struct ntmem_view_request *view;
 	const struct ntmem_place *place;
 	struct ntmem_region *releasing;
-	bool preserve;
 	bool probing;
 	bool checked;
 	struct task_struct *pending_task;
@@ -375,7 +373,6 @@ enum ntmem_place_check {
 struct ntmem_place {
 	unsigned long start, end;
 	enum ntmem_place_check check;
-	bool hold;		/* a placeholder takes the range, else free space */
 };
 
 /* A placeholder of released address space ("[ntmem free]"). */

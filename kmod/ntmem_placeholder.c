@@ -181,7 +181,10 @@ const struct vm_operations_struct ntmem_placeholder_vm_ops = {
 	.mremap		= ntmem_vma_refuse_mremap,
 };
 
-/* A new VMA of the placeholders' file becomes a Windows placeholder. */
+/*
+ * A new VMA of the placeholders' file (nm->hold_file, which only requests
+ * that make a placeholder map) becomes a Windows placeholder.
+ */
 void ntmem_hold_mmap(struct vm_area_struct *vma)
 {
 	vma->vm_ops = &ntmem_hold_vm_ops;
@@ -262,20 +265,20 @@ unsigned long ntmem_place_area(struct ntmem_mm *nm, unsigned long addr,
 int ntmem_placeholder_change(struct ntmem_mm *nm, unsigned long addr,
 			     unsigned long len, u32 flags)
 {
-	struct ntmem_place p = { .start = addr, .hold = true };
+	struct ntmem_place p = { .start = addr };
+	/* a placeholder takes the range (its file), else released space */
+	bool hold = flags & (NTMEM_RELEASE_COALESCE | NTMEM_RELEASE_PRESERVE);
 	struct vm_area_struct *vma;
 	struct file **filep;
 	unsigned long ret;
 	int err = 0;
 
-	if (flags & NTMEM_RELEASE_COALESCE) {
+	if (flags & NTMEM_RELEASE_COALESCE)
 		p.check = NTMEM_PLACE_RUN;
-	} else if (flags & NTMEM_RELEASE_PRESERVE) {
+	else if (flags & NTMEM_RELEASE_PRESERVE)
 		p.check = NTMEM_PLACE_INSIDE;
-	} else {
+	else
 		p.check = NTMEM_PLACE_EXACT;
-		p.hold = false;
-	}
 	if (mutex_lock_killable(&nm->map_lock))
 		return -EINTR;
 	if (!len) {	/* the whole placeholder based at @addr */
@@ -292,9 +295,9 @@ int ntmem_placeholder_change(struct ntmem_mm *nm, unsigned long addr,
 		mmap_read_unlock(nm->mm);
 	}
 	p.end = addr + len;
-	filep = p.hold ? &nm->hold_file : &nm->free_file;
+	filep = hold ? &nm->hold_file : &nm->free_file;
 	if (!err)
-		err = ntmem_request_file(nm, filep, p.hold ?
+		err = ntmem_request_file(nm, filep, hold ?
 					 NTMEM_HOLD_MAPS_NAME :
 					 NTMEM_PLACEHOLDER_NAME);
 	if (!err) {
@@ -306,7 +309,7 @@ int ntmem_placeholder_change(struct ntmem_mm *nm, unsigned long addr,
 		WRITE_ONCE(nm->pending_task, NULL);
 		WRITE_ONCE(nm->place, NULL);
 		/* freed all the same if the kernel failed after the unmap */
-		if (IS_ERR_VALUE(ret) && !(nm->checked && !p.hold))
+		if (IS_ERR_VALUE(ret) && !(nm->checked && !hold))
 			err = ret;
 	}
 	mutex_unlock(&nm->map_lock);

@@ -220,14 +220,13 @@ static int ntmem_anon_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!ntmem_in_request(nm) || nm->probing || vma->vm_mm != nm->mm)
 		return -EPERM;
-	/* released space, or a Windows placeholder: no region */
-	if (nm->place || nm->releasing ||
-	    (args && (args->flags & NTMEM_RESERVE_PLACEHOLDER))) {
-		if (nm->place ? nm->place->hold :
-		    nm->releasing ? nm->preserve : true)
-			ntmem_hold_mmap(vma);
-		else
-			ntmem_placeholder_mmap(nm, vma);
+	/* every request that makes a Windows placeholder maps its file */
+	if (file == nm->hold_file) {
+		ntmem_hold_mmap(vma);
+		return 0;
+	}
+	if (nm->place || nm->releasing) {	/* released space */
+		ntmem_placeholder_mmap(nm, vma);
 		return 0;
 	}
 	/* 64 KiB, or a page where it replaces a placeholder split at one */
@@ -463,7 +462,6 @@ int ntmem_release(struct ntmem_mm *nm, unsigned long addr, unsigned long len,
 					 NTMEM_PLACEHOLDER_NAME);
 	if (!err) {
 		WRITE_ONCE(nm->releasing, r);
-		nm->preserve = preserve;
 		nm->checked = false;
 		WRITE_ONCE(nm->pending_task, current);
 		ret = vm_mmap(*filep, addr, size, PROT_NONE,

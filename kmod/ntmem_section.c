@@ -343,17 +343,13 @@ struct file *ntmem_section_create(struct ntmem_mm *nm,
 	    (a->attrs != NTMEM_SEC_COMMIT && a->attrs != NTMEM_SEC_RESERVE))
 		return ERR_PTR(-EINVAL);
 	a->existed = false;
-	if (!a->name) {
-		s = ntmem_section_alloc(nm, a);
-		if (IS_ERR(s))
-			return ERR_CAST(s);
-		s->handles = 1;
-		return ntmem_section_file(s, access);
-	}
 	/* allocated outside the names' lock; dropped if the name is taken */
 	s = ntmem_section_alloc(nm, a);
 	if (IS_ERR(s))
 		return ERR_CAST(s);
+	s->handles = 1;
+	if (!a->name)
+		return ntmem_section_file(s, access);
 	mutex_lock(&ntmem_section_names_lock);
 	found = ntmem_section_lookup(a->name, a->name_len);
 	if (!found) {
@@ -362,12 +358,12 @@ struct file *ntmem_section_create(struct ntmem_mm *nm,
 		a->name = NULL;
 		s->ns = get_user_ns(current_user_ns());
 		s->uid = current_euid();
-		s->handles = 1;
 		hash_add(ntmem_section_names, &s->name_node,
 			 ntmem_section_hash(s->name, s->name_len, s->uid));
 	}
 	mutex_unlock(&ntmem_section_names_lock);
 	if (found) {
+		/* never visible: its count goes with it */
 		ntmem_section_put(s);
 		s = found;
 		a->existed = true;

@@ -86,6 +86,7 @@ struct ntmem_view_request {
 	pgoff_t first;		/* the view's first section page */
 	u32 access;		/* NTMEM_FILE_MAP_* */
 	u32 protect;		/* the view's protection */
+	bool cow;		/* copy-on-write: COPY without WRITE */
 };
 
 /* ntmem_section.c */

@@ -85,8 +85,7 @@ int ntmem_view_init(struct ntmem_region *r,
 	pgoff_t from = req->first, a, b;
 	unsigned long committed = 0;
 
-	r->cow = req->access & NTMEM_FILE_MAP_COPY &&
-		 !(req->access & NTMEM_FILE_MAP_WRITE);
+	r->cow = req->cow;
 	r->view_access = req->access;
 	r->alloc_protect = req->protect;
 	r->section_first = req->first;
@@ -325,6 +324,8 @@ int ntmem_view_map(struct ntmem_mm *nm, struct ntmem_section_object *s,
 		.first = a->offset >> PAGE_SHIFT,
 		.access = a->access,
 		.protect = ntmem_section_view_protect(s, a->access),
+		.cow = (a->access & NTMEM_FILE_MAP_COPY) &&
+		       !(a->access & NTMEM_FILE_MAP_WRITE),
 	};
 	struct ntmem_reserve res = {
 		.flags = a->flags,
@@ -332,8 +333,7 @@ int ntmem_view_map(struct ntmem_mm *nm, struct ntmem_section_object *s,
 		.length = a->length,
 		.protect = req.protect,
 	};
-	bool cow = (a->access & NTMEM_FILE_MAP_COPY) &&
-		   !(a->access & NTMEM_FILE_MAP_WRITE);
+	bool cow = req.cow;
 	bool write = a->access & NTMEM_FILE_MAP_WRITE;
 	unsigned long prot = PROT_READ | (write || cow ? PROT_WRITE : 0);
 	unsigned long flags = MAP_SHARED, addr;
