@@ -305,12 +305,40 @@ static inline unsigned long ntmem_idx_addr(const struct ntmem_region *r,
 }
 
 /* ntmem_main.c */
+struct ntmem_mm *ntmem_mm_get(struct mm_struct *mm, struct pid *owner,
+			      kuid_t uid);
+void ntmem_mm_close(struct ntmem_mm *nm);
 void ntmem_mm_put(struct ntmem_mm *nm);
 struct ntmem_mm *ntmem_mm_find(pid_t tgid);
 struct ntmem_mm *ntmem_mm_next(u64 after);
 
+/*
+ * The address space a call acts on: the caller's own (@proc NULL), or
+ * another process's, through its process descriptor (ntmem_target.c).
+ */
+struct ntmem_target;
+struct ntmem_ctx {
+	struct ntmem_mm *nm;
+	struct ntmem_target *target;
+};
+
+/* Work on @nm's address space, run where that address space is current. */
+typedef int (*ntmem_op_fn)(struct ntmem_mm *nm, void *arg);
+
 /* ntmem_ioctl.c */
 long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long ntmem_dispatch(const struct ntmem_ctx *c, unsigned int cmd,
+		    void __user *uarg);
+int ntmem_copy_in(void *kdst, size_t ksize, void __user *usrc);
+int ntmem_copy_out(void __user *udst, const void *ksrc, size_t ksize,
+		   u32 usize);
+bool ntmem_zeroed(const u64 *words, size_t n);
+
+/* ntmem_target.c */
+int ntmem_target_open(struct ntmem_mm *nm, void __user *uarg);
+int ntmem_target_run(struct ntmem_target *t, ntmem_op_fn fn, void *arg);
+int ntmem_target_copy(const struct ntmem_ctx *c, void __user *uarg,
+		      bool write);
 
 /* ntmem_region.c: reservation lifetime */
 extern const struct vm_operations_struct ntmem_vm_ops;
@@ -333,7 +361,7 @@ int ntmem_vma_refuse_mprotect(struct vm_area_struct *vma, unsigned long start,
 			      unsigned long end, unsigned long newflags);
 
 /* ntmem_user.c: each user's share of the commit limit */
-struct ntmem_user *ntmem_user_get(void);
+struct ntmem_user *ntmem_user_get(kuid_t uid);
 void ntmem_user_put(struct ntmem_user *u);
 int ntmem_user_charge(struct ntmem_mm *nm, unsigned long pages,
 		      unsigned long limit);

@@ -39,7 +39,7 @@ static_assert(sizeof(struct ntmem_view) == 56);
  * older (smaller) struct reads as zero-extended; a newer one must have a
  * zero tail.  Returns the user size, or a negative errno.
  */
-static int ntmem_copy_in(void *kdst, size_t ksize, void __user *usrc)
+int ntmem_copy_in(void *kdst, size_t ksize, void __user *usrc)
 {
 	u32 usize;
 	int err;
@@ -54,14 +54,14 @@ static int ntmem_copy_in(void *kdst, size_t ksize, void __user *usrc)
 	return err ? err : usize;
 }
 
-static int ntmem_copy_out(void __user *udst, const void *ksrc, size_t ksize,
-			  u32 usize)
+int ntmem_copy_out(void __user *udst, const void *ksrc, size_t ksize,
+		   u32 usize)
 {
 	return copy_to_user(udst, ksrc, min_t(size_t, ksize, usize)) ?
 	       -EFAULT : 0;
 }
 
-static bool ntmem_zeroed(const u64 *words, size_t n)
+bool ntmem_zeroed(const u64 *words, size_t n)
 {
 	while (n--)
 		if (words[n])
@@ -80,6 +80,12 @@ static int ntmem_check_range(u64 addr, u64 len)
 	return 0;
 }
 
+/* Run @fn on the address space of @c: here, or in the other process's. */
+static int ntmem_run(const struct ntmem_ctx *c, ntmem_op_fn fn, void *arg)
+{
+	return c->target ? ntmem_target_run(c->target, fn, arg) : fn(c->nm, arg);
+}
+
 static int ntmem_ioc_version(void __user *uarg)
 {
 	struct ntmem_version v;
@@ -95,7 +101,7 @@ static int ntmem_ioc_version(void __user *uarg)
 		     NTMEM_FEATURE_EXEC | NTMEM_FEATURE_WRITE_WATCH |
 		     NTMEM_FEATURE_LOCK | NTMEM_FEATURE_USER_OUT |
 		     NTMEM_FEATURE_DECOMMIT_WHOLE | NTMEM_FEATURE_SECTIONS |
-		     NTMEM_FEATURE_PLACEHOLDERS |
+		     NTMEM_FEATURE_PLACEHOLDERS | NTMEM_FEATURE_PROCESSES |
 		     (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ?
 		      NTMEM_FEATURE_LARGE_PAGES : 0);
 	v.page_size = PAGE_SIZE;
@@ -159,7 +165,28 @@ static int ntmem_reserve_place_check(struct ntmem_reserve *a)
 	return 0;
 }
 
-static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
+/* RESERVE's work, and its undo when the caller cannot learn of it. */
+static int ntmem_reserve_op(struct ntmem_mm *nm, void *arg)
+{
+	struct ntmem_reserve *a = arg;
+	int err = 0;
+
+	if (a->flags & NTMEM_RESERVE_COMMIT)
+		err = ntmem_exec_permitted(nm, a->protect);
+	return err ?: ntmem_reserve(nm, a);
+}
+
+static int ntmem_reserve_undo(struct ntmem_mm *nm, void *arg)
+{
+	struct ntmem_reserve *a = arg;
+
+	if (a->flags & NTMEM_RESERVE_PLACEHOLDER)
+		return ntmem_placeholder_change(nm, a->addr, 0, 0);
+	return ntmem_release(nm, a->addr, a->length, false,
+			     a->flags & NTMEM_RESERVE_REPLACE);
+}
+
+static int ntmem_ioc_reserve(const struct ntmem_ctx *c, void __user *uarg)
 {
 	struct ntmem_reserve a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
@@ -201,64 +228,41 @@ static int ntmem_ioc_reserve(struct ntmem_mm *nm, void __user *uarg)
 		if (ntmem_check_range(a.addr, a.length))
 			a.addr = 0;
 	}
-	if (a.flags & NTMEM_RESERVE_COMMIT) {
-		err = ntmem_exec_permitted(nm, a.protect);
-		if (err)
-			return err;
-	}
-	err = ntmem_reserve(nm, &a);
+	err = ntmem_run(c, ntmem_reserve_op, &a);
 	if (err)
 		return err;
 	/* a reservation the caller cannot learn of would be lost: undo it */
 	err = ntmem_copy_out(uarg, &a, sizeof(a), usize);
-	if (err && (a.flags & NTMEM_RESERVE_PLACEHOLDER))
-		ntmem_placeholder_change(nm, a.addr, 0, 0);
-	else if (err)
-		ntmem_release(nm, a.addr, a.length, false,
-			      a.flags & NTMEM_RESERVE_REPLACE);
+	if (err)
+		ntmem_run(c, ntmem_reserve_undo, &a);
 	return err;
 }
 
-/*
- * COMMIT, DECOMMIT, RESET, RESET_UNDO, LOCK and UNLOCK: a range inside one
- * reservation.
- */
-static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
-			   void __user *uarg)
-{
-	u32 allowed_flags = nr == _IOC_NR(NTMEM_IOC_COMMIT) ?
-			    NTMEM_COMMIT_PREFAULT : 0;
-	struct vm_area_struct *vma;
-	struct ntmem_region *r;
-	struct ntmem_range a;
-	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+struct ntmem_range_call {
+	unsigned int nr;
 	bool whole;
 	u64 len;
-	int err;
+	struct ntmem_range a;
+};
 
-	if (usize < 0)
-		return usize;
-	if (a.flags & ~allowed_flags || a.reserved0 ||
-	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
-		return -EINVAL;
-	/* copy-on-write protections: the view decides (ntmem_commit()) */
-	if (nr == _IOC_NR(NTMEM_IOC_COMMIT) ?
-	    !ntmem_protect_valid(ntmem_protect_without_copy(a.protect)) :
-	    a.protect)
-		return -EINVAL;
-	/* DECOMMIT of length 0: the whole reservation based at @addr */
-	whole = nr == _IOC_NR(NTMEM_IOC_DECOMMIT) && !a.length;
-	len = whole ? PAGE_SIZE : a.length;
-	err = ntmem_check_range(a.addr, len);
-	if (!err && nr == _IOC_NR(NTMEM_IOC_COMMIT))
+static int ntmem_range_op(struct ntmem_mm *nm, void *arg)
+{
+	struct ntmem_range_call *rc = arg;
+	unsigned int nr = rc->nr;
+	struct ntmem_range a = rc->a;
+	struct vm_area_struct *vma;
+	struct ntmem_region *r;
+	int err = 0;
+
+	if (nr == _IOC_NR(NTMEM_IOC_COMMIT))
 		err = ntmem_exec_permitted(nm, a.protect);
 	if (err)
 		return err;
 
 	if (mmap_write_lock_killable(nm->mm))
 		return -EINTR;
-	r = ntmem_region_find_write(nm->mm, a.addr, len, &vma);
-	if (r && whole) {
+	r = ntmem_region_find_write(nm->mm, a.addr, rc->len, &vma);
+	if (r && rc->whole) {
 		if (r->start != a.addr)
 			r = NULL;
 		else
@@ -287,11 +291,59 @@ static int ntmem_ioc_range(struct ntmem_mm *nm, unsigned int nr,
 	return err;
 }
 
-static int ntmem_ioc_release(struct ntmem_mm *nm, void __user *uarg)
+/*
+ * COMMIT, DECOMMIT, RESET, RESET_UNDO, LOCK and UNLOCK: a range inside one
+ * reservation.
+ */
+static int ntmem_ioc_range(const struct ntmem_ctx *c, unsigned int nr,
+			   void __user *uarg)
 {
+	u32 allowed_flags = nr == _IOC_NR(NTMEM_IOC_COMMIT) ?
+			    NTMEM_COMMIT_PREFAULT : 0;
+	struct ntmem_range_call rc = { .nr = nr };
 	struct ntmem_range a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
 	int err;
+
+	if (usize < 0)
+		return usize;
+	if (a.flags & ~allowed_flags || a.reserved0 ||
+	    !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	/* copy-on-write protections: the view decides (ntmem_commit()) */
+	if (nr == _IOC_NR(NTMEM_IOC_COMMIT) ?
+	    !ntmem_protect_valid(ntmem_protect_without_copy(a.protect)) :
+	    a.protect)
+		return -EINVAL;
+	/* DECOMMIT of length 0: the whole reservation based at @addr */
+	rc.whole = nr == _IOC_NR(NTMEM_IOC_DECOMMIT) && !a.length;
+	rc.len = rc.whole ? PAGE_SIZE : a.length;
+	err = ntmem_check_range(a.addr, rc.len);
+	if (err)
+		return err;
+	rc.a = a;
+	return ntmem_run(c, ntmem_range_op, &rc);
+}
+
+static int ntmem_release_op(struct ntmem_mm *nm, void *arg)
+{
+	const struct ntmem_range *a = arg;
+	int err = -ENXIO;
+
+	/* a reservation (back to its placeholder), else placeholders */
+	if (!(a->flags & NTMEM_RELEASE_COALESCE))
+		err = ntmem_release(nm, a->addr, a->length, false,
+				    a->flags & NTMEM_RELEASE_PRESERVE);
+	if (err == -ENXIO)
+		err = ntmem_placeholder_change(nm, a->addr, a->length,
+					       a->flags);
+	return err;
+}
+
+static int ntmem_ioc_release(const struct ntmem_ctx *c, void __user *uarg)
+{
+	struct ntmem_range a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
 
 	if (usize < 0)
 		return usize;
@@ -302,13 +354,49 @@ static int ntmem_ioc_release(struct ntmem_mm *nm, void __user *uarg)
 		return -EINVAL;
 	if (ntmem_check_range(a.addr, a.length ? a.length : PAGE_SIZE))
 		return -EINVAL;
-	/* a reservation (back to its placeholder), else placeholders */
-	err = -ENXIO;
-	if (!(a.flags & NTMEM_RELEASE_COALESCE))
-		err = ntmem_release(nm, a.addr, a.length, false,
-				    a.flags & NTMEM_RELEASE_PRESERVE);
-	if (err == -ENXIO)
-		err = ntmem_placeholder_change(nm, a.addr, a.length, a.flags);
+	return ntmem_run(c, ntmem_release_op, &a);
+}
+
+struct ntmem_protect_call {
+	struct ntmem_protect a;
+	void __user *uarg;	/* copied out under mmap_lock, or NULL */
+	void __user *uold;	/* likewise */
+	size_t out;
+	bool permitted;		/* the W^X check is done */
+};
+
+static int ntmem_protect_op(struct ntmem_mm *nm, void *arg)
+{
+	struct ntmem_protect_call *pc = arg;
+	struct ntmem_protect *a = &pc->a;
+	struct vm_area_struct *vma;
+	struct ntmem_region *r;
+	u32 old = 0;
+	int err;
+
+	if (!pc->permitted) {
+		err = ntmem_exec_permitted(nm, a->protect);
+		if (err)
+			return err;
+		pc->permitted = true;
+	}
+	if (mmap_write_lock_killable(nm->mm))
+		return -EINTR;
+	r = ntmem_region_find_write(nm->mm, a->addr, a->length, &vma);
+	err = r ? ntmem_view_protect_allowed(r, a->protect) : -ENXIO;
+	if (!err)
+		err = ntmem_protect_check(r, a->addr, a->length, a->protect,
+					  &old);
+	if (!err) {
+		a->old_protect = old;
+		if (pc->uarg)
+			err = copy_to_user_nofault(pc->uarg, a, pc->out);
+	}
+	if (!err && pc->uold)
+		err = copy_to_user_nofault(pc->uold, &old, sizeof(old));
+	if (!err)
+		err = ntmem_protect(r, vma, a->addr, a->length, a->protect);
+	mmap_write_unlock(nm->mm);
 	return err;
 }
 
@@ -319,16 +407,16 @@ static int ntmem_ioc_release(struct ntmem_mm *nm, void __user *uarg)
  * fault, the lock is dropped, the memory faulted in, and the call taken
  * from the top.  Memory that cannot be written fails the call with
  * nothing changed, which is what Windows' probe of lpflOldProtect gives.
+ * In another process, whose mmap_lock says nothing of the caller's
+ * memory, that memory is probed before and written after.
  */
-static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
+static int ntmem_ioc_protect(const struct ntmem_ctx *c, void __user *uarg)
 {
-	struct vm_area_struct *vma;
-	struct ntmem_region *r;
+	struct ntmem_protect_call pc = { 0 };
 	struct ntmem_protect a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
-	size_t out = min_t(size_t, sizeof(a), usize);
 	void __user *uold;
-	u32 old = 0;
+	size_t out;
 	int err;
 
 	if (usize < 0)
@@ -339,34 +427,33 @@ static int ntmem_ioc_protect(struct ntmem_mm *nm, void __user *uarg)
 		return -EINVAL;
 	uold = u64_to_user_ptr(a.old_protect_out);
 	err = ntmem_check_range(a.addr, a.length);
-	if (!err)
-		err = ntmem_exec_permitted(nm, a.protect);
 	if (err)
 		return err;
+	out = min_t(size_t, sizeof(a), usize);
+	pc.a = a;
+	pc.out = out;
 
+	if (c->target) {
+		if (fault_in_safe_writeable(uarg, out) ||
+		    (uold && fault_in_safe_writeable(uold, sizeof(u32))))
+			return -EFAULT;
+		err = ntmem_run(c, ntmem_protect_op, &pc);
+		if (!err && (copy_to_user(uarg, &pc.a, out) ||
+			     (uold && put_user(pc.a.old_protect,
+					       (u32 __user *)uold))))
+			err = -EFAULT;
+		return err;
+	}
+
+	pc.uarg = uarg;
+	pc.uold = uold;
 	for (;;) {
-		if (mmap_write_lock_killable(nm->mm))
-			return -EINTR;
-		r = ntmem_region_find_write(nm->mm, a.addr, a.length, &vma);
-		err = r ? ntmem_view_protect_allowed(r, a.protect) : -ENXIO;
-		if (!err)
-			err = ntmem_protect_check(r, a.addr, a.length,
-						  a.protect, &old);
-		if (!err) {
-			a.old_protect = old;
-			err = copy_to_user_nofault(uarg, &a, out);
-		}
-		if (!err && uold)
-			err = copy_to_user_nofault(uold, &old, sizeof(old));
-		if (!err)
-			err = ntmem_protect(r, vma, a.addr, a.length,
-					    a.protect);
-		mmap_write_unlock(nm->mm);
+		err = ntmem_protect_op(c->nm, &pc);
 		if (err != -EFAULT)
 			return err;
 		/* the safe kind: fault_in_writeable() stores zeros */
 		if (fault_in_safe_writeable(uarg, out) ||
-		    (uold && fault_in_safe_writeable(uold, sizeof(old))))
+		    (uold && fault_in_safe_writeable(uold, sizeof(u32))))
 			return -EFAULT;
 		if (fatal_signal_pending(current))
 			return -EINTR;
@@ -687,7 +774,7 @@ static void ntmem_basic_info(const struct ntmem_query *q,
  * Nothing changes, so the answer is stored after mmap_lock is dropped,
  * where a fault on the caller's memory may be served.
  */
-static int ntmem_ioc_query(struct ntmem_mm *nm, void __user *uarg)
+static int ntmem_ioc_query(const struct ntmem_ctx *c, void __user *uarg)
 {
 	struct ntmem_basic_info info;
 	struct ntmem_query q;
@@ -704,10 +791,10 @@ static int ntmem_ioc_query(struct ntmem_mm *nm, void __user *uarg)
 	q.size = usize;
 	q.addr = addr;
 	q.info = uinfo;
-	if (mmap_read_lock_killable(nm->mm))
+	if (mmap_read_lock_killable(c->nm->mm))
 		return -EINTR;
-	ntmem_query_locked(nm->mm, addr, &q);
-	mmap_read_unlock(nm->mm);
+	ntmem_query_locked(c->nm->mm, addr, &q);
+	mmap_read_unlock(c->nm->mm);
 	if (uinfo) {
 		ntmem_basic_info(&q, &info);
 		if (copy_to_user(u64_to_user_ptr(uinfo), &info, sizeof(info)))
@@ -801,8 +888,29 @@ static int ntmem_ioc_section(struct ntmem_mm *nm, unsigned int nr,
 	return 0;
 }
 
-static int ntmem_ioc_map_view(struct ntmem_mm *nm, void __user *uarg)
+struct ntmem_view_call {
+	struct ntmem_section_object *s;
+	struct ntmem_view a;
+};
+
+static int ntmem_view_map_op(struct ntmem_mm *nm, void *arg)
 {
+	struct ntmem_view_call *vc = arg;
+
+	return ntmem_view_map(nm, vc->s, &vc->a);
+}
+
+static int ntmem_view_undo(struct ntmem_mm *nm, void *arg)
+{
+	struct ntmem_view_call *vc = arg;
+
+	return ntmem_view_unmap(nm, vc->a.addr,
+				vc->a.flags & NTMEM_RESERVE_REPLACE);
+}
+
+static int ntmem_ioc_map_view(const struct ntmem_ctx *c, void __user *uarg)
+{
+	struct ntmem_view_call vc;
 	struct ntmem_section_object *s;
 	struct ntmem_view a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
@@ -849,19 +957,27 @@ static int ntmem_ioc_map_view(struct ntmem_mm *nm, void __user *uarg)
 		if (ntmem_check_range(a.addr, a.length))
 			a.addr = 0;
 	}
-	err = ntmem_view_map(nm, s, &a);
+	vc.s = s;
+	vc.a = a;
+	err = ntmem_run(c, ntmem_view_map_op, &vc);
 	if (err)
 		goto out;
-	err = ntmem_copy_out(uarg, &a, sizeof(a), usize);
+	err = ntmem_copy_out(uarg, &vc.a, sizeof(vc.a), usize);
 	if (err)
-		ntmem_view_unmap(nm, a.addr,
-				 a.flags & NTMEM_RESERVE_REPLACE);
+		ntmem_run(c, ntmem_view_undo, &vc);
 out:
 	ntmem_section_put(s);
 	return err;
 }
 
-static int ntmem_ioc_unmap_view(struct ntmem_mm *nm, void __user *uarg)
+static int ntmem_view_unmap_op(struct ntmem_mm *nm, void *arg)
+{
+	const struct ntmem_range *a = arg;
+
+	return ntmem_view_unmap(nm, a->addr, a->flags & NTMEM_RELEASE_PRESERVE);
+}
+
+static int ntmem_ioc_unmap_view(const struct ntmem_ctx *c, void __user *uarg)
 {
 	struct ntmem_range a;
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
@@ -873,42 +989,37 @@ static int ntmem_ioc_unmap_view(struct ntmem_mm *nm, void __user *uarg)
 		return -EINVAL;
 	if (a.addr < NTMEM_MIN_ADDRESS || a.addr >= NTMEM_MAX_ADDRESS)
 		return -ENXIO;
-	return ntmem_view_unmap(nm, a.addr, a.flags & NTMEM_RELEASE_PRESERVE);
+	return ntmem_run(c, ntmem_view_unmap_op, &a);
 }
 
-long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/*
+ * The ioctls of /dev/ntmem, on the caller's address space or (a process
+ * descriptor's, which has filtered them) another process's.
+ */
+long ntmem_dispatch(const struct ntmem_ctx *c, unsigned int cmd,
+		    void __user *uarg)
 {
-	struct ntmem_mm *nm = file->private_data;
-	void __user *uarg = (void __user *)arg;
+	struct ntmem_mm *nm = c->nm;
 	unsigned int nr = _IOC_NR(cmd);
-
-	/*
-	 * The struct size travels in the struct, so that it can grow; the
-	 * size bits of @cmd are not compared.
-	 */
-	if (_IOC_TYPE(cmd) != NTMEM_IOC_MAGIC)
-		return -ENOTTY;
-	if (current->mm != nm->mm)
-		return -EBADFD;
 
 	switch (nr) {
 	case _IOC_NR(NTMEM_IOC_VERSION):
 		return ntmem_ioc_version(uarg);
 	case _IOC_NR(NTMEM_IOC_RESERVE):
-		return ntmem_ioc_reserve(nm, uarg);
+		return ntmem_ioc_reserve(c, uarg);
 	case _IOC_NR(NTMEM_IOC_COMMIT):
 	case _IOC_NR(NTMEM_IOC_DECOMMIT):
 	case _IOC_NR(NTMEM_IOC_RESET):
 	case _IOC_NR(NTMEM_IOC_RESET_UNDO):
 	case _IOC_NR(NTMEM_IOC_LOCK):
 	case _IOC_NR(NTMEM_IOC_UNLOCK):
-		return ntmem_ioc_range(nm, nr, uarg);
+		return ntmem_ioc_range(c, nr, uarg);
 	case _IOC_NR(NTMEM_IOC_RELEASE):
-		return ntmem_ioc_release(nm, uarg);
+		return ntmem_ioc_release(c, uarg);
 	case _IOC_NR(NTMEM_IOC_PROTECT):
-		return ntmem_ioc_protect(nm, uarg);
+		return ntmem_ioc_protect(c, uarg);
 	case _IOC_NR(NTMEM_IOC_QUERY):
-		return ntmem_ioc_query(nm, uarg);
+		return ntmem_ioc_query(c, uarg);
 	case _IOC_NR(NTMEM_IOC_GET_WRITE_WATCH):
 		return ntmem_ioc_get_write_watch(nm, uarg);
 	case _IOC_NR(NTMEM_IOC_RESET_WRITE_WATCH):
@@ -919,10 +1030,31 @@ long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(NTMEM_IOC_SECTION_OPEN):
 		return ntmem_ioc_section(nm, nr, uarg);
 	case _IOC_NR(NTMEM_IOC_MAP_VIEW):
-		return ntmem_ioc_map_view(nm, uarg);
+		return ntmem_ioc_map_view(c, uarg);
 	case _IOC_NR(NTMEM_IOC_UNMAP_VIEW):
-		return ntmem_ioc_unmap_view(nm, uarg);
+		return ntmem_ioc_unmap_view(c, uarg);
+	case _IOC_NR(NTMEM_IOC_OPEN_PROCESS):
+		return c->target ? -ENOTTY : ntmem_target_open(nm, uarg);
+	case _IOC_NR(NTMEM_IOC_READ_MEMORY):
+	case _IOC_NR(NTMEM_IOC_WRITE_MEMORY):
+		return ntmem_target_copy(c, uarg,
+					  nr == _IOC_NR(NTMEM_IOC_WRITE_MEMORY));
 	default:
 		return -ENOTTY;
 	}
+}
+
+long ntmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ntmem_ctx c = { .nm = file->private_data };
+
+	/*
+	 * The struct size travels in the struct, so that it can grow; the
+	 * size bits of @cmd are not compared.
+	 */
+	if (_IOC_TYPE(cmd) != NTMEM_IOC_MAGIC)
+		return -ENOTTY;
+	if (current->mm != c.nm->mm)
+		return -EBADFD;
+	return ntmem_dispatch(&c, cmd, (void __user *)arg);
 }

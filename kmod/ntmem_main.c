@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -47,15 +48,18 @@ void ntmem_mm_put(struct ntmem_mm *nm)
 	kref_put(&nm->kref, ntmem_mm_free);
 }
 
-/* Find or create the ntmem_mm of current->mm and count one more open file. */
-static struct ntmem_mm *ntmem_mm_get_current(void)
+/*
+ * Find or create the ntmem_mm of @mm and count one more open file.  A new
+ * one is owned by thread group @owner and charges user @uid.
+ */
+struct ntmem_mm *ntmem_mm_get(struct mm_struct *mm, struct pid *owner,
+			      kuid_t uid)
 {
-	struct mm_struct *mm = current->mm;
 	struct ntmem_mm *nm, *fresh;
 
 	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
 	if (fresh)
-		fresh->user = ntmem_user_get();
+		fresh->user = ntmem_user_get(uid);
 	if (!fresh || !fresh->user) {
 		kfree(fresh);
 		return ERR_PTR(-ENOMEM);
@@ -77,7 +81,7 @@ static struct ntmem_mm *ntmem_mm_get_current(void)
 	spin_lock_init(&nm->guard_lock);
 	mmgrab(mm);
 	nm->mm = mm;
-	nm->owner = get_pid(task_tgid(current));
+	nm->owner = get_pid(owner);
 	nm->nr_files = 1;
 	nm->id = ++ntmem_mms_last_id;
 	list_add_tail(&nm->node, &ntmem_mms);
@@ -156,16 +160,16 @@ static int ntmem_open(struct inode *inode, struct file *file)
 
 	if (!current->mm)
 		return -EINVAL;
-	nm = ntmem_mm_get_current();
+	nm = ntmem_mm_get(current->mm, task_tgid(current), current_uid());
 	if (IS_ERR(nm))
 		return PTR_ERR(nm);
 	file->private_data = nm;
 	return 0;
 }
 
-static int ntmem_release_file(struct inode *inode, struct file *file)
+/* One open file of @nm (a /dev/ntmem file or a process descriptor) closes. */
+void ntmem_mm_close(struct ntmem_mm *nm)
 {
-	struct ntmem_mm *nm = file->private_data;
 	struct file *anon = NULL, *free_file = NULL, *large = NULL;
 	struct file *hold = NULL;
 	bool last;
@@ -199,6 +203,11 @@ static int ntmem_release_file(struct inode *inode, struct file *file)
 	if (hold)
 		fput(hold);
 	ntmem_mm_put(nm);
+}
+
+static int ntmem_release_file(struct inode *inode, struct file *file)
+{
+	ntmem_mm_close(file->private_data);
 	return 0;
 }
 

@@ -8,7 +8,8 @@
  * as the kernel's own per-user limits count -- may hold at most
  * user_share_percent of the global limit (default 80; 100 turns shares
  * off).  A context charges the user who first opened /dev/ntmem in its
- * address space.
+ * address space, or, made by another process (OPEN_PROCESS), the real uid
+ * of the address space's owner.
  */
 #include <linux/cred.h>
 #include <linux/hashtable.h>
@@ -57,11 +58,10 @@ module_param_cb(user_share_percent, &ntmem_share_param_ops,
 MODULE_PARM_DESC(user_share_percent,
 		 "Percent of the global commit limit one user may hold (1-100, default 80)");
 
-/* The user of the calling task, referenced; NULL without memory. */
-struct ntmem_user *ntmem_user_get(void)
+/* The user @uid, referenced; NULL without memory. */
+struct ntmem_user *ntmem_user_get(kuid_t uid)
 {
 	struct ntmem_user *u, *fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
-	kuid_t uid = current_uid();
 
 	if (!fresh)
 		return NULL;

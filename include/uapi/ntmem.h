@@ -89,9 +89,9 @@
 #define NTMEM_API_MAJOR		1
 /*
  * minor 1: LOCK, UNLOCK; 2: LARGE_PAGES; 3: USER_OUT, DECOMMIT_WHOLE;
- * 4: SECTIONS; 5: PLACEHOLDERS
+ * 4: SECTIONS; 5: PLACEHOLDERS; 6: PROCESSES
  */
-#define NTMEM_API_MINOR		5
+#define NTMEM_API_MINOR		6
 
 /* Windows' allocation granularity and the user range ntmem manages. */
 #define NTMEM_GRANULARITY	0x10000ULL
@@ -132,6 +132,7 @@
 #define NTMEM_FEATURE_DECOMMIT_WHOLE (1ULL << 7) /* DECOMMIT of length 0 */
 #define NTMEM_FEATURE_SECTIONS	(1ULL << 8)	/* sections and views */
 #define NTMEM_FEATURE_PLACEHOLDERS (1ULL << 9)	/* placeholders, bounds */
+#define NTMEM_FEATURE_PROCESSES	(1ULL << 10)	/* OPEN_PROCESS and its calls */
 
 /**
  * struct ntmem_version - NTMEM_IOC_VERSION: what the module speaks.
@@ -613,6 +614,100 @@ struct ntmem_view {
 	__u64 reserved[2];
 };
 
+/*
+ * Other processes (Windows' OpenProcess, the ...Ex calls,
+ * ReadProcessMemory and WriteProcessMemory).
+ *
+ * OPEN_PROCESS turns a descriptor of /proc/PID/mem into a *process
+ * descriptor* ("[ntmem-process]", O_CLOEXEC).  Opening /proc/PID/mem is
+ * Linux's own decision to let the caller at the process's memory -- the
+ * ptrace-attach check, with the LSM's ptrace hook (Yama, SELinux,
+ * AppArmor) -- so the module asks nothing the kernel has not already
+ * answered, and a process the caller may not ptrace cannot be opened.
+ * The descriptor refers to the address space the mem file refers to: it
+ * fails with ESRCH once that address space is gone (exit, exec).
+ *
+ * The process descriptor takes these ioctls of /dev/ntmem, which then act
+ * on the process's address space (the target does nothing): VERSION,
+ * RESERVE, COMMIT, DECOMMIT, RESET, RESET_UNDO, RELEASE, PROTECT and
+ * MAP_VIEW, UNMAP_VIEW (NTMEM_PROCESS_VM_OPERATION), QUERY
+ * (NTMEM_PROCESS_QUERY_INFORMATION or _QUERY_LIMITED_INFORMATION), and
+ * READ_MEMORY (NTMEM_PROCESS_VM_READ) and WRITE_MEMORY
+ * (NTMEM_PROCESS_VM_WRITE and NTMEM_PROCESS_VM_OPERATION); EACCES
+ * without the access, ENOTTY for the others (write watch, guard hits,
+ * LOCK, sections: Windows has no form of them for another process).
+ * The descriptor's user pointers (the structs, a view's section
+ * descriptor, PROTECT's out-parameter) are the caller's.
+ *
+ * Memory made so is the target's in every way: its reservations are
+ * VMAs of its address space, charged to the commit charge of the user
+ * who owns it, its pages to its memory cgroup; its RLIMIT_AS, its W^X
+ * policy (MDWE) and what the LSM allows it bound what may be made.
+ */
+
+/* Access of a process descriptor (Windows PROCESS_* values). */
+#define NTMEM_PROCESS_VM_OPERATION	0x0008
+#define NTMEM_PROCESS_VM_READ		0x0010
+#define NTMEM_PROCESS_VM_WRITE		0x0020
+#define NTMEM_PROCESS_QUERY_INFORMATION	0x0400
+#define NTMEM_PROCESS_QUERY_LIMITED_INFORMATION 0x1000
+
+/**
+ * struct ntmem_process - NTMEM_IOC_OPEN_PROCESS: open another process.
+ * @size:     sizeof(struct ntmem_process), in
+ * @flags:    must be zero
+ * @pid:      the process (thread group id, in the caller's pid
+ *            namespace), in
+ * @mem_fd:   a descriptor of its /proc/PID/mem (or /proc/PID/task/TID/mem),
+ *            opened by the caller: for reading, or for reading and
+ *            writing to ask for NTMEM_PROCESS_VM_OPERATION or
+ *            NTMEM_PROCESS_VM_WRITE, in
+ * @access:   NTMEM_PROCESS_* bits (non-zero), in
+ * @fd:       the new process descriptor, out
+ * @reserved: must be zero
+ *
+ * Errors: EINVAL (malformed, or @mem_fd is not a mem file of procfs),
+ * EBADF (@mem_fd is not open), ESRCH (no process @pid, or @mem_fd is not
+ * the memory of @pid's live address space), EACCES (@mem_fd is read-only
+ * and the access asks to change memory).
+ */
+struct ntmem_process {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__s32 mem_fd;
+	__u32 access;
+	__s32 fd;
+	__u64 reserved[4];
+};
+
+/**
+ * struct ntmem_memory_copy - NTMEM_IOC_READ_MEMORY, NTMEM_IOC_WRITE_MEMORY.
+ * @size:     sizeof(struct ntmem_memory_copy), in
+ * @flags:    must be zero
+ * @addr:     the address in the process, in
+ * @buf:      the caller's buffer, in
+ * @length:   bytes to copy, in
+ * @done:     bytes copied, out (also when the call fails)
+ * @reserved: must be zero
+ *
+ * Copies as a debugger does (ptrace, /proc/PID/mem): any committed page
+ * that is not NOACCESS, whatever its protection, as Windows' calls do.
+ * Errors: EFAULT -- the caller's buffer could not be read or written
+ * (ERROR_NOACCESS); EIO -- the process's memory stopped before @length
+ * (ERROR_PARTIAL_COPY), @done says where; ESRCH -- the address space is
+ * gone.
+ */
+struct ntmem_memory_copy {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 buf;
+	__u64 length;
+	__u64 done;
+	__u64 reserved[2];
+};
+
 #define NTMEM_IOC_VERSION	_IOWR(NTMEM_IOC_MAGIC, 0x00, struct ntmem_version)
 #define NTMEM_IOC_RESERVE	_IOWR(NTMEM_IOC_MAGIC, 0x01, struct ntmem_reserve)
 #define NTMEM_IOC_COMMIT	_IOW(NTMEM_IOC_MAGIC, 0x02, struct ntmem_range)
@@ -637,5 +732,8 @@ struct ntmem_view {
  * back to being one (ENXIO for another view).
  */
 #define NTMEM_IOC_UNMAP_VIEW	_IOW(NTMEM_IOC_MAGIC, 0x11, struct ntmem_range)
+#define NTMEM_IOC_OPEN_PROCESS	_IOWR(NTMEM_IOC_MAGIC, 0x12, struct ntmem_process)
+#define NTMEM_IOC_READ_MEMORY	_IOWR(NTMEM_IOC_MAGIC, 0x13, struct ntmem_memory_copy)
+#define NTMEM_IOC_WRITE_MEMORY	_IOWR(NTMEM_IOC_MAGIC, 0x14, struct ntmem_memory_copy)
 
 #endif /* _UAPI_LINUX_NTMEM_H */

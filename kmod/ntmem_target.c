@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ntmem: other processes -- Windows' OpenProcess, the ...Ex calls,
+ * ReadProcessMemory and WriteProcessMemory.
+ *
+ * A process descriptor is made from the caller's /proc/PID/mem.  Opening
+ * that file was Linux's own ptrace-attach decision -- credentials and
+ * dumpable or CAP_SYS_PTRACE, and the LSM's ptrace hook (Yama, SELinux,
+ * AppArmor) -- which a module cannot ask for itself: ptrace_may_access()
+ * and the hook are not exported.  The descriptor keeps the file, and with
+ * it the address space it was opened on, as /proc/PID/mem does: an exec
+ * in the target leaves the descriptor with the old, dead one (ESRCH).
+ *
+ * A call that changes the target's address space runs where that address
+ * space is current: in a kernel thread that takes it up (kthread_use_mm()),
+ * with the target's credentials, rlimits and memory cgroup.  So vm_mmap(),
+ * the LSM's mmap hooks, RLIMIT_AS, MDWE, the commit charge and the memory
+ * cgroup all see the target, as if it had made the call itself; the module
+ * has no second path for any of them.  The caller waits for the thread,
+ * which a fatal signal to the caller stops at its next killable wait.
+ * QUERY and the memory copies only read the address space or go through
+ * /proc/PID/mem: they run in the caller.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/magic.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "ntmem.h"
+
+static_assert(sizeof(struct ntmem_process) == 56);
+static_assert(sizeof(struct ntmem_memory_copy) == 56);
+
+#define NTMEM_PROCESS_ACCESS	(NTMEM_PROCESS_VM_OPERATION | \
+				 NTMEM_PROCESS_VM_READ | \
+				 NTMEM_PROCESS_VM_WRITE | \
+				 NTMEM_PROCESS_QUERY_INFORMATION | \
+				 NTMEM_PROCESS_QUERY_LIMITED_INFORMATION)
+#define NTMEM_PROCESS_QUERY	(NTMEM_PROCESS_QUERY_INFORMATION | \
+				 NTMEM_PROCESS_QUERY_LIMITED_INFORMATION)
+/* what needs /proc/PID/mem open for writing */
+#define NTMEM_PROCESS_CHANGE	(NTMEM_PROCESS_VM_OPERATION | \
+				 NTMEM_PROCESS_VM_WRITE)
+
+/**
+ * struct ntmem_target - what a process descriptor holds (all invariant).
+ * @nm:     the context of the target's address space; the descriptor is
+ *          one of its files (nr_files)
+ * @mem:    the caller's /proc/PID/mem, which holds that address space
+ * @pid:    the target's thread group
+ * @access: the NTMEM_PROCESS_* bits granted
+ */
+struct ntmem_target {
+	struct ntmem_mm *nm;
+	struct file *mem;
+	struct pid *pid;
+	u32 access;
+};
+
+/* The file operations of /proc/PID/mem, learned from procfs itself. */
+static const struct file_operations *ntmem_proc_mem_fops;
+
+/*
+ * Is @file a mem file of procfs?  Its f_op is compared with that of
+ * "self/mem" opened under the same procfs mount; procfs is checked first,
+ * so that the path cannot lead to a file a user made.
+ */
+static bool ntmem_is_proc_mem(struct file *file)
+{
+	const struct file_operations *fops = READ_ONCE(ntmem_proc_mem_fops);
+	struct file *self;
+
+	if (file->f_path.dentry->d_sb->s_magic != PROC_SUPER_MAGIC)
+		return false;
+	if (!fops) {
+		self = file_open_root_mnt(file->f_path.mnt, "self/mem",
+					  O_RDONLY, 0);
+		if (IS_ERR(self))
+			return false;
+		fops = self->f_op;
+		fput(self);
+		WRITE_ONCE(ntmem_proc_mem_fops, fops);
+	}
+	return file->f_op == fops;
+}
+
+static int ntmem_target_release(struct inode *inode, struct file *file)
+{
+	struct ntmem_target *t = file->private_data;
+
+	ntmem_mm_close(t->nm);
+	fput(t->mem);
+	put_pid(t->pid);
+	kfree(t);
+	return 0;
+}
+
+/* The access each ioctl of a process descriptor needs; 0 for none. */
+static long ntmem_target_need(unsigned int nr)
+{
+	switch (nr) {
+	case _IOC_NR(NTMEM_IOC_VERSION):
+		return 0;
+	case _IOC_NR(NTMEM_IOC_RESERVE):
+	case _IOC_NR(NTMEM_IOC_COMMIT):
+	case _IOC_NR(NTMEM_IOC_DECOMMIT):
+	case _IOC_NR(NTMEM_IOC_RESET):
+	case _IOC_NR(NTMEM_IOC_RESET_UNDO):
+	case _IOC_NR(NTMEM_IOC_RELEASE):
+	case _IOC_NR(NTMEM_IOC_PROTECT):
+	case _IOC_NR(NTMEM_IOC_MAP_VIEW):
+	case _IOC_NR(NTMEM_IOC_UNMAP_VIEW):
+		return NTMEM_PROCESS_VM_OPERATION;
+	case _IOC_NR(NTMEM_IOC_QUERY):
+		return NTMEM_PROCESS_QUERY;
+	case _IOC_NR(NTMEM_IOC_READ_MEMORY):
+		return NTMEM_PROCESS_VM_READ;
+	case _IOC_NR(NTMEM_IOC_WRITE_MEMORY):
+		return NTMEM_PROCESS_VM_WRITE | NTMEM_PROCESS_VM_OPERATION;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static long ntmem_target_ioctl(struct file *file, unsigned int cmd,
+			       unsigned long arg)
+{
+	struct ntmem_target *t = file->private_data;
+	struct ntmem_ctx c = { .nm = t->nm, .target = t };
+	struct mm_struct *mm = t->nm->mm;
+	long need, ret;
+
+	if (_IOC_TYPE(cmd) != NTMEM_IOC_MAGIC)
+		return -ENOTTY;
+	need = ntmem_target_need(_IOC_NR(cmd));
+	if (need < 0)
+		return need;
+	/* QUERY takes either of its two rights, the others all of theirs */
+	if (need == NTMEM_PROCESS_QUERY ? !(t->access & need) :
+	    (t->access & need) != need)
+		return -EACCES;
+	/* the address space lives through the call, or is gone already */
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	ret = ntmem_dispatch(&c, cmd, (void __user *)arg);
+	mmput(mm);
+	return ret;
+}
+
+static const struct file_operations ntmem_target_fops = {
+	.owner		= THIS_MODULE,
+	.release	= ntmem_target_release,
+	.unlocked_ioctl	= ntmem_target_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/*
+ * The process descriptor of thread group @pid, whose address space must
+ * be the one @mem was opened on; @pid and @mem go to it.
+ */
+static struct file *ntmem_target_file(struct pid *pid, struct file *mem,
+				      u32 access)
+{
+	struct mm_struct *mm = mem->private_data;	/* procfs's, mmgrab()ed */
+	struct task_struct *task = get_pid_task(pid, PIDTYPE_TGID);
+	struct ntmem_target *t;
+	struct file *file;
+	kuid_t uid = GLOBAL_ROOT_UID;
+	bool same = false;
+
+	if (task) {
+		task_lock(task);
+		same = mm && task->mm == mm;
+		uid = task_uid(task);
+		task_unlock(task);
+		put_task_struct(task);
+	}
+	if (!same)
+		return ERR_PTR(-ESRCH);
+	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	if (!t)
+		return ERR_PTR(-ENOMEM);
+	/* its reservations charge the owner of the address space */
+	t->nm = ntmem_mm_get(mm, pid, uid);
+	if (IS_ERR(t->nm)) {
+		file = ERR_CAST(t->nm);
+		kfree(t);
+		return file;
+	}
+	t->mem = mem;
+	t->pid = pid;
+	t->access = access;
+	file = anon_inode_getfile("[ntmem-process]", &ntmem_target_fops, t,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		ntmem_mm_close(t->nm);
+		kfree(t);
+	}
+	return file;
+}
+
+/* OPEN_PROCESS, on /dev/ntmem. */
+int ntmem_target_open(struct ntmem_mm *nm, void __user *uarg)
+{
+	struct ntmem_process a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	struct file *mem, *file;
+	struct pid *pid = NULL;
+	int fd, err;
+
+	if (usize < 0)
+		return usize;
+	if (a.flags || !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)) ||
+	    !a.access || (a.access & ~NTMEM_PROCESS_ACCESS))
+		return -EINVAL;
+	mem = fget(a.mem_fd);
+	if (!mem)
+		return -EBADF;
+	err = -EINVAL;
+	if (!ntmem_is_proc_mem(mem))
+		goto out;
+	err = -EACCES;
+	if (!(mem->f_mode & FMODE_READ) ||
+	    ((a.access & NTMEM_PROCESS_CHANGE) && !(mem->f_mode & FMODE_WRITE)))
+		goto out;
+	err = -ESRCH;
+	if (a.pid > 0)
+		pid = find_get_pid(a.pid);
+	if (!pid)
+		goto out;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto out;
+	}
+	file = ntmem_target_file(pid, mem, a.access);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		err = PTR_ERR(file);
+		goto out;
+	}
+	a.fd = fd;
+	/* a descriptor the caller cannot learn of would be lost */
+	err = ntmem_copy_out(uarg, &a, sizeof(a), usize);
+	if (err) {
+		fput(file);	/* which puts @pid and @mem */
+		put_unused_fd(fd);
+		return err;
+	}
+	fd_install(fd, file);
+	return 0;
+out:
+	put_pid(pid);
+	fput(mem);
+	return err;
+}
+
+struct ntmem_remote {
+	struct ntmem_target *t;
+	struct task_struct *task;	/* the target's thread group leader */
+	ntmem_op_fn fn;
+	void *arg;
+	int ret;
+	struct completion done;
+};
+
+/* Take up @task's rlimits: vm_mmap() and LOCK check current's. */
+static void ntmem_take_rlimits(struct task_struct *task)
+{
+	struct rlimit rlim[RLIM_NLIMITS];
+
+	task_lock(task->group_leader);
+	memcpy(rlim, task->signal->rlim, sizeof(rlim));
+	task_unlock(task->group_leader);
+	task_lock(current->group_leader);
+	memcpy(current->signal->rlim, rlim, sizeof(rlim));
+	task_unlock(current->group_leader);
+}
+
+static int ntmem_remote_thread(void *data)
+{
+	struct ntmem_remote *rc = data;
+	struct mm_struct *mm = rc->t->nm->mm;
+	const struct cred *cred = get_task_cred(rc->task);
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(mm), *old_memcg;
+	const struct cred *old_cred;
+
+	allow_signal(SIGKILL);
+	ntmem_take_rlimits(rc->task);
+	kthread_use_mm(mm);
+	old_cred = override_creds(cred);
+	old_memcg = set_active_memcg(memcg);
+	rc->ret = rc->fn(rc->t->nm, rc->arg);
+	set_active_memcg(old_memcg);
+	revert_creds(old_cred);
+	kthread_unuse_mm(mm);
+	mem_cgroup_put(memcg);
+	put_cred(cred);
+	/* not back into this module, which may be gone once @rc is */
+	kthread_complete_and_exit(&rc->done, 0);
+}
+
+/*
+ * Run @fn on the address space of @t, as its process (see the top of the
+ * file).  The address space is alive: ntmem_target_ioctl() holds it.
+ */
+int ntmem_target_run(struct ntmem_target *t, ntmem_op_fn fn, void *arg)
+{
+	struct ntmem_remote rc = { .t = t, .fn = fn, .arg = arg };
+	struct task_struct *worker;
+
+	if (t->nm->mm == current->mm)
+		return fn(t->nm, arg);
+	rc.task = get_pid_task(t->pid, PIDTYPE_TGID);
+	if (!rc.task)
+		return -ESRCH;
+	init_completion(&rc.done);
+	worker = kthread_create(ntmem_remote_thread, &rc, "ntmem-remote");
+	if (IS_ERR(worker)) {
+		put_task_struct(rc.task);
+		return PTR_ERR(worker);
+	}
+	get_task_struct(worker);
+	wake_up_process(worker);
+	if (wait_for_completion_killable(&rc.done)) {
+		send_sig(SIGKILL, worker, 1);
+		wait_for_completion(&rc.done);
+	}
+	put_task_struct(worker);
+	put_task_struct(rc.task);
+	return rc.ret;
+}
+
+/*
+ * Copy through /proc/PID/mem as a debugger does (FOLL_FORCE, and ntmem's
+ * ->access for what GUP cannot reach).  Returns 0, or the error that
+ * stopped the copy after *@done bytes.
+ */
+static int ntmem_mem_file_copy(struct file *mem, u64 addr, char __user *buf,
+			       u64 len, bool write, u64 *done)
+{
+	loff_t pos = addr;
+	ssize_t n;
+
+	while (*done < len) {
+		size_t chunk = min_t(u64, len - *done, MAX_RW_COUNT);
+
+		n = write ? mem->f_op->write(mem, buf + *done, chunk, &pos) :
+			    mem->f_op->read(mem, buf + *done, chunk, &pos);
+		if (n == -EFAULT || n == -EINTR || n == -ENOMEM)
+			return n;
+		if (n <= 0)	/* the address space ends there, or is gone */
+			return atomic_read(&((struct mm_struct *)
+					     mem->private_data)->mm_users) ?
+			       -EIO : -ESRCH;
+		*done += n;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
+/* The caller's own memory, as ptrace would reach it. */
+static int ntmem_own_copy(u64 addr, char __user *buf, u64 len, bool write,
+			  u64 *done)
+{
+	unsigned int flags = FOLL_FORCE | (write ? FOLL_WRITE : 0);
+	char *page = (char *)__get_free_page(GFP_KERNEL);
+	int err = 0;
+
+	if (!page)
+		return -ENOMEM;
+	while (*done < len) {
+		int chunk = min_t(u64, len - *done,
+				  PAGE_SIZE - offset_in_page(addr + *done));
+		int n;
+
+		if (write && copy_from_user(page, buf + *done, chunk)) {
+			err = -EFAULT;
+			break;
+		}
+		n = access_process_vm(current, addr + *done, page, chunk,
+				      flags);
+		if (n <= 0) {
+			err = -EIO;
+			break;
+		}
+		if (!write && copy_to_user(buf + *done, page, n)) {
+			err = -EFAULT;
+			break;
+		}
+		*done += n;
+		if (n < chunk) {
+			err = -EIO;
+			break;
+		}
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+	}
+	free_page((unsigned long)page);
+	return err;
+}
+
+/*
+ * READ_MEMORY and WRITE_MEMORY.  Windows checks the caller's whole buffer
+ * first: one that cannot be read (write) fails the call with nothing
+ * copied.  @done reaches the caller also when the copy stopped early.
+ */
+int ntmem_target_copy(const struct ntmem_ctx *c, void __user *uarg,
+		      bool write)
+{
+	struct ntmem_memory_copy a;
+	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
+	char __user *buf;
+	u64 done = 0;
+	int err, out;
+
+	if (usize < 0)
+		return usize;
+	if (a.flags || !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	if (usize < offsetofend(struct ntmem_memory_copy, done))
+		return -EINVAL;
+	buf = u64_to_user_ptr(a.buf);
+	if (a.length > TASK_SIZE || a.addr > TASK_SIZE - a.length)
+		err = -EIO;
+	else if (write ? fault_in_readable(buf, a.length) :
+		 fault_in_safe_writeable(buf, a.length))
+		err = -EFAULT;
+	else if (c->target)
+		err = ntmem_mem_file_copy(c->target->mem, a.addr, buf,
+					  a.length, write, &done);
+	else
+		err = ntmem_own_copy(a.addr, buf, a.length, write, &done);
+	a.done = done;
+	out = ntmem_copy_out(uarg, &a, sizeof(a), usize);
+	return err ?: out;
+}
