@@ -34,6 +34,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -222,7 +223,7 @@ int ntmem_target_open(struct ntmem_mm *nm, void __user *uarg)
 	if (usize < 0)
 		return usize;
 	if (a.flags || !ntmem_zeroed(a.reserved, ARRAY_SIZE(a.reserved)) ||
-	    !a.access || (a.access & ~NTMEM_PROCESS_ACCESS))
+	    !a.access || (a.access & ~NTMEM_PROCESS_ACCESS) || a.pid <= 0)
 		return -EINVAL;
 	mem = fget(a.mem_fd);
 	if (!mem)
@@ -235,8 +236,7 @@ int ntmem_target_open(struct ntmem_mm *nm, void __user *uarg)
 	    ((a.access & NTMEM_PROCESS_CHANGE) && !(mem->f_mode & FMODE_WRITE)))
 		goto out;
 	err = -ESRCH;
-	if (a.pid > 0)
-		pid = find_get_pid(a.pid);
+	pid = find_get_pid(a.pid);
 	if (!pid)
 		goto out;
 	fd = get_unused_fd_flags(O_CLOEXEC);
@@ -415,6 +415,26 @@ static int ntmem_own_copy(u64 addr, char __user *buf, u64 len, bool write,
 }
 
 /*
+ * Fault in the caller's buffer, to be read (@write) or written, without
+ * storing to it; a chunk at a time, so that a fatal signal ends a long one.
+ */
+static int ntmem_probe_user(char __user *buf, u64 len, bool write)
+{
+	while (len) {
+		size_t chunk = min_t(u64, len, SZ_16M);
+
+		if (write ? fault_in_readable(buf, chunk) :
+		    fault_in_safe_writeable(buf, chunk))
+			return -EFAULT;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		buf += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/*
  * READ_MEMORY and WRITE_MEMORY.  Windows checks the caller's whole buffer
  * first: one that cannot be read (write) fails the call with nothing
  * copied.  @done reaches the caller also when the copy stopped early.
@@ -437,13 +457,12 @@ int ntmem_target_copy(const struct ntmem_ctx *c, void __user *uarg,
 	buf = u64_to_user_ptr(a.buf);
 	if (a.length > TASK_SIZE || a.addr > TASK_SIZE - a.length)
 		err = -EIO;
-	else if (write ? fault_in_readable(buf, a.length) :
-		 fault_in_safe_writeable(buf, a.length))
-		err = -EFAULT;
-	else if (c->target)
+	else
+		err = ntmem_probe_user(buf, a.length, write);
+	if (!err && c->target)
 		err = ntmem_mem_file_copy(c->target->mem, a.addr, buf,
 					  a.length, write, &done);
-	else
+	else if (!err)
 		err = ntmem_own_copy(a.addr, buf, a.length, write, &done);
 	a.done = done;
 	out = ntmem_copy_out(uarg, &a, sizeof(a), usize);

@@ -35,6 +35,10 @@ DWORD ntmem__error_from_errno(int err, DWORD not_inside)
 		return ERROR_NOT_LOCKED;
 	case EINTR:	/* a fatal signal is being delivered; nothing changed */
 		return ERROR_NOT_ENOUGH_MEMORY;
+	case NTMEM__EHANDLE:	/* not a process handle (process.c) */
+		return ERROR_INVALID_HANDLE;
+	case NTMEM__EDENIED:	/* no such access, or the process is gone */
+		return ERROR_ACCESS_DENIED;
 	default:	/* ENODEV: no device; EPROTO: another ABI; EBADFD */
 		return ERROR_NOT_SUPPORTED;
 	}

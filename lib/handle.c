@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Kernel-object HANDLEs.  A section is held by a file descriptor, and its
- * HANDLE is that descriptor encoded as (fd + 1) << 2: a multiple of 4 like
- * Windows' handles, never NULL and never INVALID_HANDLE_VALUE (which is
- * also GetCurrentProcess()'s pseudo-handle).  So no table is kept, a
- * forked child shares the handles as it shares the descriptors, and a
- * descriptor received over SCM_RIGHTS or inherited across exec is a
- * HANDLE in the process that holds it.
+ * Kernel-object HANDLEs.  A section, or another process (process.c), is held by
+ * a file descriptor, and its HANDLE is that descriptor encoded as (fd + 1) <<
+ * 2: a multiple of 4 like Windows' handles, never NULL and never
+ * INVALID_HANDLE_VALUE (which is also GetCurrentProcess()'s pseudo-handle).  So
+ * no table is kept, a forked child shares the handles as it shares the
+ * descriptors, and a descriptor received over SCM_RIGHTS or inherited across
+ * exec is a HANDLE in the process that holds it.
  */
 #include <errno.h>
 #include <limits.h>

@@ -42,6 +42,30 @@ bool ntmem__has(uint64_t feature);
 /* process.c: true if @h designates the calling process. */
 bool ntmem__is_current_process(HANDLE h);
 
+/*
+ * process.c: the process a call acts on, as an ioctl target:
+ * NTMEM__SELF for the calling process (its /dev/ntmem descriptor, through
+ * ntmem__ioctl()), else the descriptor of an OpenProcess() handle.
+ */
+#define NTMEM__SELF	(-1)
+/* The process @h designates into *@proc: 0, or ERROR_INVALID_HANDLE if
+ * @h is neither GetCurrentProcess() nor a process handle (one ioctl). */
+DWORD ntmem__process(HANDLE h, int *proc);
+/* For the calls that serve only the calling process: true for it, else
+ * false with the last error ERROR_NOT_SUPPORTED (another process) or
+ * ERROR_INVALID_HANDLE (no process). */
+bool ntmem__current_process_only(HANDLE h);
+/*
+ * ioctl @cmd on @proc: 0 or -errno.  A process descriptor's own failures
+ * come back as two codes beyond errno's range, which the errno tables
+ * (errors.c) turn into Windows' answers: NTMEM__EHANDLE, it is no process
+ * descriptor (ERROR_INVALID_HANDLE); NTMEM__EDENIED, the handle lacks the
+ * access or the process's address space is gone (ERROR_ACCESS_DENIED).
+ */
+#define NTMEM__EHANDLE	0x10001
+#define NTMEM__EDENIED	0x10002
+int ntmem__process_ioctl(int proc, unsigned long cmd, void *arg);
+
 /* handle.c: a section HANDLE is a file descriptor, (fd + 1) << 2.  The
  * fd of @h, or -1 if @h encodes none (nothing checks that it is open). */
 HANDLE ntmem__handle_from_fd(int fd);
@@ -73,9 +97,9 @@ static inline bool ntmem__bounded(const struct ntmem__bounds *b)
 	return b->lowest || b->highest || b->alignment;
 }
 
-/* virtual.c: why REPLACE of [start, start + len) failed with ENXIO, as
- * Windows says it (@len 0 if unknown). */
-DWORD ntmem__replace_error(uintptr_t start, uintptr_t len);
+/* virtual.c: why REPLACE of [start, start + len) in @proc failed with
+ * ENXIO, as Windows says it (@len 0 if unknown). */
+DWORD ntmem__replace_error(int proc, uintptr_t start, uintptr_t len);
 
 /* rounding.c: the one place ranges are rounded (spec 4.1.4). */
 enum ntmem__round {

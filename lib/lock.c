@@ -13,10 +13,8 @@ static BOOL lock_op(HANDLE process, LPVOID address, SIZE_T size,
 	struct ntmem_range r = { .size = sizeof(r) };
 	int err;
 
-	if (!ntmem__is_current_process(process)) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
+	if (!ntmem__current_process_only(process))
 		return FALSE;
-	}
 	if (!size || ntmem__range_bad(addr, size)) {
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 		return FALSE;

@@ -15,10 +15,8 @@ BOOL PrefetchVirtualMemory(HANDLE hProcess, ULONG_PTR NumberOfEntries,
 {
 	ULONG_PTR i;
 
-	if (!ntmem__is_current_process(hProcess)) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
+	if (!ntmem__current_process_only(hProcess))
 		return FALSE;
-	}
 	if (Flags || !NumberOfEntries || !VirtualAddresses) {
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 		return FALSE;
@@ -40,12 +38,16 @@ BOOL FlushInstructionCache(HANDLE hProcess, LPCVOID lpBaseAddress,
 			   SIZE_T dwSize)
 {
 	char *p = (char *)(uintptr_t)lpBaseAddress;
+	DWORD code;
+	int proc;
 
-	if (!ntmem__is_current_process(hProcess)) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
+	code = ntmem__process(hProcess, &proc);
+	if (code) {
+		ntmem__fail(code);
 		return FALSE;
 	}
-	if (p && dwSize)
+	/* another process's instruction cache is as coherent as ours */
+	if (proc == NTMEM__SELF && p && dwSize)
 		__builtin___clear_cache(p, p + dwSize);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return TRUE;

@@ -48,10 +48,8 @@ BOOL K32GetProcessMemoryInfo(HANDLE Process,
 		ntmem__fail(ERROR_INSUFFICIENT_BUFFER);
 		return FALSE;
 	}
-	if (!ntmem__is_current_process(Process)) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
+	if (!ntmem__current_process_only(Process))
 		return FALSE;
-	}
 	if (!ntmem__writable(ppsmemCounters, sizeof(PROCESS_MEMORY_COUNTERS))) {
 		ntmem__fail(ERROR_NOACCESS);
 		return FALSE;
@@ -120,10 +118,8 @@ BOOL K32QueryWorkingSetEx(HANDLE hProcess, PVOID pv, DWORD cb)
 	size_t i, n = cb / sizeof(*w);
 	int pagemap;
 
-	if (!ntmem__is_current_process(hProcess)) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
+	if (!ntmem__current_process_only(hProcess))
 		return FALSE;
-	}
 	if (cb < sizeof(*w)) {
 		ntmem__fail(ERROR_BAD_LENGTH);
 		return FALSE;

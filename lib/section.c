@@ -351,11 +351,11 @@ static bool protect_access(ULONG protect, uint32_t *out)
 }
 
 /*
- * MAP_VIEW of section descriptor @fd, arguments checked: the view, or
- * NULL.  @flags: NTMEM_RESERVE_TOP_DOWN, NTMEM_RESERVE_REPLACE (with a
+ * MAP_VIEW of section descriptor @fd into process @proc, arguments checked: the
+ * view, or NULL.  @flags: NTMEM_RESERVE_TOP_DOWN, NTMEM_RESERVE_REPLACE (with a
  * base).  The kernel checks alignment (ERROR_MAPPED_ALIGNMENT).
  */
-static LPVOID map_view(int fd, uint32_t access, uint64_t offset,
+static LPVOID map_view(int proc, int fd, uint32_t access, uint64_t offset,
 		       SIZE_T bytes, uintptr_t base, uint32_t flags)
 {
 	struct ntmem_view v = {
@@ -372,10 +372,10 @@ static LPVOID map_view(int fd, uint32_t access, uint64_t offset,
 	if (base)
 		v.flags = (flags & ~NTMEM_RESERVE_TOP_DOWN) |
 			  NTMEM_RESERVE_FIXED;
-	err = ntmem__ioctl(NTMEM_IOC_MAP_VIEW, &v);
+	err = ntmem__process_ioctl(proc, NTMEM_IOC_MAP_VIEW, &v);
 	if (err == -ENXIO && (flags & NTMEM_RESERVE_REPLACE)) {
 		/* bytes 0 (the rest of the section): the length is unknown */
-		ntmem__fail(ntmem__replace_error(base,
+		ntmem__fail(ntmem__replace_error(proc, base,
 			(bytes + NTMEM__PAGE - 1) & ~(NTMEM__PAGE - 1)));
 		return NULL;
 	}
@@ -401,7 +401,7 @@ LPVOID MapViewOfFileEx(HANDLE hFileMappingObject, DWORD dwDesiredAccess,
 		ntmem__fail(ERROR_INVALID_HANDLE);
 		return NULL;
 	}
-	return map_view(fd, access,
+	return map_view(NTMEM__SELF, fd, access,
 			((uint64_t)dwFileOffsetHigh << 32) | dwFileOffsetLow,
 			dwNumberOfBytesToMap, (uintptr_t)lpBaseAddress, 0);
 }
@@ -431,7 +431,7 @@ PVOID MapViewOfFile3(HANDLE FileMapping, HANDLE Process, PVOID BaseAddress,
 	bool replace = AllocationType & MEM_REPLACE_PLACEHOLDER;
 	uintptr_t base = (uintptr_t)BaseAddress;
 	uint64_t mask = (replace ? NTMEM__PAGE : NTMEM__GRANULE) - 1;
-	int fd = ntmem__fd_from_handle(FileMapping);
+	int fd = ntmem__fd_from_handle(FileMapping), proc = NTMEM__SELF;
 	struct ntmem__bounds b;
 	uint32_t access;
 	DWORD code;
@@ -442,8 +442,8 @@ PVOID MapViewOfFile3(HANDLE FileMapping, HANDLE Process, PVOID BaseAddress,
 		code = ERROR_INVALID_PARAMETER;
 	if (!code && ((Offset & mask) || (base & mask)))
 		code = ERROR_MAPPED_ALIGNMENT;
-	if (!code && Process && !ntmem__is_current_process(Process))
-		code = ERROR_INVALID_HANDLE;
+	if (!code && Process)
+		code = ntmem__process(Process, &proc);
 	if (!code && !protect_access(PageProtection, &access))
 		code = ERROR_INVALID_PARAMETER;
 	if (!code && fd < 0)
@@ -462,7 +462,7 @@ PVOID MapViewOfFile3(HANDLE FileMapping, HANDLE Process, PVOID BaseAddress,
 		ntmem__fail(code);
 		return NULL;
 	}
-	return map_view(fd, access, Offset, ViewSize, base,
+	return map_view(proc, fd, access, Offset, ViewSize, base,
 			(replace ? NTMEM_RESERVE_REPLACE : 0) |
 			(AllocationType & MEM_TOP_DOWN ?
 			 NTMEM_RESERVE_TOP_DOWN : 0));
@@ -479,10 +479,10 @@ PVOID MapViewOfFile2(HANDLE FileMappingHandle, HANDLE ProcessHandle,
 }
 
 /*
- * UNMAP_VIEW of the view holding @addr (any address in it), with
+ * UNMAP_VIEW of the view holding @addr (any address in it) in @proc, with
  * MEM_PRESERVE_PLACEHOLDER back to the placeholder it replaced.
  */
-static BOOL unmap_view(uintptr_t addr, ULONG flags)
+static BOOL unmap_view(int proc, uintptr_t addr, ULONG flags)
 {
 	struct ntmem_range r = {
 		.size = sizeof(r),
@@ -502,7 +502,7 @@ static BOOL unmap_view(uintptr_t addr, ULONG flags)
 		r.flags = NTMEM_RELEASE_PRESERVE;
 	}
 	/* ENXIO: no view there, or (preserving) none over a placeholder */
-	err = ntmem__ioctl(NTMEM_IOC_UNMAP_VIEW, &r);
+	err = ntmem__process_ioctl(proc, NTMEM_IOC_UNMAP_VIEW, &r);
 	if (err) {
 		ntmem__fail(ntmem__section_error_from_errno(err));
 		return FALSE;
@@ -512,7 +512,7 @@ static BOOL unmap_view(uintptr_t addr, ULONG flags)
 
 BOOL UnmapViewOfFile(LPCVOID lpBaseAddress)
 {
-	return unmap_view((uintptr_t)lpBaseAddress, 0);
+	return unmap_view(NTMEM__SELF, (uintptr_t)lpBaseAddress, 0);
 }
 
 /* MEM_UNMAP_WITH_TRANSIENT_BOOST is a hint about page priority: ignored. */
@@ -522,21 +522,24 @@ BOOL UnmapViewOfFileEx(PVOID BaseAddress, ULONG UnmapFlags)
 		ntmem__fail(ERROR_INVALID_PARAMETER);
 		return FALSE;
 	}
-	return unmap_view((uintptr_t)BaseAddress, UnmapFlags);
+	return unmap_view(NTMEM__SELF, (uintptr_t)BaseAddress, UnmapFlags);
 }
 
 /* The flags first, then the process, as NtUnmapViewOfSectionEx. */
 BOOL UnmapViewOfFile2(HANDLE Process, PVOID BaseAddress, ULONG UnmapFlags)
 {
-	if (UnmapFlags & ~(ULONG)UNMAP_FLAGS) {
-		ntmem__fail(ERROR_INVALID_PARAMETER);
+	DWORD code = 0;
+	int proc;
+
+	if (UnmapFlags & ~(ULONG)UNMAP_FLAGS)
+		code = ERROR_INVALID_PARAMETER;
+	if (!code)
+		code = ntmem__process(Process, &proc);
+	if (code) {
+		ntmem__fail(code);
 		return FALSE;
 	}
-	if (!ntmem__is_current_process(Process)) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
-		return FALSE;
-	}
-	return unmap_view((uintptr_t)BaseAddress, UnmapFlags);
+	return unmap_view(proc, (uintptr_t)BaseAddress, UnmapFlags);
 }
 
 /*

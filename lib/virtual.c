@@ -2,8 +2,9 @@
 /*
  * VirtualAlloc, VirtualFree, VirtualQuery, VirtualProtect and their Ex
  * forms (spec section 4), and VirtualAlloc2 with placeholders and address
- * requirements.  Each checks its arguments in Windows' order, rounds
- * through ntmem__round() and makes one ioctl that does the work
+ * requirements, in this process or another (process.c: the same ioctls
+ * on a process descriptor).  Each checks its arguments in Windows' order,
+ * rounds through ntmem__round() and makes one ioctl that does the work
  * atomically; the kernel's errno becomes the Win32 code in one place.
  */
 #include <errno.h>
@@ -57,15 +58,15 @@ static bool alloc_type_valid(uintptr_t addr, SIZE_T size, DWORD type,
 	return true;
 }
 
-/* QUERY of one address: 0 or a Win32 error code. */
-static DWORD query(uintptr_t addr, struct ntmem_query *q)
+/* QUERY of one address of @proc: 0 or a Win32 error code. */
+static DWORD query(int proc, uintptr_t addr, struct ntmem_query *q)
 {
 	int err;
 
 	memset(q, 0, sizeof(*q));
 	q->size = sizeof(*q);
 	q->addr = addr;
-	err = ntmem__ioctl(NTMEM_IOC_QUERY, q);
+	err = ntmem__process_ioctl(proc, NTMEM_IOC_QUERY, q);
 	return err ? ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS) : 0;
 }
 
@@ -75,10 +76,10 @@ static DWORD query(uintptr_t addr, struct ntmem_query *q)
  * there that is not a placeholder (87), from a range that does not match
  * (487).  @len 0: the length is not known, only the base counts.
  */
-DWORD ntmem__replace_error(uintptr_t start, uintptr_t len)
+DWORD ntmem__replace_error(int proc, uintptr_t start, uintptr_t len)
 {
 	struct ntmem_query q;
-	DWORD code = query(start, &q);
+	DWORD code = query(proc, start, &q);
 
 	if (code)
 		return code;
@@ -94,7 +95,7 @@ DWORD ntmem__replace_error(uintptr_t start, uintptr_t len)
  * A new allocation (4.1.3), committed too with MEM_COMMIT, or a
  * placeholder, or an allocation over one, within @b: one ioctl.
  */
-static LPVOID alloc_new(uintptr_t addr, SIZE_T size, DWORD type,
+static LPVOID alloc_new(int proc, uintptr_t addr, SIZE_T size, DWORD type,
 			DWORD protect, const struct ntmem__bounds *b)
 {
 	struct ntmem_reserve r = {
@@ -127,9 +128,9 @@ static LPVOID alloc_new(uintptr_t addr, SIZE_T size, DWORD type,
 		r.flags |= NTMEM_RESERVE_PLACEHOLDER;
 	if (replace)			/* at an address (checked) */
 		r.flags |= NTMEM_RESERVE_REPLACE;
-	err = ntmem__ioctl(NTMEM_IOC_RESERVE, &r);
+	err = ntmem__process_ioctl(proc, NTMEM_IOC_RESERVE, &r);
 	if (err == -ENXIO && replace) {
-		ntmem__fail(ntmem__replace_error(start, end - start));
+		ntmem__fail(ntmem__replace_error(proc, start, end - start));
 		return NULL;
 	}
 	if (err && (type & MEM_LARGE_PAGES) && err == -EPERM) {
@@ -150,8 +151,8 @@ static LPVOID alloc_new(uintptr_t addr, SIZE_T size, DWORD type,
 }
 
 /* COMMIT (4.1.5), RESET (4.1.6), RESET_UNDO (4.1.7) inside an allocation. */
-static LPVOID alloc_range(unsigned long cmd, uintptr_t addr, SIZE_T size,
-			  uint32_t protect)
+static LPVOID alloc_range(int proc, unsigned long cmd, uintptr_t addr,
+			  SIZE_T size, uint32_t protect)
 {
 	struct ntmem_range r = { .size = sizeof(r), .protect = protect };
 	uintptr_t start, end;
@@ -160,7 +161,7 @@ static LPVOID alloc_range(unsigned long cmd, uintptr_t addr, SIZE_T size,
 	ntmem__round(addr, size, NTMEM__ROUND_PAGES, &start, &end);
 	r.addr = start;
 	r.length = end - start;
-	err = ntmem__ioctl(cmd, &r);
+	err = ntmem__process_ioctl(proc, cmd, &r);
 	/* COMMIT in a view: more than the view's access allows */
 	if (err == -EACCES && cmd == NTMEM_IOC_COMMIT) {
 		ntmem__fail(ERROR_INVALID_PARAMETER);
@@ -174,11 +175,12 @@ static LPVOID alloc_range(unsigned long cmd, uintptr_t addr, SIZE_T size,
 }
 
 /*
- * VirtualAllocEx's and VirtualAlloc2's work once the process is this one:
- * the checks of spec 4.1.1, then one ioctl.
+ * VirtualAllocEx's and VirtualAlloc2's work once the process is known
+ * (@proc): the checks of spec 4.1.1, then one ioctl.
  */
-static LPVOID alloc(uintptr_t addr, SIZE_T size, DWORD type, DWORD protect,
-		    const struct ntmem__bounds *b, bool placeholders)
+static LPVOID alloc(int proc, uintptr_t addr, SIZE_T size, DWORD type,
+		    DWORD protect, const struct ntmem__bounds *b,
+		    bool placeholders)
 {
 	if (!size ||
 	    !alloc_type_valid(addr, size, type, protect, placeholders) ||
@@ -202,13 +204,13 @@ static LPVOID alloc(uintptr_t addr, SIZE_T size, DWORD type, DWORD protect,
 			ntmem__fail(ERROR_NOT_ENOUGH_MEMORY);
 			return NULL;
 		}
-		return alloc_new(addr, size, type, protect, b);
+		return alloc_new(proc, addr, size, type, protect, b);
 	}
 	if (type & MEM_RESET)
-		return alloc_range(NTMEM_IOC_RESET, addr, size, 0);
+		return alloc_range(proc, NTMEM_IOC_RESET, addr, size, 0);
 	if (type & MEM_RESET_UNDO)
-		return alloc_range(NTMEM_IOC_RESET_UNDO, addr, size, 0);
-	return alloc_range(NTMEM_IOC_COMMIT, addr, size,
+		return alloc_range(proc, NTMEM_IOC_RESET_UNDO, addr, size, 0);
+	return alloc_range(proc, NTMEM_IOC_COMMIT, addr, size,
 			   ntmem__protect_to_kernel(protect));
 }
 
@@ -216,13 +218,16 @@ LPVOID VirtualAllocEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		      DWORD flAllocationType, DWORD flProtect)
 {
 	static const struct ntmem__bounds anywhere;
+	DWORD code;
+	int proc;
 
-	if (!ntmem__is_current_process(hProcess)) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
+	code = ntmem__process(hProcess, &proc);
+	if (code) {
+		ntmem__fail(code);
 		return NULL;
 	}
-	return alloc((uintptr_t)lpAddress, dwSize, flAllocationType, flProtect,
-		     &anywhere, false);
+	return alloc(proc, (uintptr_t)lpAddress, dwSize, flAllocationType,
+		     flProtect, &anywhere, false);
 }
 
 /*
@@ -236,6 +241,7 @@ PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size,
 		    ULONG ParameterCount)
 {
 	uintptr_t addr = (uintptr_t)BaseAddress;
+	int proc = NTMEM__SELF;
 	struct ntmem__bounds b;
 	DWORD code;
 
@@ -244,13 +250,13 @@ PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size,
 	    ((AllocationType & ~(DWORD)(ALLOC_TYPES | PLACEHOLDER_TYPES)) ||
 	     (addr && ntmem__bounded(&b)) || !Size))
 		code = ERROR_INVALID_PARAMETER;
-	if (!code && Process && !ntmem__is_current_process(Process))
-		code = ERROR_INVALID_HANDLE;
+	if (!code && Process)
+		code = ntmem__process(Process, &proc);
 	if (code) {
 		ntmem__fail(code);
 		return NULL;
 	}
-	return alloc(addr, Size, AllocationType, PageProtection, &b, true);
+	return alloc(proc, addr, Size, AllocationType, PageProtection, &b, true);
 }
 
 LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
@@ -264,7 +270,8 @@ LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType,
  * VirtualQuery in one ioctl: the kernel stores the answer in @mbi, or
  * fails with EFAULT when it cannot (ERROR_NOACCESS).
  */
-static SIZE_T query_into(uintptr_t addr, PMEMORY_BASIC_INFORMATION mbi)
+static SIZE_T query_into(int proc, uintptr_t addr,
+			 PMEMORY_BASIC_INFORMATION mbi)
 {
 	struct ntmem_query q = { .size = sizeof(q), .addr = addr,
 				 .info = (uintptr_t)mbi };
@@ -276,7 +283,7 @@ static SIZE_T query_into(uintptr_t addr, PMEMORY_BASIC_INFORMATION mbi)
 		ntmem__fail(ERROR_NOACCESS);
 		return 0;
 	}
-	err = ntmem__ioctl(NTMEM_IOC_QUERY, &q);
+	err = ntmem__process_ioctl(proc, NTMEM_IOC_QUERY, &q);
 	if (err) {	/* EFAULT: ERROR_NOACCESS */
 		ntmem__fail(ntmem__error_from_errno(err, ERROR_INVALID_ADDRESS));
 		return 0;
@@ -284,12 +291,12 @@ static SIZE_T query_into(uintptr_t addr, PMEMORY_BASIC_INFORMATION mbi)
 	return sizeof(*mbi);
 }
 
-static int free_range(unsigned long cmd, uintptr_t start, uintptr_t len,
-		      DWORD not_inside)
+static int free_range(int proc, unsigned long cmd, uintptr_t start,
+		      uintptr_t len, DWORD not_inside)
 {
 	struct ntmem_range r = { .size = sizeof(r), .addr = start,
 				 .length = len };
-	int err = ntmem__ioctl(cmd, &r);
+	int err = ntmem__process_ioctl(proc, cmd, &r);
 
 	if (err) {
 		ntmem__fail(ntmem__error_from_errno(err, not_inside));
@@ -304,7 +311,7 @@ static int free_range(unsigned long cmd, uintptr_t start, uintptr_t len,
  * when it does not is the first page looked up, to tell Windows' two
  * errors apart: outside any allocation 487, past its end 87.
  */
-static BOOL free_direct(uintptr_t addr, SIZE_T size, DWORD type)
+static BOOL free_direct(int proc, uintptr_t addr, SIZE_T size, DWORD type)
 {
 	struct ntmem_range r = { .size = sizeof(r) };
 	uintptr_t start, end;
@@ -317,16 +324,16 @@ static BOOL free_direct(uintptr_t addr, SIZE_T size, DWORD type)
 		return FALSE;
 	}
 	if (!size)
-		return free_range(type == MEM_RELEASE ? NTMEM_IOC_RELEASE :
+		return free_range(proc, type == MEM_RELEASE ? NTMEM_IOC_RELEASE :
 				  NTMEM_IOC_DECOMMIT, start, 0,
 				  ERROR_INVALID_ADDRESS);
 	r.addr = start;
 	r.length = end - start;
-	err = ntmem__ioctl(NTMEM_IOC_DECOMMIT, &r);
+	err = ntmem__process_ioctl(proc, NTMEM_IOC_DECOMMIT, &r);
 	if (!err)
 		return TRUE;
 	if (-err == ENXIO) {
-		DWORD qerr = query(addr, &q);
+		DWORD qerr = query(proc, addr, &q);
 
 		if (!qerr && q.state != NTMEM_STATE_COMMIT &&
 		    q.state != NTMEM_STATE_RESERVE)
@@ -348,11 +355,11 @@ static BOOL free_direct(uintptr_t addr, SIZE_T size, DWORD type)
  * placeholders that fit 487, a reservation over a placeholder given back
  * only whole (EINVAL) 87.
  */
-static DWORD placeholder_error(uintptr_t start, uintptr_t end, SIZE_T size,
-			       DWORD type, int err)
+static DWORD placeholder_error(int proc, uintptr_t start, uintptr_t end,
+			       SIZE_T size, DWORD type, int err)
 {
 	struct ntmem_query q;
-	DWORD code = query(start, &q);
+	DWORD code = query(proc, start, &q);
 
 	if (code)
 		return code;
@@ -375,7 +382,8 @@ static DWORD placeholder_error(uintptr_t start, uintptr_t end, SIZE_T size,
  * MEM_COALESCE_PLACEHOLDERS: one RELEASE ioctl; a failure is looked into.
  * Size 0 never does (the kernel would take it for the whole allocation).
  */
-static BOOL free_placeholder(uintptr_t addr, SIZE_T size, DWORD type)
+static BOOL free_placeholder(int proc, uintptr_t addr, SIZE_T size,
+			     DWORD type)
 {
 	struct ntmem_range r = {
 		.size = sizeof(r),
@@ -397,11 +405,11 @@ static BOOL free_placeholder(uintptr_t addr, SIZE_T size, DWORD type)
 	if (size) {
 		r.addr = start;
 		r.length = end - start;
-		err = ntmem__ioctl(NTMEM_IOC_RELEASE, &r);
+		err = ntmem__process_ioctl(proc, NTMEM_IOC_RELEASE, &r);
 		if (!err)
 			return TRUE;
 	}
-	ntmem__fail(placeholder_error(start, end, size, type, err));
+	ntmem__fail(placeholder_error(proc, start, end, size, type, err));
 	return FALSE;
 }
 
@@ -413,9 +421,11 @@ BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 	DWORD type = dwFreeType;
 	struct ntmem_query q;
 	DWORD err;
+	int proc;
 
-	if (!ntmem__is_current_process(hProcess)) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
+	err = ntmem__process(hProcess, &proc);
+	if (err) {
+		ntmem__fail(err);
 		return FALSE;
 	}
 	if ((type != MEM_DECOMMIT && type != MEM_RELEASE &&
@@ -427,11 +437,11 @@ BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		return FALSE;
 	}
 	if (type & FREE_PLACEHOLDER)
-		return free_placeholder(addr, dwSize, type);
+		return free_placeholder(proc, addr, dwSize, type);
 	if (ntmem__has(NTMEM_FEATURE_DECOMMIT_WHOLE))
-		return free_direct(addr, dwSize, dwFreeType);
+		return free_direct(proc, addr, dwSize, dwFreeType);
 	/* The allocation holding the first page: its base and size. */
-	err = query(addr, &q);
+	err = query(proc, addr, &q);
 	if (err) {
 		ntmem__fail(err);
 		return FALSE;
@@ -448,9 +458,9 @@ BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 			return FALSE;
 		}
 		if (dwFreeType == MEM_RELEASE)
-			return free_range(NTMEM_IOC_RELEASE, q.alloc_base, 0,
-					  ERROR_INVALID_ADDRESS);
-		return free_range(NTMEM_IOC_DECOMMIT, q.alloc_base,
+			return free_range(proc, NTMEM_IOC_RELEASE, q.alloc_base,
+					  0, ERROR_INVALID_ADDRESS);
+		return free_range(proc, NTMEM_IOC_DECOMMIT, q.alloc_base,
 				  q.alloc_size, ERROR_INVALID_ADDRESS);
 	}
 	ntmem__round(addr, dwSize, NTMEM__ROUND_PAGES, &start, &end);
@@ -459,7 +469,7 @@ BOOL VirtualFreeEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 		return FALSE;
 	}
 	/* Past the check above, a range not in one reservation ran past it. */
-	return free_range(NTMEM_IOC_DECOMMIT, start, end - start,
+	return free_range(proc, NTMEM_IOC_DECOMMIT, start, end - start,
 			  ERROR_INVALID_PARAMETER);
 }
 
@@ -481,9 +491,11 @@ SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress,
 	MEMORY_BASIC_INFORMATION m;
 	struct ntmem_query q;
 	DWORD err;
+	int proc;
 
-	if (!ntmem__is_current_process(hProcess)) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
+	err = ntmem__process(hProcess, &proc);
+	if (err) {
+		ntmem__fail(err);
 		return 0;
 	}
 	if (dwLength < sizeof(m)) {
@@ -497,12 +509,12 @@ SIZE_T VirtualQueryEx(HANDLE hProcess, LPCVOID lpAddress,
 		return 0;
 	}
 	if (ntmem__has(NTMEM_FEATURE_USER_OUT))
-		return query_into((uintptr_t)lpAddress, lpBuffer);
+		return query_into(proc, (uintptr_t)lpAddress, lpBuffer);
 	if (!ntmem__writable(lpBuffer, sizeof(m))) {
 		ntmem__fail(ERROR_NOACCESS);
 		return 0;
 	}
-	err = query((uintptr_t)lpAddress, &q);
+	err = query(proc, (uintptr_t)lpAddress, &q);
 	if (err) {
 		ntmem__fail(err);
 		return 0;
@@ -562,10 +574,12 @@ BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 	};
 	uintptr_t addr = (uintptr_t)lpAddress, start, end;
 	bool user_out;
-	int err;
+	DWORD code;
+	int proc, err;
 
-	if (!ntmem__is_current_process(hProcess)) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
+	code = ntmem__process(hProcess, &proc);
+	if (code) {
+		ntmem__fail(code);
 		return FALSE;
 	}
 	/*
@@ -594,7 +608,7 @@ BOOL VirtualProtectEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize,
 	p.length = end - start;
 	if (user_out)
 		p.old_protect_out = (uintptr_t)lpflOldProtect;
-	err = ntmem__ioctl(NTMEM_IOC_PROTECT, &p);
+	err = ntmem__process_ioctl(proc, NTMEM_IOC_PROTECT, &p);
 	if (err == -EACCES)	/* in a view: more than its access allows */
 		return protect_fail(lpflOldProtect, ERROR_INVALID_PARAMETER);
 	if (err)	/* EFAULT: ERROR_NOACCESS */

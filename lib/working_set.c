@@ -36,10 +36,8 @@ BOOL GetProcessWorkingSetSizeEx(HANDLE hProcess,
 {
 	SIZE_T min = ws_min(), max;
 
-	if (!ntmem__is_current_process(hProcess)) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
+	if (!ntmem__current_process_only(hProcess))
 		return FALSE;
-	}
 	if (!ntmem__writable(lpMinimumWorkingSetSize, sizeof(SIZE_T)) ||
 	    !ntmem__writable(lpMaximumWorkingSetSize, sizeof(SIZE_T)) ||
 	    (Flags && !ntmem__writable(Flags, sizeof(DWORD)))) {
@@ -71,10 +69,8 @@ BOOL SetProcessWorkingSetSizeEx(HANDLE hProcess,
 	const SIZE_T trim = (SIZE_T)-1;
 	struct rlimit rl;
 
-	if (!ntmem__is_current_process(hProcess)) {
-		ntmem__fail(ERROR_INVALID_HANDLE);
+	if (!ntmem__current_process_only(hProcess))
 		return FALSE;
-	}
 	if ((Flags & ~(DWORD)FLAG_PAIRS) ||
 	    (Flags & QUOTA_LIMITS_HARDWS_MIN_ENABLE &&
 	     Flags & QUOTA_LIMITS_HARDWS_MIN_DISABLE) ||

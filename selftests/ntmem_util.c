@@ -482,13 +482,30 @@ long pagemap_count_present(const void *addr, size_t len)
 
 long pagemap_count_bits(const void *addr, size_t len, uint64_t mask)
 {
+	return pagemap_count_bits_pid(0, addr, len, mask);
+}
+
+/* pid 0: this process */
+static void proc_path(char *buf, size_t size, int pid, const char *file)
+{
+	if (pid)
+		snprintf(buf, size, "/proc/%d/%s", pid, file);
+	else
+		snprintf(buf, size, "/proc/self/%s", file);
+}
+
+long pagemap_count_bits_pid(int pid, const void *addr, size_t len,
+			    uint64_t mask)
+{
 	uintptr_t first = (uintptr_t)addr / PAGE_SZ;
 	uintptr_t last = ((uintptr_t)addr + len - 1) / PAGE_SZ;
 	uint64_t ent[512];
 	long count = 0;
+	char path[64];
 	int fd;
 
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	proc_path(path, sizeof(path), pid, "pagemap");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	while (first <= last) {
@@ -534,14 +551,16 @@ static int is_placeholder(const struct maps_entry *e)
 	return strstr(e->name, NTMEM_PLACEHOLDER_NAME) != NULL;
 }
 
-/* Mappings whose name holds @needle (NULL: all but placeholders). */
-static int count_maps(const char *needle)
+/* Mappings of @pid whose name holds @needle (NULL: all but placeholders). */
+static int count_maps_of(int pid, const char *needle)
 {
 	struct line_reader lr;
+	char path[64];
 	int n = 0;
 	char *line;
 
-	if (lr_open(&lr, "/proc/self/maps"))
+	proc_path(path, sizeof(path), pid, "maps");
+	if (lr_open(&lr, path))
 		return -1;
 	while ((line = lr_next(&lr))) {
 		struct maps_entry m;
@@ -554,9 +573,19 @@ static int count_maps(const char *needle)
 	return n;
 }
 
+static int count_maps(const char *needle)
+{
+	return count_maps_of(0, needle);
+}
+
 int maps_count(void)
 {
 	return count_maps(NULL);
+}
+
+int maps_count_pid(int pid)
+{
+	return count_maps_of(pid, NULL);
 }
 
 int maps_find(int pid, const void *addr, struct maps_entry *e)
@@ -612,13 +641,20 @@ uintptr_t maps_next_start(const void *addr)
 
 long smaps_field_kb(const void *addr, const char *field)
 {
+	return smaps_field_kb_pid(0, addr, field);
+}
+
+long smaps_field_kb_pid(int pid, const void *addr, const char *field)
+{
 	size_t n = strlen(field);
 	struct line_reader lr;
+	char path[64];
 	int in_vma = 0;
 	long kb = -1;
 	char *line;
 
-	if (lr_open(&lr, "/proc/self/smaps"))
+	proc_path(path, sizeof(path), pid, "smaps");
+	if (lr_open(&lr, path))
 		return -1;
 	while ((line = lr_next(&lr))) {
 		struct maps_entry m;

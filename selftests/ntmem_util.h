@@ -104,11 +104,16 @@ long pagemap_count_present(const void *addr, size_t len);
 #define PM_SWAPPED	(1ULL << 62)
 /* Pages in [addr, addr+len) whose pagemap entry has every bit of @mask. */
 long pagemap_count_bits(const void *addr, size_t len, uint64_t mask);
+/* The same in process @pid's /proc/PID/pagemap (0: this process). */
+long pagemap_count_bits_pid(int pid, const void *addr, size_t len,
+			    uint64_t mask);
 
 long rss_kb(void);				/* VmRSS of this process */
 long smaps_rss_kb(const void *addr);		/* Rss of the VMA holding addr */
 /* Field @field ("Rss", "ShmemPmdMapped", ...) of the VMA holding @addr. */
 long smaps_field_kb(const void *addr, const char *field);
+/* The same in process @pid's /proc/PID/smaps (0: this process). */
+long smaps_field_kb_pid(int pid, const void *addr, const char *field);
 long meminfo_kb(const char *field);		/* e.g. "MemFree", "MemAvailable" */
 long proc_status_kb(const char *field);		/* e.g. "VmRSS" */
 /*
@@ -126,6 +131,7 @@ long free_memory_settled_kb(long target_kb, int timeout_ms);
  * maps_count_matching() sees them.
  */
 int maps_count(void);			/* mappings in /proc/self/maps */
+int maps_count_pid(int pid);		/* in /proc/PID/maps (0: self) */
 struct maps_entry {
 	uintptr_t start, end;
 	char perms[8];

@@ -37,7 +37,8 @@ TEST_F(version, reports_abi)
 				     NTMEM_FEATURE_USER_OUT |
 				     NTMEM_FEATURE_DECOMMIT_WHOLE |
 				     NTMEM_FEATURE_SECTIONS |
-				     NTMEM_FEATURE_PLACEHOLDERS));
+				     NTMEM_FEATURE_PLACEHOLDERS |
+				     NTMEM_FEATURE_PROCESSES));
 	TH_LOG("module ABI %u.%u, features 0x%llx", v.major, v.minor,
 	       (unsigned long long)v.features);
 }

@@ -11,7 +11,7 @@
  * block becomes unlocked, and CreateFileMapping sets 0 or
  * ERROR_ALREADY_EXISTS when it succeeds; Offer/Reclaim/DiscardVirtualMemory
  * return their error code instead; the IsBad*Ptr functions never set it).
- * The ...Ex forms accept only GetCurrentProcess() as the process.
+ * The ...Ex forms take GetCurrentProcess() or a handle of OpenProcess().
  * Without /dev/ntmem (module not loaded) the memory functions fail with
  * ERROR_NOT_SUPPORTED, and the first failure prints a hint on stderr.
  *
@@ -132,6 +132,45 @@ typedef intptr_t	(*FARPROC)(void);
 
 #define INVALID_HANDLE_VALUE		((HANDLE)(LONG_PTR)-1)
 
+/* ---- processes ---------------------------------------------------------- */
+
+/* Standard and generic access rights. */
+#define DELETE				0x00010000
+#define READ_CONTROL			0x00020000
+#define WRITE_DAC			0x00040000
+#define WRITE_OWNER			0x00080000
+#define SYNCHRONIZE			0x00100000
+#define STANDARD_RIGHTS_REQUIRED	0x000F0000
+#define MAXIMUM_ALLOWED			0x02000000
+#define GENERIC_ALL			0x10000000
+#define GENERIC_EXECUTE			0x20000000
+#define GENERIC_WRITE			0x40000000
+#define GENERIC_READ			0x80000000
+
+/*
+ * Access of a process handle (OpenProcess).  ntmem gives a handle the
+ * rights of these it knows: PROCESS_VM_OPERATION, PROCESS_VM_READ,
+ * PROCESS_VM_WRITE, PROCESS_QUERY_INFORMATION and
+ * PROCESS_QUERY_LIMITED_INFORMATION; the others are accepted and have no
+ * use here.
+ */
+#define PROCESS_TERMINATE		0x0001
+#define PROCESS_CREATE_THREAD		0x0002
+#define PROCESS_SET_SESSIONID		0x0004
+#define PROCESS_VM_OPERATION		0x0008
+#define PROCESS_VM_READ			0x0010
+#define PROCESS_VM_WRITE		0x0020
+#define PROCESS_DUP_HANDLE		0x0040
+#define PROCESS_CREATE_PROCESS		0x0080
+#define PROCESS_SET_QUOTA		0x0100
+#define PROCESS_SET_INFORMATION		0x0200
+#define PROCESS_QUERY_INFORMATION	0x0400
+#define PROCESS_SUSPEND_RESUME		0x0800
+#define PROCESS_QUERY_LIMITED_INFORMATION 0x1000
+#define PROCESS_SET_LIMITED_INFORMATION	0x2000
+#define PROCESS_ALL_ACCESS		(STANDARD_RIGHTS_REQUIRED | \
+					 SYNCHRONIZE | 0xFFFF)
+
 /* 24 bytes.  Only bInheritHandle means something to libntmem. */
 typedef struct _SECURITY_ATTRIBUTES {
 	DWORD nLength;
@@ -203,6 +242,7 @@ typedef struct _MEM_ADDRESS_REQUIREMENTS {
 #define ERROR_FILENAME_EXCED_RANGE	206
 #define ERROR_NO_MORE_ITEMS		259
 #define ERROR_NOT_OWNER			288
+#define ERROR_PARTIAL_COPY		299
 #define ERROR_INVALID_ADDRESS		487
 #define ERROR_NOACCESS			998
 #define ERROR_INVALID_FLAGS		1004
@@ -363,6 +403,30 @@ BOOL VirtualLockEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize);
 BOOL VirtualUnlockEx(HANDLE hProcess, LPVOID lpAddress, SIZE_T dwSize);
 
 /*
+ * Other processes.  OpenProcess opens /proc/PID/mem -- Linux's
+ * ptrace-attach check, with its LSM and Yama's ptrace_scope -- and turns
+ * it into a process handle (ERROR_ACCESS_DENIED if refused,
+ * ERROR_INVALID_PARAMETER for no such process); CloseHandle closes it.
+ * VirtualAllocEx, VirtualFreeEx, VirtualQueryEx, VirtualProtectEx,
+ * VirtualAlloc2, MapViewOfFile2/3 and UnmapViewOfFile2 act on its
+ * address space (PROCESS_VM_OPERATION; queries PROCESS_QUERY_INFORMATION
+ * or PROCESS_QUERY_LIMITED_INFORMATION), Read/WriteProcessMemory copy
+ * (PROCESS_VM_READ; PROCESS_VM_WRITE and PROCESS_VM_OPERATION) whatever
+ * the pages' protection short of PAGE_NOACCESS.  A handle follows the
+ * address space, not the process id: once the process exits or execs,
+ * its calls fail with ERROR_ACCESS_DENIED.  VirtualLockEx and
+ * VirtualUnlockEx serve only the calling process (ERROR_NOT_SUPPORTED).
+ */
+HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle,
+		   DWORD dwProcessId);
+BOOL ReadProcessMemory(HANDLE hProcess, LPCVOID lpBaseAddress,
+		       LPVOID lpBuffer, SIZE_T nSize,
+		       SIZE_T *lpNumberOfBytesRead);
+BOOL WriteProcessMemory(HANDLE hProcess, LPVOID lpBaseAddress,
+			LPCVOID lpBuffer, SIZE_T nSize,
+			SIZE_T *lpNumberOfBytesWritten);
+
+/*
  * Write watch: only for allocations made with MEM_RESERVE | MEM_WRITE_WATCH.
  * Both return 0, or (UINT)-1 with the last error set.  GetWriteWatch
  * stores in lpAddresses the page addresses written since commit or the
@@ -392,11 +456,12 @@ BOOL NtmemIsGuardPageViolation(const siginfo_t *si);
 
 /*
  * Heaps: segments reserved through ntmem and committed on demand; blocks
- * 16-byte aligned.  A heap's HANDLE is the base of its own reservation.  HeapFree and HeapValidate detect a pointer that is not
- * a live block of the heap (a double free, a foreign or interior pointer)
- * and fail with ERROR_INVALID_PARAMETER instead of corrupting the heap.
- * Each thread caches a few free blocks of a serialized heap; HeapCompact
- * hands the calling thread's back and lets the system take idle slabs.
+ * 16-byte aligned.  A heap's HANDLE is the base of its own reservation.
+ * HeapFree and HeapValidate detect a pointer that is not a live block of the
+ * heap (a double free, a foreign or interior pointer) and fail with
+ * ERROR_INVALID_PARAMETER instead of corrupting the heap. Each thread caches a
+ * few free blocks of a serialized heap; HeapCompact hands the calling thread's
+ * back and lets the system take idle slabs.
  */
 HANDLE GetProcessHeap(void);
 HANDLE HeapCreate(DWORD flOptions, SIZE_T dwInitialSize,
@@ -484,7 +549,10 @@ HGLOBAL GlobalHandle(LPCVOID pMem);
 
 /* ---- memory status ----------------------------------------------------- */
 
-/* 64 bytes.  The page file is ntmem's commit limit (see GlobalMemoryStatusEx(3)). */
+/*
+ * 64 bytes.  The page file is ntmem's commit limit (see
+ * GlobalMemoryStatusEx(3)).
+ */
 typedef struct _MEMORYSTATUSEX {
 	DWORD dwLength;
 	DWORD dwMemoryLoad;
@@ -679,16 +747,16 @@ BOOL FlushViewOfFile(LPCVOID lpBaseAddress, SIZE_T dwNumberOfBytesToFlush);
 /*
  * Placeholders: VirtualAlloc2 with MEM_RESERVE | MEM_RESERVE_PLACEHOLDER
  * reserves address space that VirtualFree with MEM_RELEASE |
- * MEM_PRESERVE_PLACEHOLDER splits and MEM_RELEASE |
- * MEM_COALESCE_PLACEHOLDERS joins again, and that VirtualAlloc2 or
- * MapViewOfFile3 with MEM_REPLACE_PLACEHOLDER replace, exactly, by an
- * allocation or a view; VirtualFree and UnmapViewOfFile2/Ex with
- * MEM_PRESERVE_PLACEHOLDER give the placeholder back.  VirtualQuery shows
- * one as MEM_RESERVE of Type MEM_PRIVATE.  A MEM_ADDRESS_REQUIREMENTS
- * extended parameter bounds where a new allocation lies and its
- * alignment.  Process may be NULL or GetCurrentProcess() (UnmapViewOfFile2:
- * GetCurrentProcess() only).  MapViewOfFile2 is a function here (an inline
- * over MapViewOfFileNuma2 in Windows' header).
+ * MEM_PRESERVE_PLACEHOLDER splits and MEM_RELEASE | MEM_COALESCE_PLACEHOLDERS
+ * joins again, and that VirtualAlloc2 or MapViewOfFile3 with
+ * MEM_REPLACE_PLACEHOLDER replace, exactly, by an allocation or a view;
+ * VirtualFree and UnmapViewOfFile2/Ex with MEM_PRESERVE_PLACEHOLDER give the
+ * placeholder back.  VirtualQuery shows one as MEM_RESERVE of Type MEM_PRIVATE.
+ * A MEM_ADDRESS_REQUIREMENTS extended parameter bounds where a new allocation
+ * lies and its alignment.  Process may be NULL (the calling process),
+ * GetCurrentProcess() or an OpenProcess() handle (UnmapViewOfFile2: not NULL).
+ * MapViewOfFile2 is a function here (an inline over MapViewOfFileNuma2 in
+ * Windows' header).
  */
 PVOID VirtualAlloc2(HANDLE Process, PVOID BaseAddress, SIZE_T Size,
 		    ULONG AllocationType, ULONG PageProtection,
@@ -713,13 +781,13 @@ BOOL UnmapViewOfFileEx(PVOID BaseAddress, ULONG UnmapFlags);
 #endif
 
 /*
- * CloseHandle closes a section handle (its descriptor); the pseudo-handle
- * of GetCurrentProcess() needs no closing (TRUE).  ntmem extensions: a
- * section HANDLE is a file descriptor, so that it can travel as one
- * (SCM_RIGHTS, exec): ntmem_fd_from_handle gives the descriptor of a
- * HANDLE (-1 if it encodes none), ntmem_handle_from_fd the HANDLE of a
- * descriptor (NULL if it is negative).  Neither checks that the
- * descriptor is open or is a section.
+ * CloseHandle closes a section or process handle (its descriptor); the
+ * pseudo-handle of GetCurrentProcess() needs no closing (TRUE).  ntmem
+ * extensions: a section or process HANDLE is a file descriptor, so that
+ * it can travel as one (SCM_RIGHTS, exec): ntmem_fd_from_handle gives
+ * the descriptor of a HANDLE (-1 if it encodes none), ntmem_handle_from_fd
+ * the HANDLE of a descriptor (NULL if it is negative).  Neither checks
+ * that the descriptor is open or what it is.
  */
 BOOL CloseHandle(HANDLE hObject);
 HANDLE ntmem_handle_from_fd(int fd);
@@ -730,6 +798,7 @@ SIZE_T GetLargePageMinimum(void);
 DWORD GetLastError(void);
 void SetLastError(DWORD dwErrCode);
 HANDLE GetCurrentProcess(void);
+DWORD GetCurrentProcessId(void);
 
 #ifdef __cplusplus
 }

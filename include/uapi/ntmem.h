@@ -634,8 +634,10 @@ struct ntmem_view {
  * (NTMEM_PROCESS_QUERY_INFORMATION or _QUERY_LIMITED_INFORMATION), and
  * READ_MEMORY (NTMEM_PROCESS_VM_READ) and WRITE_MEMORY
  * (NTMEM_PROCESS_VM_WRITE and NTMEM_PROCESS_VM_OPERATION); EACCES
- * without the access, ENOTTY for the others (write watch, guard hits,
- * LOCK, sections: Windows has no form of them for another process).
+ * without the access, before the argument is read (so a NULL argument
+ * tells it from a view's EACCES), ENOTTY for the others (write watch,
+ * guard hits, LOCK, sections: Windows has no form of them for another
+ * process).
  * The descriptor's user pointers (the structs, a view's section
  * descriptor, PROTECT's out-parameter) are the caller's.
  *
@@ -666,10 +668,10 @@ struct ntmem_view {
  * @fd:       the new process descriptor, out
  * @reserved: must be zero
  *
- * Errors: EINVAL (malformed, or @mem_fd is not a mem file of procfs),
- * EBADF (@mem_fd is not open), ESRCH (no process @pid, or @mem_fd is not
- * the memory of @pid's live address space), EACCES (@mem_fd is read-only
- * and the access asks to change memory).
+ * Errors: EINVAL (malformed, @pid not positive, or @mem_fd is not a mem
+ * file of procfs), EBADF (@mem_fd is not open), ESRCH (no process @pid, or
+ * @mem_fd is not the memory of @pid's live address space), EACCES (@mem_fd
+ * is read-only and the access asks to change memory).
  */
 struct ntmem_process {
 	__u32 size;
