@@ -22,8 +22,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -2467,6 +2472,688 @@ static void row12b(void)
 	print_row(&r);
 }
 
+/* ---- rows 13: other processes (VirtualAllocEx, ...ProcessMemory) ---- */
+
+/*
+ * The target of rows 13: a forked child that closes the bench's
+ * /dev/ntmem descriptor and sleeps in pause(), so that it never makes an
+ * ntmem call of its own.  The bench opens its /proc/PID/mem read-write
+ * and turns that into a process descriptor with every right.
+ */
+#define REMOTE_ITERS	200	/* rows 13a, 13e: cycles per repetition */
+#define COPY_ITERS	100	/* rows 13b, 13c: 64 KiB copies */
+#define RQUERY_ITERS	1000	/* row 13d: queries */
+#define COPY_BYTES	NTMEM_GRANULARITY
+
+struct remote {
+	pid_t pid;
+	int mem;		/* /proc/PID/mem, O_RDWR */
+	int pfd;		/* the process descriptor */
+	uint64_t region;	/* 64 KiB committed RW in the child, or 0 */
+};
+
+static void remote_stop(struct remote *t)
+{
+	if (t->pfd >= 0)
+		close(t->pfd);
+	if (t->mem >= 0)
+		close(t->mem);
+	if (t->pid > 0) {
+		kill(t->pid, SIGKILL);
+		waitpid(t->pid, NULL, __WALL);
+	}
+	t->pid = 0;
+	t->mem = t->pfd = -1;
+}
+
+/* Fork the child, open it; with @region, commit 64 KiB in it too. */
+static int remote_start(struct remote *t, bool region)
+{
+	struct ntmem_process op = {
+		.size = sizeof(op),
+		.access = NTMEM_PROCESS_VM_OPERATION | NTMEM_PROCESS_VM_READ |
+			  NTMEM_PROCESS_VM_WRITE |
+			  NTMEM_PROCESS_QUERY_INFORMATION,
+	};
+	struct ntmem_reserve r = {
+		.size = sizeof(r), .flags = NTMEM_RESERVE_COMMIT,
+		.length = COPY_BYTES, .protect = NTMEM_PAGE_READWRITE,
+	};
+	char path[64], c;
+	int ready[2], err;
+
+	t->pid = 0;
+	t->mem = t->pfd = -1;
+	t->region = 0;
+	if (pipe2(ready, O_CLOEXEC))
+		return -errno;
+	t->pid = fork();
+	if (t->pid < 0) {
+		err = -errno;
+		close(ready[0]);
+		close(ready[1]);
+		return err;
+	}
+	if (!t->pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ntfd);
+		close(ready[0]);
+		if (write(ready[1], "", 1) != 1)
+			_exit(1);
+		close(ready[1]);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	err = read(ready[0], &c, 1) == 1 ? 0 : -ECHILD;
+	close(ready[0]);
+	if (err)
+		goto fail;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)t->pid);
+	t->mem = open(path, O_RDWR | O_CLOEXEC);
+	if (t->mem < 0) {
+		err = -errno;
+		goto fail;
+	}
+	op.pid = t->pid;
+	op.mem_fd = t->mem;
+	if (ioctl(ntfd, NTMEM_IOC_OPEN_PROCESS, &op)) {
+		err = -errno;
+		goto fail;
+	}
+	t->pfd = op.fd;
+	if (region) {
+		if (ioctl(t->pfd, NTMEM_IOC_RESERVE, &r)) {
+			err = -errno;
+			goto fail;
+		}
+		t->region = r.addr;
+	}
+	return 0;
+fail:
+	remote_stop(t);
+	return err;
+}
+
+static int nt_range_on(int fd, unsigned long cmd, uint64_t addr,
+		       uint64_t len, uint32_t protect)
+{
+	struct ntmem_range r = {
+		.size = sizeof(r), .addr = addr, .length = len,
+		.protect = protect,
+	};
+
+	return ioctl(fd, cmd, &r) ? -errno : 0;
+}
+
+/* Row 13a, ntmem: VirtualAllocEx(RESERVE | COMMIT, 64 KiB) + VirtualFreeEx. */
+static int nt_remote_alloc(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct remote *t = ctx;
+	struct ntmem_reserve r = {
+		.size = sizeof(r), .flags = NTMEM_RESERVE_COMMIT,
+		.length = NTMEM_GRANULARITY, .protect = NTMEM_PAGE_READWRITE,
+	};
+	uint64_t t0;
+	int i, err;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < REMOTE_ITERS; i++) {
+		r.addr = 0;
+		if (ioctl(t->pfd, NTMEM_IOC_RESERVE, &r))
+			return -errno;
+		err = nt_range_on(t->pfd, NTMEM_IOC_RELEASE, r.addr, 0, 0);
+		if (err)
+			return err;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = REMOTE_ITERS;
+	return 0;
+}
+
+/*
+ * Row 13a, Linux: what a debugger or injector does to map memory in
+ * another process -- make it run mmap() and munmap() itself.  The child
+ * is ptrace-stopped once, outside the timed part; each cycle saves its
+ * registers, points it at a "syscall; int3" gadget in the text both share
+ * (a fork), runs mmap there until the int3 stops it, reads the result,
+ * does the same for munmap, and restores the registers.
+ */
+__asm__(".text\n"
+	".globl bench_syscall_gadget\n"
+	".type bench_syscall_gadget, @function\n"
+	"bench_syscall_gadget:\n"
+	"\tsyscall\n"
+	"\tint3\n"
+	".size bench_syscall_gadget, .-bench_syscall_gadget\n");
+extern char bench_syscall_gadget[];
+
+/* Run syscall @nr(@a0..@a5) in stopped tracee @pid: 0 and *@ret, or -errno. */
+static int ptrace_syscall(pid_t pid, const struct user_regs_struct *saved,
+			  long nr, long a0, long a1, long a2, long a3, long a4,
+			  long a5, long *ret)
+{
+	struct user_regs_struct r = *saved;
+	int st;
+
+	r.rip = (uintptr_t)bench_syscall_gadget;
+	r.rax = nr;
+	r.orig_rax = -1;	/* no syscall restart on the way out */
+	r.rdi = a0;
+	r.rsi = a1;
+	r.rdx = a2;
+	r.r10 = a3;
+	r.r8 = a4;
+	r.r9 = a5;
+	if (ptrace(PTRACE_SETREGS, pid, NULL, &r) ||
+	    ptrace(PTRACE_CONT, pid, NULL, NULL))
+		return -errno;
+	if (waitpid(pid, &st, __WALL) != pid)
+		return -errno;
+	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
+		return -ECHILD;
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &r))
+		return -errno;
+	*ret = r.rax;
+	return 0;
+}
+
+static int lx_inject_alloc(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct remote *t = ctx;
+	struct user_regs_struct saved;
+	uint64_t t0;
+	long addr, ret;
+	int i, err;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < REMOTE_ITERS; i++) {
+		if (ptrace(PTRACE_GETREGS, t->pid, NULL, &saved))
+			return -errno;
+		err = ptrace_syscall(t->pid, &saved, SYS_mmap, 0,
+				     NTMEM_GRANULARITY, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &addr);
+		if (err)
+			return err;
+		if ((unsigned long)addr > -4096UL)
+			return addr;
+		err = ptrace_syscall(t->pid, &saved, SYS_munmap, addr,
+				     NTMEM_GRANULARITY, 0, 0, 0, 0, &ret);
+		if (err)
+			return err;
+		if (ret)
+			return ret;
+		if (ptrace(PTRACE_SETREGS, t->pid, NULL, &saved))
+			return -errno;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = REMOTE_ITERS;
+	return 0;
+}
+
+/* Attach to the child and stop it (PTRACE_SEIZE + PTRACE_INTERRUPT). */
+static int ptrace_stop(pid_t pid)
+{
+	int st;
+
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) ||
+	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL))
+		return -errno;
+	if (waitpid(pid, &st, __WALL) != pid)
+		return -errno;
+	return WIFSTOPPED(st) ? 0 : -ECHILD;
+}
+
+static void row13a(void)
+{
+	struct row r = { "13a", "VirtualAllocEx RESERVE|COMMIT 64 KiB + FreeEx",
+		"ptrace-injected mmap 64 KiB RW + munmap", ROW_RATIO, 1.0,
+		"<= 1.0x", 0, 0, 0 };
+	struct remote t;
+
+	if (!(nt_features & NTMEM_FEATURE_PROCESSES)) {
+		r.err = -EOPNOTSUPP;
+		print_row(&r);
+		return;
+	}
+	r.err = remote_start(&t, false);
+	if (!r.err) {
+		r.err = bench_run(nt_remote_alloc, &t, WARMUP, REPS, &r.nt);
+		if (!r.err)
+			r.err = ptrace_stop(t.pid);
+		if (!r.err)
+			r.err = bench_run(lx_inject_alloc, &t, WARMUP, REPS,
+					  &r.lx);
+		remote_stop(&t);
+	}
+	print_row(&r);
+	note("- row 13a: the target is a forked child in pause() that never opens /dev/ntmem; ntmem = RESERVE(COMMIT) + RELEASE on its process descriptor, each run by one of the module's kernel threads, which takes up the child's mm; Linux = per cycle GETREGS, SETREGS + CONT to a syscall;int3 gadget for mmap, again for munmap, SETREGS back (the child ptrace-stopped once, untimed)\n");
+}
+
+/* Rows 13b and 13c: 64 KiB copies into or out of the child's region. */
+enum copy_tech { COPY_NTMEM, COPY_PROCESS_VM, COPY_PROC_MEM, COPY_NTECH };
+
+struct copy_ctx {
+	struct remote *t;
+	enum copy_tech tech;
+	bool write;
+	char *buf;
+};
+
+static int copy_once(struct copy_ctx *c)
+{
+	struct remote *t = c->t;
+	struct iovec local = { c->buf, COPY_BYTES };
+	struct iovec remote = { (void *)(uintptr_t)t->region, COPY_BYTES };
+	struct ntmem_memory_copy m = {
+		.size = sizeof(m), .addr = t->region,
+		.buf = (uintptr_t)c->buf, .length = COPY_BYTES,
+	};
+	ssize_t n;
+
+	switch (c->tech) {
+	case COPY_NTMEM:
+		if (ioctl(t->pfd, c->write ? NTMEM_IOC_WRITE_MEMORY :
+			  NTMEM_IOC_READ_MEMORY, &m))
+			return -errno;
+		n = m.done;
+		break;
+	case COPY_PROCESS_VM:
+		n = c->write ? process_vm_writev(t->pid, &local, 1, &remote, 1, 0) :
+			       process_vm_readv(t->pid, &local, 1, &remote, 1, 0);
+		break;
+	default:
+		n = c->write ? pwrite(t->mem, c->buf, COPY_BYTES, t->region) :
+			       pread(t->mem, c->buf, COPY_BYTES, t->region);
+		break;
+	}
+	if (n < 0)
+		return -errno;
+	return n == COPY_BYTES ? 0 : -EIO;
+}
+
+static int copy_loop(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct copy_ctx *c = ctx;
+	uint64_t t0;
+	int i, err;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < COPY_ITERS; i++) {
+		err = copy_once(c);
+		if (err)
+			return err;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = COPY_ITERS;
+	return 0;
+}
+
+static void row_copy(const char *id, bool write)
+{
+	static const char *const lx_names[COPY_NTECH] = {
+		"", "process_vm_", "/proc/PID/mem ",
+	};
+	static char linux_name[2][64];
+	struct row r = { id, write ?
+		"WriteProcessMemory 64 KiB, committed, per call" :
+		"ReadProcessMemory 64 KiB, committed, per call",
+		"", ROW_RATIO, 1.1, "<= 1.1x (best Linux)", 0, 0, 0 };
+	struct copy_ctx c = { .write = write };
+	double v[COPY_NTECH] = { 0 };
+	struct remote t;
+	int k, best;
+
+	if (!(nt_features & NTMEM_FEATURE_PROCESSES)) {
+		r.linux_name = write ? "process_vm_writev / pwrite /proc/PID/mem" :
+				       "process_vm_readv / pread /proc/PID/mem";
+		r.err = -EOPNOTSUPP;
+		print_row(&r);
+		return;
+	}
+	c.buf = aligned_alloc(page, COPY_BYTES);
+	if (!c.buf) {
+		r.err = -ENOMEM;
+		print_row(&r);
+		return;
+	}
+	r.err = remote_start(&t, true);
+	c.t = &t;
+	/*
+	 * Every page of the child's region resident and holding 0xa5 before
+	 * the first timed copy; the write rows then copy 0x5a in, and each
+	 * row checks what the region holds at its end.
+	 */
+	memset(c.buf, 0xa5, COPY_BYTES);
+	if (!r.err && pwrite(t.mem, c.buf, COPY_BYTES, t.region) != COPY_BYTES)
+		r.err = -EIO;
+	memset(c.buf, write ? 0x5a : 0, COPY_BYTES);
+	for (k = 0; k < COPY_NTECH && !r.err; k++) {
+		c.tech = k;
+		r.err = bench_run(copy_loop, &c, WARMUP, REPS, &v[k]);
+	}
+	if (!r.err && write &&
+	    pread(t.mem, c.buf, COPY_BYTES, t.region) != COPY_BYTES)
+		r.err = -EIO;
+	for (k = 0; !r.err && k < (int)COPY_BYTES; k++)
+		if ((unsigned char)c.buf[k] != (write ? 0x5a : 0xa5))
+			r.err = -EPROTO;
+	if (t.pid > 0)
+		remote_stop(&t);
+	free(c.buf);
+	best = v[COPY_PROCESS_VM] <= v[COPY_PROC_MEM] ? COPY_PROCESS_VM :
+							COPY_PROC_MEM;
+	snprintf(linux_name[write], sizeof(linux_name[write]), "%s%s",
+		 lx_names[best], best == COPY_PROCESS_VM ?
+		 (write ? "writev" : "readv") : (write ? "pwrite" : "pread"));
+	r.linux_name = linux_name[write];
+	r.nt = v[COPY_NTMEM];
+	r.lx = v[best];
+	print_row(&r);
+	if (!r.err)
+		note("- row %s, ns per 64 KiB %s: ntmem %s_MEMORY %.0f | process_vm_%s %.0f (%.2fx) | %s /proc/PID/mem %.0f (%.2fx)\n",
+		     id, write ? "write" : "read", write ? "WRITE" : "READ",
+		     v[COPY_NTMEM], write ? "writev" : "readv",
+		     v[COPY_PROCESS_VM], v[COPY_NTMEM] / v[COPY_PROCESS_VM],
+		     write ? "pwrite" : "pread", v[COPY_PROC_MEM],
+		     v[COPY_NTMEM] / v[COPY_PROC_MEM]);
+}
+
+/*
+ * Row 13d: VirtualQueryEx of one address of the child, against Linux's
+ * two ways to ask what is at an address of another process: read and
+ * parse /proc/PID/maps for the line that holds it (open, read, close per
+ * query), and the PROCMAP_QUERY ioctl on an open maps file (6.11+; the
+ * build machine's headers may lack it, so it is defined here; an older
+ * kernel answers ENOTTY and the column reads n/a).
+ */
+#ifndef PROCMAP_QUERY
+struct procmap_query {
+	__u64 size;
+	__u64 query_flags;
+	__u64 query_addr;
+	__u64 vma_start;
+	__u64 vma_end;
+	__u64 vma_flags;
+	__u64 vma_page_size;
+	__u64 vma_offset;
+	__u64 inode;
+	__u32 dev_major;
+	__u32 dev_minor;
+	__u32 vma_name_size;
+	__u32 build_id_size;
+	__u64 vma_name_addr;
+	__u64 build_id_addr;
+};
+#define PROCMAP_QUERY	_IOWR('f', 17, struct procmap_query)
+#endif
+
+enum rquery_tech { RQ_NTMEM, RQ_MAPS, RQ_PROCMAP, RQ_NTECH };
+
+struct rquery_ctx {
+	struct remote *t;
+	enum rquery_tech tech;
+	uint64_t addr;		/* a committed page of the child's region */
+	int maps;		/* /proc/PID/maps, open, for PROCMAP_QUERY */
+	char path[64];		/* /proc/PID/maps */
+	char *buf;		/* the maps text */
+	size_t buf_size;
+};
+
+/* /proc/PID/maps read whole and parsed for the line holding c->addr. */
+static int maps_lookup(struct rquery_ctx *c, uint64_t *start, uint64_t *end)
+{
+	int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n;
+	char *l;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, c->buf + len, c->buf_size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	if (n < 0)
+		return -errno;
+	c->buf[len] = '\0';
+	for (l = c->buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char *e;
+
+		*start = strtoull(l, &e, 16);
+		*end = strtoull(e + 1, NULL, 16);
+		if (*start <= c->addr && c->addr < *end)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static int rquery_loop(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct rquery_ctx *c = ctx;
+	struct procmap_query pq;
+	struct ntmem_query q;
+	uint64_t t0, start = 0, end = 0;
+	int i, err;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < RQUERY_ITERS; i++) {
+		switch (c->tech) {
+		case RQ_NTMEM:
+			q = (struct ntmem_query){ .size = sizeof(q),
+						  .addr = c->addr };
+			if (ioctl(c->t->pfd, NTMEM_IOC_QUERY, &q))
+				return -errno;
+			if (q.state != NTMEM_STATE_COMMIT)
+				return -EPROTO;
+			start = q.alloc_base;
+			end = start + q.alloc_size;
+			break;
+		case RQ_MAPS:
+			err = maps_lookup(c, &start, &end);
+			if (err)
+				return err;
+			break;
+		default:
+			pq = (struct procmap_query){ .size = sizeof(pq),
+						     .query_addr = c->addr };
+			if (ioctl(c->maps, PROCMAP_QUERY, &pq))
+				return -errno;
+			start = pq.vma_start;
+			end = pq.vma_end;
+			break;
+		}
+		/* each must find the child's 64 KiB region */
+		if (start != c->t->region || end != start + COPY_BYTES)
+			return -EPROTO;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = RQUERY_ITERS;
+	return 0;
+}
+
+static void row13d(void)
+{
+	struct row r = { "13d", "VirtualQueryEx of a committed page, per call",
+		"", ROW_INFO, 1.0, "none", 0, 0, 0 };
+	static char linux_name[64];
+	struct rquery_ctx c = { .maps = -1, .buf_size = 64 * KIB };
+	double v[RQ_NTECH] = { 0 };
+	int err[RQ_NTECH] = { 0 };
+	struct remote t;
+	char pq_fig[32], *l;
+	int k, lines = 0;
+
+	r.linux_name = "/proc/PID/maps read + parse / PROCMAP_QUERY";
+	if (!(nt_features & NTMEM_FEATURE_PROCESSES)) {
+		r.err = -EOPNOTSUPP;
+		print_row(&r);
+		return;
+	}
+	c.buf = malloc(c.buf_size);
+	r.err = c.buf ? remote_start(&t, true) : -ENOMEM;
+	if (c.buf)
+		c.buf[0] = '\0';
+	if (r.err) {
+		free(c.buf);
+		print_row(&r);
+		return;
+	}
+	c.t = &t;
+	c.addr = t.region + page;
+	snprintf(c.path, sizeof(c.path), "/proc/%d/maps", (int)t.pid);
+	c.maps = open(c.path, O_RDONLY | O_CLOEXEC);
+	for (k = 0; k < RQ_NTECH; k++) {
+		c.tech = k;
+		if (k == RQ_PROCMAP && c.maps < 0)
+			err[k] = -errno;
+		else
+			err[k] = bench_run(rquery_loop, &c, WARMUP, REPS, &v[k]);
+	}
+	for (l = c.buf; (l = strchr(l, '\n')); l++)
+		lines++;
+	if (c.maps >= 0)
+		close(c.maps);
+	remote_stop(&t);
+	free(c.buf);
+	r.err = err[RQ_NTMEM] ? err[RQ_NTMEM] : err[RQ_MAPS];
+	if (err[RQ_PROCMAP] && err[RQ_PROCMAP] != -ENOTTY && !r.err)
+		r.err = err[RQ_PROCMAP];
+	k = !err[RQ_PROCMAP] && v[RQ_PROCMAP] < v[RQ_MAPS] ? RQ_PROCMAP : RQ_MAPS;
+	snprintf(linux_name, sizeof(linux_name), "%s",
+		 k == RQ_PROCMAP ? "PROCMAP_QUERY ioctl on /proc/PID/maps" :
+		 "open + read + parse /proc/PID/maps + close");
+	r.linux_name = linux_name;
+	r.nt = v[RQ_NTMEM];
+	r.lx = v[k];
+	print_row(&r);
+	if (err[RQ_PROCMAP] == -ENOTTY)
+		snprintf(pq_fig, sizeof(pq_fig), "n/a (Linux 6.11+)");
+	else
+		snprintf(pq_fig, sizeof(pq_fig), "%.0f (%.2fx)", v[RQ_PROCMAP],
+			 v[RQ_NTMEM] / v[RQ_PROCMAP]);
+	if (!r.err)
+		note("- row 13d, ns per query: ntmem QUERY %.0f | /proc/PID/maps open+read+parse+close %.0f (%.2fx; the child's maps has %d lines) | PROCMAP_QUERY %s\n",
+		     v[RQ_NTMEM], v[RQ_MAPS], v[RQ_NTMEM] / v[RQ_MAPS], lines,
+		     pq_fig);
+}
+
+/*
+ * Row 13e: what the kernel thread costs.  COMMIT + DECOMMIT of one page
+ * of a 64 KiB reservation of the child, through its process descriptor
+ * (a kernel thread per call), against the same pair on a reservation of
+ * the bench's own, on /dev/ntmem.
+ */
+struct cd_ctx {
+	int fd;
+	uint64_t base;
+	int expect;		/* the errno of a call that does nothing */
+};
+
+static int commit_decommit_loop(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct cd_ctx *c = ctx;
+	uint64_t t0;
+	int i, err;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < REMOTE_ITERS; i++) {
+		err = nt_range_on(c->fd, NTMEM_IOC_COMMIT, c->base, page,
+				  NTMEM_PAGE_READWRITE);
+		if (!err)
+			err = nt_range_on(c->fd, NTMEM_IOC_DECOMMIT, c->base,
+					  page, 0);
+		if (err)
+			return err;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = REMOTE_ITERS;
+	return 0;
+}
+
+/*
+ * Row 13e's note: a call that does nothing in the thread -- UNMAP_VIEW of
+ * the reservation's base, which holds no view: its checks pass in the
+ * caller and it fails in ntmem_view_unmap(), in the thread for the child.
+ * Every call must fail alike (the errno of the warm-up).
+ */
+static int null_call_loop(void *ctx, uint64_t *ns, uint64_t *ops)
+{
+	struct cd_ctx *c = ctx;
+	struct ntmem_range r = { .size = sizeof(r), .addr = c->base };
+	uint64_t t0;
+	int i;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < REMOTE_ITERS; i++) {
+		if (!ioctl(c->fd, NTMEM_IOC_UNMAP_VIEW, &r))
+			return -EPROTO;
+		if (!c->expect)
+			c->expect = errno;
+		if (errno != c->expect)
+			return -errno;
+	}
+	*ns = bench_now_ns() - t0;
+	*ops = REMOTE_ITERS;
+	return 0;
+}
+
+static void row13e(void)
+{
+	struct row r = { "13e", "COMMIT + DECOMMIT 1 page in the child, per pair",
+		"the same on the bench's own /dev/ntmem", ROW_INFO, 1.0,
+		"none", 0, 0, 0 };
+	struct ntmem_reserve res = {
+		.size = sizeof(res), .length = NTMEM_GRANULARITY,
+	};
+	struct cd_ctx remote_cd = { .fd = -1 }, local_cd = { .fd = -1 };
+	double null_ns[2] = { 0 };
+	int null_err = -EINVAL;
+	struct remote t;
+
+	if (!(nt_features & NTMEM_FEATURE_PROCESSES)) {
+		r.err = -EOPNOTSUPP;
+		print_row(&r);
+		return;
+	}
+	r.err = remote_start(&t, false);
+	if (r.err) {
+		print_row(&r);
+		return;
+	}
+	remote_cd.fd = t.pfd;
+	if (ioctl(t.pfd, NTMEM_IOC_RESERVE, &res))
+		r.err = -errno;
+	remote_cd.base = res.addr;
+	if (!r.err)
+		r.err = nt_reserve(NTMEM_GRANULARITY, &local_cd.base);
+	if (!r.err) {
+		local_cd.fd = ntfd;
+		run_pair(&r, commit_decommit_loop, &remote_cd,
+			 commit_decommit_loop, &local_cd, REPS);
+		null_err = bench_run(null_call_loop, &remote_cd, WARMUP, REPS,
+				     &null_ns[0]);
+		if (!null_err)
+			null_err = bench_run(null_call_loop, &local_cd, WARMUP,
+					     REPS, &null_ns[1]);
+		nt_release(local_cd.base);
+	}
+	remote_stop(&t);
+	print_row(&r);
+	if (!r.err)
+		note("- row 13e: ratio = in the child / in the bench's own process; the difference, %.0f ns per pair, is two hand-offs to the module's kernel thread, which runs them on the child's mm\n",
+		     r.nt - r.lx);
+	if (!r.err && !null_err)
+		note("- row 13e, a call that does nothing in the thread (UNMAP_VIEW of an address with no view, which fails there: %s): %.0f ns in the child, %.0f ns in the bench's own process; the hand-off costs %.0f ns per call\n",
+		     strerror(remote_cd.expect), null_ns[0], null_ns[1],
+		     null_ns[0] - null_ns[1]);
+	else if (!r.err)
+		note("- row 13e, the call that does nothing in the thread: %s\n",
+		     strerror(-null_err));
+}
+
+static void row13b(void) { row_copy("13b", true); }
+static void row13c(void) { row_copy("13c", false); }
+
 static const struct {
 	const char *id;
 	void (*run)(void);
@@ -2478,6 +3165,8 @@ static const struct {
 	{ "9d", row9d }, { "9e", row9e }, { "9f", row9f }, { "9g", row9g },
 	{ "10", row10 }, { "10d", row10d }, { "10e", row10e },
 	{ "12a", row12a }, { "12b", row12b },
+	{ "13a", row13a }, { "13b", row13b }, { "13c", row13c },
+	{ "13d", row13d }, { "13e", row13e },
 };
 
 #define NROWS	(sizeof(rows) / sizeof(rows[0]))
@@ -2516,7 +3205,7 @@ int main(int argc, char **argv)
 			if (picks(rows[i].id, argv[a]))
 				break;
 		if (i == NROWS) {
-			fprintf(stderr, "usage: ntmem-bench [ROW...]   (rows: 1 2 2h 3 3h 4 4a 4b 4h 5 6 7 8 9 9a-9g 10 10d 10e 12 12a 12b)\n");
+			fprintf(stderr, "usage: ntmem-bench [ROW...]   (rows: 1 2 2h 3 3h 4 4a 4b 4h 5 6 7 8 9 9a-9g 10 10d 10e 12 12a 12b 13 13a-13e)\n");
 			return 2;
 		}
 	}

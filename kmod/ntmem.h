@@ -339,6 +339,7 @@ int ntmem_target_open(struct ntmem_mm *nm, void __user *uarg);
 int ntmem_target_run(struct ntmem_target *t, ntmem_op_fn fn, void *arg);
 int ntmem_target_copy(const struct ntmem_ctx *c, void __user *uarg,
 		      bool write);
+void ntmem_target_exit(void);
 
 /* ntmem_region.c: reservation lifetime */
 extern const struct vm_operations_struct ntmem_vm_ops;

@@ -189,4 +189,20 @@ static inline bool ntmem_task_dumpable(struct task_struct *task,
 #endif
 }
 
+/* Pin pages of another address space (the vmas argument went in 6.5). */
+static inline long ntmem_pin_pages_remote(struct mm_struct *mm,
+					  unsigned long start,
+					  unsigned long nr_pages,
+					  unsigned int gup_flags,
+					  struct page **pages, int *locked)
+{
+#ifdef NTMEM_HAVE_GUP_VMAS
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     NULL, locked);
+#else
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     locked);
+#endif
+}
+
 #endif /* NTMEM_COMPAT_H */

@@ -281,6 +281,7 @@ out_charge:
 static void __exit ntmem_exit(void)
 {
 	misc_deregister(&ntmem_misc);
+	ntmem_target_exit();
 	ntmem_genl_exit();
 	ntmem_reset_exit();
 	ntmem_store_exit();

@@ -13,13 +13,15 @@
  *
  * A call that changes the target's address space runs where that address
  * space is current: in a kernel thread that takes it up (kthread_use_mm()),
- * with the target's credentials, rlimits and memory cgroup.  So vm_mmap(),
+ * with the target's credentials, rlimits and memory cgroup -- one of a few
+ * kept for that, or one of its own when they are all busy.  So vm_mmap(),
  * the LSM's mmap hooks, RLIMIT_AS, MDWE, the commit charge and the memory
  * cgroup all see the target, as if it had made the call itself; the module
  * has no second path for any of them.  The caller waits for the thread,
  * which a fatal signal to the caller stops at its next killable wait.
- * QUERY and the memory copies only read the address space or go through
- * /proc/PID/mem: they run in the caller.
+ * QUERY and the memory copies run in the caller: QUERY only reads, and
+ * the copies pin the target's pages as process_vm_readv() does, or go
+ * through /proc/PID/mem.
  */
 #include <linux/anon_inodes.h>
 #include <linux/cred.h>
@@ -39,6 +41,7 @@
 #include <linux/uaccess.h>
 
 #include "ntmem.h"
+#include "ntmem_compat.h"
 
 static_assert(sizeof(struct ntmem_process) == 56);
 static_assert(sizeof(struct ntmem_memory_copy) == 56);
@@ -107,6 +110,30 @@ static int ntmem_target_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * Does a thread of the target still use the address space?  Not after it
+ * exited or exec'd -- which mm_users alone would not tell while calls of
+ * others hold the address space one after the other.
+ */
+static bool ntmem_target_alive(struct ntmem_target *t)
+{
+	struct task_struct *task, *th;
+	bool alive = false;
+
+	rcu_read_lock();
+	task = pid_task(t->pid, PIDTYPE_TGID);
+	if (task) {
+		for_each_thread(task, th) {
+			if (READ_ONCE(th->mm) == t->nm->mm) {
+				alive = true;
+				break;
+			}
+		}
+	}
+	rcu_read_unlock();
+	return alive;
+}
+
 /* The access each ioctl of a process descriptor needs; 0 for none. */
 static long ntmem_target_need(unsigned int nr)
 {
@@ -152,7 +179,7 @@ static long ntmem_target_ioctl(struct file *file, unsigned int cmd,
 	    (t->access & need) != need)
 		return -EACCES;
 	/* the address space lives through the call, or is gone already */
-	if (!mmget_not_zero(mm))
+	if (!ntmem_target_alive(t) || !mmget_not_zero(mm))
 		return -ESRCH;
 	ret = ntmem_dispatch(&c, cmd, (void __user *)arg);
 	mmput(mm);
@@ -266,14 +293,59 @@ out:
 	return err;
 }
 
+/**
+ * struct ntmem_remote - a call to run in the target's address space.
+ * @t:        the process descriptor's target
+ * @task:     the target's thread group leader (reference held)
+ * @fn:       the work
+ * @arg:      its argument
+ * @ret:      what @fn returned
+ * @worker:   the thread running it, set when it is handed out
+ *            (ntmem_workers_lock)
+ * @finished: @fn has returned, so @worker may run another call
+ *            (ntmem_workers_lock)
+ * @done:     completed when @ret is there; the last use of the struct
+ */
 struct ntmem_remote {
 	struct ntmem_target *t;
-	struct task_struct *task;	/* the target's thread group leader */
+	struct task_struct *task;
 	ntmem_op_fn fn;
 	void *arg;
 	int ret;
+	struct task_struct *worker;
+	bool finished;
 	struct completion done;
 };
+
+/**
+ * struct ntmem_worker - a kernel thread kept to run calls.
+ * @task: the thread
+ * @node: in ntmem_workers (ntmem_workers_lock)
+ * @idle: in ntmem_idle_workers while it waits (ntmem_workers_lock)
+ * @job:  the call handed to it, NULL while none (ntmem_workers_lock)
+ *
+ * At most ntmem_workers_max() are kept, for the module's lifetime: they
+ * save a thread's creation per call.  When all are busy -- a call may wait
+ * long for its target's mmap_lock -- a call gets a thread of its own, so
+ * one user's calls never wait for another's.
+ */
+struct ntmem_worker {
+	struct task_struct *task;
+	struct list_head node;
+	struct list_head idle;
+	struct ntmem_remote *job;
+};
+
+/* Innermost but for the signal lock of ntmem_remote_cancel(). */
+static DEFINE_SPINLOCK(ntmem_workers_lock);
+static LIST_HEAD(ntmem_workers);
+static LIST_HEAD(ntmem_idle_workers);
+static unsigned int ntmem_nr_workers;	/* ntmem_workers_lock */
+
+static unsigned int ntmem_workers_max(void)
+{
+	return min(2 * num_online_cpus(), 16U);
+}
 
 /* Take up @task's rlimits: vm_mmap() and LOCK check current's. */
 static void ntmem_take_rlimits(struct task_struct *task)
@@ -288,15 +360,14 @@ static void ntmem_take_rlimits(struct task_struct *task)
 	task_unlock(current->group_leader);
 }
 
-static int ntmem_remote_thread(void *data)
+/* Run @rc in this kernel thread as its target; @rc->done is the caller's. */
+static void ntmem_remote_do(struct ntmem_remote *rc)
 {
-	struct ntmem_remote *rc = data;
 	struct mm_struct *mm = rc->t->nm->mm;
 	const struct cred *cred = get_task_cred(rc->task);
 	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(mm), *old_memcg;
 	const struct cred *old_cred;
 
-	allow_signal(SIGKILL);
 	ntmem_take_rlimits(rc->task);
 	kthread_use_mm(mm);
 	old_cred = override_creds(cred);
@@ -307,18 +378,126 @@ static int ntmem_remote_thread(void *data)
 	kthread_unuse_mm(mm);
 	mem_cgroup_put(memcg);
 	put_cred(cred);
+	spin_lock(&ntmem_workers_lock);
+	rc->finished = true;
+	spin_unlock(&ntmem_workers_lock);
+}
+
+/* A thread of one call's own. */
+static int ntmem_remote_thread(void *data)
+{
+	struct ntmem_remote *rc = data;
+
+	allow_signal(SIGKILL);
+	ntmem_remote_do(rc);
 	/* not back into this module, which may be gone once @rc is */
 	kthread_complete_and_exit(&rc->done, 0);
 }
 
+static int ntmem_worker_thread(void *data)
+{
+	struct ntmem_worker *w = data;
+	struct ntmem_remote *job;
+
+	allow_signal(SIGKILL);
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_IDLE);
+		spin_lock(&ntmem_workers_lock);
+		job = w->job;
+		w->job = NULL;
+		spin_unlock(&ntmem_workers_lock);
+		if (!job) {
+			if (!kthread_should_stop())
+				schedule();
+			__set_current_state(TASK_RUNNING);
+			continue;
+		}
+		__set_current_state(TASK_RUNNING);
+		ntmem_remote_do(job);
+		complete(&job->done);
+		/* a killed caller's SIGKILL is not for the next call */
+		flush_signals(current);
+		spin_lock(&ntmem_workers_lock);
+		list_add(&w->idle, &ntmem_idle_workers);
+		spin_unlock(&ntmem_workers_lock);
+	}
+	return 0;
+}
+
+/* A new kept worker, given @rc; false if none may or can be made. */
+static bool ntmem_worker_new(struct ntmem_remote *rc)
+{
+	struct ntmem_worker *w = kzalloc(sizeof(*w), GFP_KERNEL);
+	struct task_struct *task;
+	bool room;
+
+	if (!w)
+		return false;
+	spin_lock(&ntmem_workers_lock);
+	room = ntmem_nr_workers < ntmem_workers_max();
+	if (room)
+		ntmem_nr_workers++;
+	spin_unlock(&ntmem_workers_lock);
+	task = room ? kthread_create(ntmem_worker_thread, w, "ntmem-remote") :
+		      ERR_PTR(-EBUSY);
+	spin_lock(&ntmem_workers_lock);
+	if (IS_ERR(task)) {
+		if (room)
+			ntmem_nr_workers--;
+	} else {
+		w->task = task;
+		w->job = rc;
+		rc->worker = task;
+		list_add(&w->node, &ntmem_workers);
+	}
+	spin_unlock(&ntmem_workers_lock);
+	if (IS_ERR(task)) {
+		kfree(w);
+		return false;
+	}
+	wake_up_process(task);
+	return true;
+}
+
+/* Hand @rc to an idle worker, a new one, or a thread of its own. */
+static int ntmem_remote_start(struct ntmem_remote *rc)
+{
+	struct ntmem_worker *w;
+	struct task_struct *task;
+
+	spin_lock(&ntmem_workers_lock);
+	w = list_first_entry_or_null(&ntmem_idle_workers, struct ntmem_worker,
+				     idle);
+	if (w) {
+		list_del(&w->idle);
+		w->job = rc;
+		rc->worker = w->task;
+	}
+	spin_unlock(&ntmem_workers_lock);
+	if (w) {
+		wake_up_process(w->task);
+		return 0;
+	}
+	if (ntmem_worker_new(rc))
+		return 0;
+	task = kthread_create(ntmem_remote_thread, rc, "ntmem-remote");
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	rc->worker = task;	/* before it runs: no lock needed */
+	wake_up_process(task);
+	return 0;
+}
+
 /*
  * Run @fn on the address space of @t, as its process (see the top of the
- * file).  The address space is alive: ntmem_target_ioctl() holds it.
+ * file).  The address space is alive: ntmem_target_ioctl() holds it.  A
+ * fatal signal to the caller stops the work at its next killable wait --
+ * but never a call the worker has taken on since.
  */
 int ntmem_target_run(struct ntmem_target *t, ntmem_op_fn fn, void *arg)
 {
 	struct ntmem_remote rc = { .t = t, .fn = fn, .arg = arg };
-	struct task_struct *worker;
+	int err;
 
 	if (t->nm->mm == current->mm)
 		return fn(t->nm, arg);
@@ -326,31 +505,103 @@ int ntmem_target_run(struct ntmem_target *t, ntmem_op_fn fn, void *arg)
 	if (!rc.task)
 		return -ESRCH;
 	init_completion(&rc.done);
-	worker = kthread_create(ntmem_remote_thread, &rc, "ntmem-remote");
-	if (IS_ERR(worker)) {
+	err = ntmem_remote_start(&rc);
+	if (err) {
 		put_task_struct(rc.task);
-		return PTR_ERR(worker);
+		return err;
 	}
-	get_task_struct(worker);
-	wake_up_process(worker);
 	if (wait_for_completion_killable(&rc.done)) {
-		send_sig(SIGKILL, worker, 1);
+		spin_lock(&ntmem_workers_lock);
+		if (!rc.finished)
+			send_sig(SIGKILL, rc.worker, 1);
+		spin_unlock(&ntmem_workers_lock);
 		wait_for_completion(&rc.done);
 	}
-	put_task_struct(worker);
 	put_task_struct(rc.task);
 	return rc.ret;
 }
 
+/* Module exit: no call is in flight (no descriptor is open). */
+void ntmem_target_exit(void)
+{
+	struct ntmem_worker *w, *next;
+	LIST_HEAD(all);
+
+	spin_lock(&ntmem_workers_lock);
+	list_splice_init(&ntmem_workers, &all);
+	INIT_LIST_HEAD(&ntmem_idle_workers);
+	ntmem_nr_workers = 0;
+	spin_unlock(&ntmem_workers_lock);
+	list_for_each_entry_safe(w, next, &all, node) {
+		kthread_stop(w->task);
+		kfree(w);
+	}
+}
+
+/* Pages pinned at a time by ntmem_pin_copy(). */
+#define NTMEM_COPY_BATCH	16
+
 /*
- * Copy through /proc/PID/mem as a debugger does (FOLL_FORCE, and ntmem's
- * ->access for what GUP cannot reach).  Returns 0, or the error that
- * stopped the copy after *@done bytes.
+ * Copy as process_vm_readv() and process_vm_writev() do: pin a batch of
+ * the target's pages (under its mmap_lock), drop the lock, copy once.
+ * Without FOLL_FORCE: the pages' own protection decides, and what it
+ * refuses -- or GUP cannot reach, such as executable pages -- is left to
+ * /proc/PID/mem (-EAGAIN, *@done bytes copied).
+ */
+static int ntmem_pin_copy(struct mm_struct *mm, u64 addr, char __user *buf,
+			  u64 len, bool write, u64 *done)
+{
+	struct page *pages[NTMEM_COPY_BATCH];
+
+	while (*done < len) {
+		unsigned long start = addr + *done;
+		unsigned int off = offset_in_page(start);
+		unsigned long nr = min_t(u64, NTMEM_COPY_BATCH,
+					 DIV_ROUND_UP(off + len - *done,
+						      PAGE_SIZE));
+		int locked = 1, err = 0;
+		long got, i;
+
+		if (mmap_read_lock_killable(mm))
+			return -EINTR;
+		got = ntmem_pin_pages_remote(mm, start & PAGE_MASK, nr,
+					     write ? FOLL_WRITE : 0, pages,
+					     &locked);
+		if (locked)
+			mmap_read_unlock(mm);
+		if (got <= 0)
+			return -EAGAIN;
+		for (i = 0; i < got && !err; i++) {
+			size_t n = min_t(u64, PAGE_SIZE - off, len - *done);
+			void *kaddr = kmap_local_page(pages[i]);
+
+			if (write ? copy_from_user(kaddr + off, buf + *done, n) :
+			    copy_to_user(buf + *done, kaddr + off, n))
+				err = -EFAULT;
+			else
+				*done += n;
+			kunmap_local(kaddr);
+			off = 0;
+		}
+		unpin_user_pages_dirty_lock(pages, got, write);
+		if (err)
+			return err;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
+/*
+ * Copy through /proc/PID/mem as a debugger does (FOLL_FORCE, as far as
+ * the kernel's policy for it allows, and ntmem's ->access for what GUP
+ * cannot reach), up to @len bytes from @addr.  Returns 0, or the error
+ * that stopped the copy after *@done bytes.
  */
 static int ntmem_mem_file_copy(struct file *mem, u64 addr, char __user *buf,
 			       u64 len, bool write, u64 *done)
 {
-	loff_t pos = addr;
+	loff_t pos = addr + *done;
 	ssize_t n;
 
 	while (*done < len) {
@@ -369,6 +620,29 @@ static int ntmem_mem_file_copy(struct file *mem, u64 addr, char __user *buf,
 			return -EINTR;
 	}
 	return 0;
+}
+
+/*
+ * Copy from or to the target: pinned pages, and the pages that cannot be
+ * pinned one at a time through /proc/PID/mem.
+ */
+static int ntmem_remote_copy(struct ntmem_target *t, u64 addr,
+			     char __user *buf, u64 len, bool write, u64 *done)
+{
+	u64 page_end;
+	int err;
+
+	for (;;) {
+		err = ntmem_pin_copy(t->nm->mm, addr, buf, len, write, done);
+		if (err != -EAGAIN)
+			return err;
+		page_end = min_t(u64, len, *done + PAGE_SIZE -
+					   offset_in_page(addr + *done));
+		err = ntmem_mem_file_copy(t->mem, addr, buf, page_end, write,
+					  done);
+		if (err)
+			return err;
+	}
 }
 
 /* The caller's own memory, as ptrace would reach it. */
@@ -415,16 +689,15 @@ static int ntmem_own_copy(u64 addr, char __user *buf, u64 len, bool write,
 }
 
 /*
- * Fault in the caller's buffer, to be read (@write) or written, without
- * storing to it; a chunk at a time, so that a fatal signal ends a long one.
+ * Fault in the caller's buffer to be read; a chunk at a time, so that a
+ * fatal signal ends a long one.
  */
-static int ntmem_probe_user(char __user *buf, u64 len, bool write)
+static int ntmem_probe_user(const char __user *buf, u64 len)
 {
 	while (len) {
 		size_t chunk = min_t(u64, len, SZ_16M);
 
-		if (write ? fault_in_readable(buf, chunk) :
-		    fault_in_safe_writeable(buf, chunk))
+		if (fault_in_readable(buf, chunk))
 			return -EFAULT;
 		if (fatal_signal_pending(current))
 			return -EINTR;
@@ -435,9 +708,11 @@ static int ntmem_probe_user(char __user *buf, u64 len, bool write)
 }
 
 /*
- * READ_MEMORY and WRITE_MEMORY.  Windows checks the caller's whole buffer
- * first: one that cannot be read (write) fails the call with nothing
- * copied.  @done reaches the caller also when the copy stopped early.
+ * READ_MEMORY and WRITE_MEMORY.  On Windows a caller's buffer that cannot
+ * be read (write) or written (read) fails the call with nothing copied:
+ * WRITE_MEMORY checks the buffer first, so that the target is not changed
+ * in part; READ_MEMORY reports 0 bytes when the buffer fails on the way.
+ * @done reaches the caller also when the copy stopped early.
  */
 int ntmem_target_copy(const struct ntmem_ctx *c, void __user *uarg,
 		      bool write)
@@ -446,7 +721,7 @@ int ntmem_target_copy(const struct ntmem_ctx *c, void __user *uarg,
 	int usize = ntmem_copy_in(&a, sizeof(a), uarg);
 	char __user *buf;
 	u64 done = 0;
-	int err, out;
+	int err = 0, out;
 
 	if (usize < 0)
 		return usize;
@@ -457,14 +732,14 @@ int ntmem_target_copy(const struct ntmem_ctx *c, void __user *uarg,
 	buf = u64_to_user_ptr(a.buf);
 	if (a.length > TASK_SIZE || a.addr > TASK_SIZE - a.length)
 		err = -EIO;
-	else
-		err = ntmem_probe_user(buf, a.length, write);
+	else if (write)
+		err = ntmem_probe_user(buf, a.length);
 	if (!err && c->target)
-		err = ntmem_mem_file_copy(c->target->mem, a.addr, buf,
-					  a.length, write, &done);
+		err = ntmem_remote_copy(c->target, a.addr, buf, a.length, write,
+					&done);
 	else if (!err)
 		err = ntmem_own_copy(a.addr, buf, a.length, write, &done);
-	a.done = done;
+	a.done = err == -EFAULT ? 0 : done;
 	out = ntmem_copy_out(uarg, &a, sizeof(a), usize);
 	return err ?: out;
 }

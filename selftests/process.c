@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Other processes (NTMEM_IOC_OPEN_PROCESS, READ_MEMORY, WRITE_MEMORY;
- * issue 14 item 3): a process descriptor made from /proc/PID/mem acts on
+ * Other processes (NTMEM_IOC_OPEN_PROCESS, READ_MEMORY, WRITE_MEMORY): a
+ * process descriptor made from /proc/PID/mem acts on
  * its target's address space while the target sits stopped and never
  * opens /dev/ntmem itself -- the target's /proc/PID/maps, smaps and
  * pagemap show what was made, and the target, once continued, reads the
@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -1055,6 +1056,28 @@ TEST_F(process, target_rlimit_as_bounds_remote_reserve)
 	ASSERT_EQ(maps0 + 1, maps_count_pid(self->t.pid));
 	ASSERT_EQ(0, ntmem_range_ioctl(pfd, NTMEM_IOC_RELEASE, base, 0, 0, 0));
 	close(pfd);
+
+	/*
+	 * The module's kept worker threads carry no limit from one target
+	 * to the next: a target without the limit gets its 64 MiB, and the
+	 * limited one is refused again after it.
+	 */
+	START_TARGET(&self->t2, SETUP_NONE, 0);
+	pfd = open_target(self->fd, self->t2.pid, ALL_ACCESS);
+	ASSERT_LE(0, pfd);
+	for (int i = 0; i < 8; i++) {
+		base = reserve_in(pfd, 64 * MiB, 0, 0, &err);
+		ASSERT_EQ(0, err);
+		ASSERT_EQ(0, ntmem_range_ioctl(pfd, NTMEM_IOC_RELEASE, base, 0,
+					       0, 0));
+	}
+	close(pfd);
+	pfd = open_target(self->fd, self->t.pid, ALL_ACCESS);
+	ASSERT_LE(0, pfd);
+	ASSERT_EQ(0, reserve_in(pfd, 64 * MiB, 0, 0, &err));
+	ASSERT_EQ(-ENOMEM, err);
+	ASSERT_EQ(maps0, maps_count_pid(self->t.pid));
+	close(pfd);
 }
 
 TEST_F(process, target_mdwe_bounds_remote_exec)
@@ -1398,3 +1421,107 @@ TEST_F(process, copy_in_own_memory)
 }
 
 TEST_HARNESS_MAIN
+
+/* --- 8. races with a running target that exits ------------------------------ */
+
+struct racer {
+	int pfd;
+	int errors;	/* results other than 0, ESRCH or a copy's EIO */
+	int calls;
+};
+
+/* RESERVE+COMMIT, write, read, PROTECT, RELEASE until the target is gone. */
+static void *race_calls(void *arg)
+{
+	static __thread char buf[64 * KiB];
+	struct racer *rc = arg;
+
+	for (;;) {
+		uint64_t base, done;
+		int err;
+
+		base = reserve_in(rc->pfd, 64 * KiB, NTMEM_RESERVE_COMMIT,
+				  NTMEM_PAGE_READWRITE, &err);
+		rc->calls++;
+		if (err == -ESRCH)
+			break;
+		if (err) {
+			rc->errors++;
+			break;
+		}
+		err = write_mem(rc->pfd, base, buf, sizeof(buf), &done);
+		if (err && err != -ESRCH && err != -EIO)
+			rc->errors++;
+		err = read_mem(rc->pfd, base, buf, sizeof(buf), &done);
+		if (err && err != -ESRCH && err != -EIO)
+			rc->errors++;
+		err = ntmem_range_ioctl(rc->pfd, NTMEM_IOC_PROTECT, base,
+					PAGE_SZ, NTMEM_PAGE_READONLY, 0);
+		if (err && err != -ESRCH)
+			rc->errors++;
+		err = ntmem_range_ioctl(rc->pfd, NTMEM_IOC_RELEASE, base, 0,
+					0, 0);
+		if (err && err != -ESRCH)
+			rc->errors++;
+		rc->calls += 4;
+	}
+	return NULL;
+}
+
+/*
+ * Three threads change a running target's address space while the target
+ * maps and unmaps memory of its own, then exits at some point: every call
+ * succeeds or finds the address space gone (ESRCH), and the kernel log
+ * stays clean (the debug kernel's KASAN and lockdep watch the kernel
+ * threads that do the work).
+ */
+TEST_F_TIMEOUT(process, races_with_a_running_target_that_exits, 300)
+{
+	for (int round = 0; round < 4; round++) {
+		struct racer rc[3] = { 0 };
+		pthread_t th[3];
+		int status, total = 0;
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			struct timespec end;
+
+			clock_gettime(CLOCK_MONOTONIC, &end);
+			end.tv_nsec += (100 + 150 * round) * 1000000L;
+			for (;;) {
+				struct timespec now;
+				char *m = mmap(NULL, 256 * KiB,
+					       PROT_READ | PROT_WRITE,
+					       MAP_PRIVATE | MAP_ANONYMOUS, -1,
+					       0);
+
+				if (m != MAP_FAILED) {
+					memset(m, 1, 256 * KiB);
+					munmap(m, 256 * KiB);
+				}
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				if (now.tv_sec * 1000000000L + now.tv_nsec >
+				    end.tv_sec * 1000000000L + end.tv_nsec)
+					_exit(0);
+			}
+		}
+		for (int i = 0; i < 3; i++) {
+			rc[i].pfd = open_target(self->fd, pid, ALL_ACCESS);
+			ASSERT_LE(0, rc[i].pfd);
+			ASSERT_EQ(0, pthread_create(&th[i], NULL, race_calls,
+						    &rc[i]));
+		}
+		for (int i = 0; i < 3; i++) {
+			ASSERT_EQ(0, pthread_join(th[i], NULL));
+			EXPECT_EQ(0, rc[i].errors);
+			total += rc[i].calls;
+			close(rc[i].pfd);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(0, WEXITSTATUS(status));
+		TH_LOG("round %d: %d calls before the target exited", round,
+		       total);
+	}
+}
