@@ -1525,3 +1525,50 @@ TEST_F_TIMEOUT(process, races_with_a_running_target_that_exits, 300)
 		       total);
 	}
 }
+
+/*
+ * Callers killed in the middle of remote calls: the calls they leave stop
+ * or finish, and the module's worker threads carry no signal on to the
+ * calls they take next -- a caller's SIGKILL must not fail another's.
+ */
+TEST_F_TIMEOUT(process, killed_callers_leave_no_signal_behind, 300)
+{
+	uint64_t base;
+	int pfd, err;
+
+	START_TARGET(&self->t, SETUP_NONE, 0);
+	for (int round = 0; round < 12; round++) {
+		int status;
+		pid_t caller = fork();
+
+		ASSERT_LE(0, caller);
+		if (!caller) {
+			int fd = open_target(self->fd, self->t.pid,
+					     ALL_ACCESS);
+
+			for (;;) {
+				base = reserve_in(fd, 1 * MiB,
+						  NTMEM_RESERVE_COMMIT,
+						  NTMEM_PAGE_READWRITE, &err);
+				if (!err)
+					ntmem_range_ioctl(fd, NTMEM_IOC_RELEASE,
+							  base, 0, 0, 0);
+			}
+		}
+		usleep(20000 + 15000 * round);
+		ASSERT_EQ(0, kill(caller, SIGKILL));
+		ASSERT_EQ(caller, waitpid(caller, &status, 0));
+		ASSERT_TRUE(WIFSIGNALED(status));
+	}
+	/* every call now succeeds, in whichever worker it lands */
+	pfd = open_target(self->fd, self->t.pid, ALL_ACCESS);
+	ASSERT_LE(0, pfd);
+	for (int i = 0; i < 200; i++) {
+		base = reserve_in(pfd, 64 * KiB, NTMEM_RESERVE_COMMIT,
+				  NTMEM_PAGE_READWRITE, &err);
+		ASSERT_EQ(0, err) TH_LOG("call %d", i);
+		ASSERT_EQ(0, ntmem_range_ioctl(pfd, NTMEM_IOC_RELEASE, base, 0,
+					       0, 0));
+	}
+	close(pfd);
+}
