@@ -78,15 +78,22 @@ static int nt_reserve(uint64_t len, uint64_t *base)
 	return 0;
 }
 
-static int nt_range(unsigned long cmd, uint64_t addr, uint64_t len,
-		    uint32_t protect)
+/* A range ioctl on @fd: /dev/ntmem or a process descriptor. */
+static int nt_range_on(int fd, unsigned long cmd, uint64_t addr,
+		       uint64_t len, uint32_t protect)
 {
 	struct ntmem_range r = {
 		.size = sizeof(r), .addr = addr, .length = len,
 		.protect = protect,
 	};
 
-	return ioctl(ntfd, cmd, &r) ? -errno : 0;
+	return ioctl(fd, cmd, &r) ? -errno : 0;
+}
+
+static int nt_range(unsigned long cmd, uint64_t addr, uint64_t len,
+		    uint32_t protect)
+{
+	return nt_range_on(ntfd, cmd, addr, len, protect);
 }
 
 static int nt_commit(uint64_t addr, uint64_t len)
@@ -300,8 +307,8 @@ static int nt_lifecycle(void *ctx, uint64_t *ns, uint64_t *ops)
  * @iters times: RESERVE of 64 KiB that commits too (MEM_RESERVE |
  * MEM_COMMIT), a touch of its first page if @touch, RELEASE.
  */
-static int nt_reserve_commit_release(int iters, bool touch, uint64_t *ns,
-				     uint64_t *ops)
+static int nt_reserve_commit_release_on(int fd, int iters, bool touch,
+					uint64_t *ns, uint64_t *ops)
 {
 	struct ntmem_reserve r = {
 		.size = sizeof(r), .flags = NTMEM_RESERVE_COMMIT,
@@ -313,17 +320,23 @@ static int nt_reserve_commit_release(int iters, bool touch, uint64_t *ns,
 	t0 = bench_now_ns();
 	for (i = 0; i < iters; i++) {
 		r.addr = 0;
-		if (ioctl(ntfd, NTMEM_IOC_RESERVE, &r))
+		if (ioctl(fd, NTMEM_IOC_RESERVE, &r))
 			return -errno;
 		if (touch)
 			*(volatile char *)(uintptr_t)r.addr = 1;
-		rel = nt_release(r.addr);
+		rel = nt_range_on(fd, NTMEM_IOC_RELEASE, r.addr, 0, 0);
 		if (rel)
 			return rel;
 	}
 	*ns = bench_now_ns() - t0;
 	*ops = iters;
 	return 0;
+}
+
+static int nt_reserve_commit_release(int iters, bool touch, uint64_t *ns,
+				     uint64_t *ops)
+{
+	return nt_reserve_commit_release_on(ntfd, iters, touch, ns, ops);
 }
 
 /* The same with one RESERVE that commits too (MEM_RESERVE | MEM_COMMIT). */
@@ -2575,40 +2588,13 @@ fail:
 	return err;
 }
 
-static int nt_range_on(int fd, unsigned long cmd, uint64_t addr,
-		       uint64_t len, uint32_t protect)
-{
-	struct ntmem_range r = {
-		.size = sizeof(r), .addr = addr, .length = len,
-		.protect = protect,
-	};
-
-	return ioctl(fd, cmd, &r) ? -errno : 0;
-}
-
 /* Row 13a, ntmem: VirtualAllocEx(RESERVE | COMMIT, 64 KiB) + VirtualFreeEx. */
 static int nt_remote_alloc(void *ctx, uint64_t *ns, uint64_t *ops)
 {
 	struct remote *t = ctx;
-	struct ntmem_reserve r = {
-		.size = sizeof(r), .flags = NTMEM_RESERVE_COMMIT,
-		.length = NTMEM_GRANULARITY, .protect = NTMEM_PAGE_READWRITE,
-	};
-	uint64_t t0;
-	int i, err;
 
-	t0 = bench_now_ns();
-	for (i = 0; i < REMOTE_ITERS; i++) {
-		r.addr = 0;
-		if (ioctl(t->pfd, NTMEM_IOC_RESERVE, &r))
-			return -errno;
-		err = nt_range_on(t->pfd, NTMEM_IOC_RELEASE, r.addr, 0, 0);
-		if (err)
-			return err;
-	}
-	*ns = bench_now_ns() - t0;
-	*ops = REMOTE_ITERS;
-	return 0;
+	return nt_reserve_commit_release_on(t->pfd, REMOTE_ITERS, false, ns,
+					    ops);
 }
 
 /*

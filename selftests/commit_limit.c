@@ -489,45 +489,6 @@ TEST_F_TIMEOUT(limit, remote_faults_charge_the_owner_cgroup, 120)
  * most user_share_percent of the limit, over all its processes, and
  * another user can still commit.  As uids 1000 and 1001 (any uid works).
  */
-static int commit_as(uid_t uid, size_t len, int hold_fd)
-{
-	pid_t child = fork();
-	int status;
-
-	if (child < 0)
-		return -errno;
-	if (!child) {
-		int fd;
-		char *p;
-
-		if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
-			_exit(20);
-		fd = ntmem_open();
-		p = fd < 0 ? NULL : ntmem_reserve_any(fd, len);
-		if (!p)
-			_exit(21);
-		switch (ntmem_commit(fd, p, len, NTMEM_PAGE_READWRITE, 0)) {
-		case 0:
-			break;
-		case -ENOSPC:
-			_exit(28);
-		default:
-			_exit(22);
-		}
-		if (hold_fd < 0)
-			_exit(0);
-		if (write(hold_fd, "x", 1) != 1)
-			_exit(23);
-		pause();	/* holds the commit until killed */
-		_exit(24);
-	}
-	if (hold_fd >= 0)
-		return child;
-	if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
-		return -ECHILD;
-	return WEXITSTATUS(status) ? -WEXITSTATUS(status) : 0;
-}
-
 TEST_F_TIMEOUT(limit, one_user_cannot_starve_others, 120)
 {
 	long used = ntmem_counter("committed_pages");
@@ -540,17 +501,17 @@ TEST_F_TIMEOUT(limit, one_user_cannot_starve_others, 120)
 	ASSERT_EQ(0, write_file(SHARE_PARAM, "60"));
 	ASSERT_EQ(0, pipe(pipefd));
 	/* user 1000 holds half of the limit in one process ... */
-	hog = commit_as(1000, half, pipefd[1]);
+	hog = ntmem_commit_as(1000, half, pipefd[1]);
 	ASSERT_LT(0, hog);
 	ASSERT_EQ(1, read(pipefd[0], &c, 1));
 	/* ... and cannot pass 60% with another of its processes */
-	ASSERT_EQ(-28, commit_as(1000, 32 * MiB, -1));
-	ASSERT_EQ(0, commit_as(1000, 16 * MiB, -1));
+	ASSERT_EQ(-28, ntmem_commit_as(1000, 32 * MiB, -1));
+	ASSERT_EQ(0, ntmem_commit_as(1000, 16 * MiB, -1));
 	/* while user 1001 still commits what is left */
-	ASSERT_EQ(0, commit_as(1001, 96 * MiB, -1));
+	ASSERT_EQ(0, ntmem_commit_as(1001, 96 * MiB, -1));
 	/* with shares off, user 1000 could have taken it all */
 	ASSERT_EQ(0, write_file(SHARE_PARAM, "100"));
-	ASSERT_EQ(0, commit_as(1000, 96 * MiB, -1));
+	ASSERT_EQ(0, ntmem_commit_as(1000, 96 * MiB, -1));
 	ASSERT_NE(0, write_file(SHARE_PARAM, "0"));
 	ASSERT_NE(0, write_file(SHARE_PARAM, "101"));
 	ASSERT_EQ(0, kill(hog, SIGKILL));

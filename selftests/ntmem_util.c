@@ -1055,3 +1055,48 @@ int ntmem_unmap_view(int fd, const void *addr)
 	return ntmem_range_ioctl(fd, NTMEM_IOC_UNMAP_VIEW, (uintptr_t)addr, 0,
 				 0, 0);
 }
+
+/*
+ * In a child running as @uid (real, effective and saved), reserve and
+ * commit @len bytes read-write.  With @hold_fd < 0: wait for it, and give
+ * 0, -28 (ENOSPC) or another negative code.  Else the child writes a byte
+ * to @hold_fd and holds the commit until killed: its pid.
+ */
+int ntmem_commit_as(uid_t uid, size_t len, int hold_fd)
+{
+	pid_t child = fork();
+	int status;
+
+	if (child < 0)
+		return -errno;
+	if (!child) {
+		int fd;
+		char *p;
+
+		if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+			_exit(20);
+		fd = ntmem_open();
+		p = fd < 0 ? NULL : ntmem_reserve_any(fd, len);
+		if (!p)
+			_exit(21);
+		switch (ntmem_commit(fd, p, len, NTMEM_PAGE_READWRITE, 0)) {
+		case 0:
+			break;
+		case -ENOSPC:
+			_exit(28);
+		default:
+			_exit(22);
+		}
+		if (hold_fd < 0)
+			_exit(0);
+		if (write(hold_fd, "x", 1) != 1)
+			_exit(23);
+		pause();	/* holds the commit until killed */
+		_exit(24);
+	}
+	if (hold_fd >= 0)
+		return child;
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+		return -ECHILD;
+	return WEXITSTATUS(status) ? -WEXITSTATUS(status) : 0;
+}

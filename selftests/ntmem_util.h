@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <signal.h>
+#include <sys/types.h>
 #include <uapi/ntmem.h>
 
 #define PAGE_SZ		4096UL
@@ -269,5 +270,7 @@ static inline void *segv_addr(void *fault)
 		if (self->fd > 0)					\
 			close(self->fd);				\
 	}
+
+int ntmem_commit_as(uid_t uid, size_t len, int hold_fd);
 
 #endif /* NTMEM_UTIL_H */

@@ -1241,37 +1241,6 @@ TEST_F_TIMEOUT(process, remote_memory_is_the_targets, 120)
  * leaves uid 1000 no room for 32 MiB more, while root still commits
  * 96 MiB of its own (which it could not if the 128 MiB were root's).
  */
-static int commit_as(uid_t uid, size_t len)
-{
-	pid_t child = fork();
-	int status;
-
-	if (child < 0)
-		return -errno;
-	if (!child) {
-		int fd;
-		char *p;
-
-		if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
-			_exit(20);
-		fd = ntmem_open();
-		p = fd < 0 ? NULL : ntmem_reserve_any(fd, len);
-		if (!p)
-			_exit(21);
-		switch (ntmem_commit(fd, p, len, NTMEM_PAGE_READWRITE, 0)) {
-		case 0:
-			_exit(0);
-		case -ENOSPC:
-			_exit(28);
-		default:
-			_exit(22);
-		}
-	}
-	if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
-		return -ECHILD;
-	return WEXITSTATUS(status) ? -WEXITSTATUS(status) : 0;
-}
-
 TEST_F(process, commit_is_charged_to_the_targets_user)
 {
 	long used, saved_mb, saved_share;
@@ -1301,8 +1270,8 @@ TEST_F(process, commit_is_charged_to_the_targets_user)
 
 		EXPECT_EQ(0, ntmem_query(pfd, (void *)(uintptr_t)base, &q));
 		EXPECT_EQ(NTMEM_STATE_COMMIT, q.state);
-		EXPECT_EQ(-28, commit_as(1000, 32 * MiB));
-		EXPECT_EQ(0, commit_as(1001, 16 * MiB));
+		EXPECT_EQ(-28, ntmem_commit_as(1000, 32 * MiB, -1));
+		EXPECT_EQ(0, ntmem_commit_as(1001, 16 * MiB, -1));
 		mine = reserve_in(self->fd, 96 * MiB, NTMEM_RESERVE_COMMIT,
 				  NTMEM_PAGE_READWRITE, &err);
 		EXPECT_EQ(0, err);
