@@ -247,6 +247,29 @@ static void wpm_ok(struct __test_metadata *_metadata, HANDLE h, void *addr,
 	ASSERT_EQ(LE_SENTINEL, GetLastError());
 }
 
+/*
+ * A local buffer with a page that cannot be read or written fails both
+ * copies, with nothing copied (Wine: ERROR_NOACCESS, or Vista's
+ * ERROR_PARTIAL_COPY for the write).
+ */
+static void bad_local_buffer(struct __test_metadata *_metadata, HANDLE h,
+			     void *remote, char *local, SIZE_T size)
+{
+	SIZE_T n = 77;
+
+	SetLastError(LE_SENTINEL);
+	ASSERT_FALSE(WriteProcessMemory(h, remote, local, size, &n));
+	ASSERT_TRUE(GetLastError() == ERROR_NOACCESS ||
+		    GetLastError() == ERROR_PARTIAL_COPY)
+		TH_LOG("last error %u", GetLastError());
+	ASSERT_EQ(0, n);
+	n = 77;
+	SetLastError(LE_SENTINEL);
+	ASSERT_FALSE(ReadProcessMemory(h, remote, local, size, &n));
+	ASSERT_EQ(ERROR_NOACCESS, GetLastError());
+	ASSERT_EQ(0, n);
+}
+
 /* ---- Wine's test_VirtualAllocEx ---------------------------------------- */
 
 TEST(wine_virtualallocex)
@@ -286,32 +309,10 @@ TEST(wine_virtualallocex)
 
 	/* invalid source buffers */
 	vp_ok(_metadata, src + 0x2000, 0x2000, PAGE_NOACCESS);
-	SetLastError(LE_SENTINEL);
-	ASSERT_FALSE(WriteProcessMemory(h, addr1, src, alloc_size,
-					&bytes_written));
-	ASSERT_TRUE(GetLastError() == ERROR_NOACCESS ||
-		    GetLastError() == ERROR_PARTIAL_COPY)
-		TH_LOG("last error %u", GetLastError());
-	ASSERT_EQ(0, bytes_written);
-	SetLastError(LE_SENTINEL);
-	ASSERT_FALSE(ReadProcessMemory(h, addr1, src, alloc_size,
-				       &bytes_read));
-	ASSERT_EQ(ERROR_NOACCESS, GetLastError());
-	ASSERT_EQ(0, bytes_read);
+	bad_local_buffer(_metadata, h, addr1, src, alloc_size);
 
 	vp_ok(_metadata, src, 0x2000, PAGE_NOACCESS);
-	SetLastError(LE_SENTINEL);
-	ASSERT_FALSE(WriteProcessMemory(h, addr1, src, alloc_size,
-					&bytes_written));
-	ASSERT_TRUE(GetLastError() == ERROR_NOACCESS ||
-		    GetLastError() == ERROR_PARTIAL_COPY)
-		TH_LOG("last error %u", GetLastError());
-	ASSERT_EQ(0, bytes_written);
-	SetLastError(LE_SENTINEL);
-	ASSERT_FALSE(ReadProcessMemory(h, addr1, src, alloc_size,
-				       &bytes_read));
-	ASSERT_EQ(ERROR_NOACCESS, GetLastError());
-	ASSERT_EQ(0, bytes_read);
+	bad_local_buffer(_metadata, h, addr1, src, alloc_size);
 
 	ASSERT_TRUE(VirtualFreeEx(h, addr1, 0, MEM_RELEASE));
 	ASSERT_TRUE(VirtualFree(src, 0, MEM_RELEASE));
