@@ -36,6 +36,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -186,9 +187,23 @@ static long ntmem_target_ioctl(struct file *file, unsigned int cmd,
 	return ret;
 }
 
+/*
+ * /proc/self/fdinfo of a process descriptor: the process's id in the
+ * reader's pid namespace (0 if it is not there), as a pidfd's shows it,
+ * and the access granted.
+ */
+static void ntmem_target_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct ntmem_target *t = file->private_data;
+
+	seq_printf(m, "Pid:\t%d\n", pid_vnr(t->pid));
+	seq_printf(m, "NtmemAccess:\t%#x\n", t->access);
+}
+
 static const struct file_operations ntmem_target_fops = {
 	.owner		= THIS_MODULE,
 	.release	= ntmem_target_release,
+	.show_fdinfo	= ntmem_target_show_fdinfo,
 	.unlocked_ioctl	= ntmem_target_ioctl,
 	.llseek		= noop_llseek,
 };

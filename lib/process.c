@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -221,3 +223,38 @@ HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle,
 	}
 	return NULL;
 }
+
+/*
+ * The id of a process handle's process, from the descriptor's
+ * /proc/self/fdinfo entry ("Pid:", as a pidfd shows it): 0 if the process
+ * is not in the caller's pid namespace.
+ */
+DWORD GetProcessId(HANDLE Process)
+{
+	char path[64], text[256], *line;
+	int proc, fd;
+	DWORD code;
+	ssize_t n;
+
+	code = ntmem__process(Process, &proc);
+	if (code) {
+		ntmem__fail(code);
+		return 0;
+	}
+	if (proc == NTMEM__SELF)
+		return (DWORD)getpid();
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", proc);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n > 0) {
+		text[n] = '\0';
+		line = strstr(text, "\nPid:");
+		if (line)
+			return (DWORD)strtoul(line + 6, NULL, 10);
+	}
+	ntmem__fail(ERROR_NOT_SUPPORTED);	/* an older module */
+	return 0;
+}
+

@@ -426,6 +426,24 @@ TEST_F(process, reserve_commit_write_protect_release_in_a_stopped_child)
 	ASSERT_LT(0, n);
 	name[n] = 0;
 	ASSERT_NE(NULL, strstr(name, "[ntmem-process]")) TH_LOG("%s", name);
+	/* its fdinfo names the process and the access, as a pidfd's does */
+	{
+		char info[512], want[64];
+		int ifd;
+
+		snprintf(link, sizeof(link), "/proc/self/fdinfo/%d", pfd);
+		ifd = open(link, O_RDONLY);
+		ASSERT_LE(0, ifd);
+		n = read(ifd, info, sizeof(info) - 1);
+		close(ifd);
+		ASSERT_LT(0, n);
+		info[n] = 0;
+		snprintf(want, sizeof(want), "\nPid:\t%d\n", pid);
+		ASSERT_NE(NULL, strstr(info, want)) TH_LOG("%s", info);
+		snprintf(want, sizeof(want), "\nNtmemAccess:\t%#x\n",
+			 (unsigned int)ALL_ACCESS);
+		ASSERT_NE(NULL, strstr(info, want)) TH_LOG("%s", info);
+	}
 	ASSERT_EQ(0, ntmem_version(pfd, &v));
 	ASSERT_EQ(NTMEM_API_MAJOR, v.major);
 	ASSERT_NE(0, v.features & NTMEM_FEATURE_PROCESSES);

@@ -786,16 +786,35 @@ static void expect_gone(struct __test_metadata *_metadata, HANDLE h, char *p)
 TEST(after_exit)
 {
 	struct child c = { 0 };
+	pid_t pid;
 	HANDLE h;
 	char *p;
 
 	NEED_PROCESSES();
 	ASSERT_EQ(0, spawn(&c));
 	h = open_ok(_metadata, PROCESS_ALL_ACCESS, c.pid);
+	ASSERT_EQ((DWORD)c.pid, GetProcessId(h));
 	p = vax_ok(_metadata, h, NULL, P, MEM_COMMIT, PAGE_READWRITE);
+	pid = c.pid;
 	reap(&c);
 	expect_gone(_metadata, h, p);
+	/* the id stays with the handle, as on Windows */
+	ASSERT_EQ((DWORD)pid, GetProcessId(h));
 	ASSERT_TRUE(CloseHandle(h));
+}
+
+TEST(process_ids)
+{
+	HANDLE h;
+
+	NEED_PROCESSES();
+	ASSERT_EQ((DWORD)getpid(), GetProcessId(GetCurrentProcess()));
+	h = open_ok(_metadata, PROCESS_QUERY_INFORMATION, getpid());
+	ASSERT_EQ((DWORD)getpid(), GetProcessId(h));
+	ASSERT_TRUE(CloseHandle(h));
+	ASSERT_FAILS(ERROR_INVALID_HANDLE, GetProcessId(NULL));
+	ASSERT_FAILS(ERROR_INVALID_HANDLE, GetProcessId((HANDLE)0x1234));
+	ASSERT_FAILS(ERROR_INVALID_HANDLE, GetProcessId(h));	/* closed */
 }
 
 TEST(after_exec)

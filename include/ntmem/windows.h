@@ -799,6 +799,7 @@ DWORD GetLastError(void);
 void SetLastError(DWORD dwErrCode);
 HANDLE GetCurrentProcess(void);
 DWORD GetCurrentProcessId(void);
+DWORD GetProcessId(HANDLE Process);
 
 #ifdef __cplusplus
 }

@@ -625,7 +625,9 @@ struct ntmem_view {
  * AppArmor) -- so the module asks nothing the kernel has not already
  * answered, and a process the caller may not ptrace cannot be opened.
  * The descriptor refers to the address space the mem file refers to: it
- * fails with ESRCH once that address space is gone (exit, exec).
+ * fails with ESRCH once that address space is gone (exit, exec).  Its
+ * /proc/self/fdinfo entry shows "Pid:" (the process's id in the reader's
+ * pid namespace, 0 if not there) and "NtmemAccess:" (the access bits).
  *
  * The process descriptor takes these ioctls of /dev/ntmem, which then act
  * on the process's address space (the target does nothing): VERSION,
