@@ -320,6 +320,9 @@ out:
  * @finished: @fn has returned, so @worker may run another call
  *            (ntmem_workers_lock)
  * @done:     completed when @ret is there; the last use of the struct
+ * @fail_nth: the caller's /proc/thread-self/fail-nth count, which the
+ *            worker takes over for the call and hands back: allocation
+ *            failures injected in a remote call are the caller's
  */
 struct ntmem_remote {
 	struct ntmem_target *t;
@@ -330,7 +333,25 @@ struct ntmem_remote {
 	struct task_struct *worker;
 	bool finished;
 	struct completion done;
+	unsigned int fail_nth;
 };
+
+/* Move fault injection's fail-nth count from task @from to @to. */
+static void ntmem_pass_fail_nth(struct task_struct *from, unsigned int *to)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	*to = READ_ONCE(from->fail_nth);
+	WRITE_ONCE(from->fail_nth, 0);
+#endif
+}
+
+static void ntmem_take_fail_nth(struct task_struct *to, unsigned int *from)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	WRITE_ONCE(to->fail_nth, *from);
+	*from = 0;
+#endif
+}
 
 /**
  * struct ntmem_worker - a kernel thread kept to run calls.
@@ -387,7 +408,9 @@ static void ntmem_remote_do(struct ntmem_remote *rc)
 	kthread_use_mm(mm);
 	old_cred = override_creds(cred);
 	old_memcg = set_active_memcg(memcg);
+	ntmem_take_fail_nth(current, &rc->fail_nth);
 	rc->ret = rc->fn(rc->t->nm, rc->arg);
+	ntmem_pass_fail_nth(current, &rc->fail_nth);
 	set_active_memcg(old_memcg);
 	revert_creds(old_cred);
 	kthread_unuse_mm(mm);
@@ -520,8 +543,10 @@ int ntmem_target_run(struct ntmem_target *t, ntmem_op_fn fn, void *arg)
 	if (!rc.task)
 		return -ESRCH;
 	init_completion(&rc.done);
+	ntmem_pass_fail_nth(current, &rc.fail_nth);
 	err = ntmem_remote_start(&rc);
 	if (err) {
+		ntmem_take_fail_nth(current, &rc.fail_nth);
 		put_task_struct(rc.task);
 		return err;
 	}
@@ -532,6 +557,7 @@ int ntmem_target_run(struct ntmem_target *t, ntmem_op_fn fn, void *arg)
 		spin_unlock(&ntmem_workers_lock);
 		wait_for_completion(&rc.done);
 	}
+	ntmem_take_fail_nth(current, &rc.fail_nth);
 	put_task_struct(rc.task);
 	return rc.ret;
 }
