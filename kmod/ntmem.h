@@ -64,6 +64,15 @@
  *                               mmap_lock (->close drops a region's
  *                               reference), and nothing is taken while it
  *                               is held.
+ *   ntmem_workers_lock (spin)   the kernel threads that run calls on other
+ *                               processes and the hand-off of a call to one
+ *                               (ntmem_target.c); held by no one who holds
+ *                               another of these locks, and only a
+ *                               signal's delivery (send_sig()) is taken
+ *                               under it.  Such a thread takes the locks
+ *                               above of the target's mm, as its own
+ *                               process would; the caller holds none while
+ *                               it waits.
  */
 #ifndef NTMEM_H
 #define NTMEM_H

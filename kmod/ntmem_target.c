@@ -372,7 +372,7 @@ struct ntmem_worker {
 	struct ntmem_remote *job;
 };
 
-/* Innermost but for the signal lock of ntmem_remote_cancel(). */
+/* The hand-offs; see the locking overview in ntmem.h. */
 static DEFINE_SPINLOCK(ntmem_workers_lock);
 static LIST_HEAD(ntmem_workers);
 static LIST_HEAD(ntmem_idle_workers);
