@@ -144,7 +144,7 @@ demo:
 		O=$(BUILD)/examples STATIC=1
 	$(VM)/run --kernel 6.1 --module $(BUILD)/6.1/ntmem.ko --add $(BUILD)/examples -- \
 		sh -c './reservation-demo && echo && ./sparse-table && echo && \
-		       ./ring-buffer && echo && \
+		       ./ring-buffer && echo && ./other-process && echo && \
 		       echo "$$ ntmemctl stats" && ./ntmemctl stats'
 
 bench:
