@@ -3126,7 +3126,7 @@ static void row13e(void)
 	remote_stop(&t);
 	print_row(&r);
 	if (!r.err)
-		note("- row 13e: ratio = in the child / in the bench's own process; the difference, %.0f ns per pair, is two hand-offs to the module's kernel thread, which runs them on the child's mm\n",
+		note("- row 13e: ratio = in the child / in the bench's own process; the difference, %.0f ns per pair, is what reaching the child's mm costs (COMMIT and DECOMMIT run in the caller, under the child's mmap_lock)\n",
 		     r.nt - r.lx);
 	if (!r.err && !null_err)
 		note("- row 13e, a call that does nothing in the thread (UNMAP_VIEW of an address with no view, which fails there: %s): %.0f ns in the child, %.0f ns in the bench's own process; the hand-off costs %.0f ns per call\n",

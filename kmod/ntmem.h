@@ -346,6 +346,7 @@ bool ntmem_zeroed(const u64 *words, size_t n);
 /* ntmem_target.c */
 int ntmem_target_open(struct ntmem_mm *nm, void __user *uarg);
 int ntmem_target_run(struct ntmem_target *t, ntmem_op_fn fn, void *arg);
+int ntmem_target_call(struct ntmem_target *t, ntmem_op_fn fn, void *arg);
 int ntmem_target_copy(const struct ntmem_ctx *c, void __user *uarg,
 		      bool write);
 void ntmem_target_exit(void);
@@ -378,7 +379,7 @@ int ntmem_user_charge(struct ntmem_mm *nm, unsigned long pages,
 void ntmem_user_uncharge(struct ntmem_mm *nm, unsigned long pages);
 
 /* ntmem_wx.c: W^X policy (MDWE, the LSM's mmap hook) */
-bool ntmem_mdwe(void);
+bool ntmem_mdwe(struct ntmem_mm *nm);
 int ntmem_exec_permitted(struct ntmem_mm *nm, u32 protect);
 
 /* ntmem_placeholder.c: released address space, and Windows' placeholders */

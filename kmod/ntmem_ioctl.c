@@ -80,10 +80,21 @@ static int ntmem_check_range(u64 addr, u64 len)
 	return 0;
 }
 
-/* Run @fn on the address space of @c: here, or in the other process's. */
-static int ntmem_run(const struct ntmem_ctx *c, ntmem_op_fn fn, void *arg)
+/*
+ * Run @fn on the address space of @c.  In another process's, a call that
+ * maps (@in_mm: vm_mmap() works on current->mm only, and the LSM's mmap
+ * hooks and rlimits are current's) runs where that address space is
+ * current (ntmem_target.c); one that only changes page state runs here,
+ * charged to that process's memory cgroup, and its CPU time is the
+ * caller's.
+ */
+static int ntmem_run(const struct ntmem_ctx *c, ntmem_op_fn fn, void *arg,
+		     bool in_mm)
 {
-	return c->target ? ntmem_target_run(c->target, fn, arg) : fn(c->nm, arg);
+	if (!c->target)
+		return fn(c->nm, arg);
+	return in_mm ? ntmem_target_run(c->target, fn, arg) :
+		       ntmem_target_call(c->target, fn, arg);
 }
 
 static int ntmem_ioc_version(void __user *uarg)
@@ -228,13 +239,13 @@ static int ntmem_ioc_reserve(const struct ntmem_ctx *c, void __user *uarg)
 		if (ntmem_check_range(a.addr, a.length))
 			a.addr = 0;
 	}
-	err = ntmem_run(c, ntmem_reserve_op, &a);
+	err = ntmem_run(c, ntmem_reserve_op, &a, true);
 	if (err)
 		return err;
 	/* a reservation the caller cannot learn of would be lost: undo it */
 	err = ntmem_copy_out(uarg, &a, sizeof(a), usize);
 	if (err)
-		ntmem_run(c, ntmem_reserve_undo, &a);
+		ntmem_run(c, ntmem_reserve_undo, &a, true);
 	return err;
 }
 
@@ -322,7 +333,10 @@ static int ntmem_ioc_range(const struct ntmem_ctx *c, unsigned int nr,
 	if (err)
 		return err;
 	rc.a = a;
-	return ntmem_run(c, ntmem_range_op, &rc);
+	/* an executable COMMIT asks the LSM with a probe mapping */
+	return ntmem_run(c, ntmem_range_op, &rc,
+			 nr == _IOC_NR(NTMEM_IOC_COMMIT) &&
+			 ntmem_prot_executable(a.protect));
 }
 
 static int ntmem_release_op(struct ntmem_mm *nm, void *arg)
@@ -354,7 +368,7 @@ static int ntmem_ioc_release(const struct ntmem_ctx *c, void __user *uarg)
 		return -EINVAL;
 	if (ntmem_check_range(a.addr, a.length ? a.length : PAGE_SIZE))
 		return -EINVAL;
-	return ntmem_run(c, ntmem_release_op, &a);
+	return ntmem_run(c, ntmem_release_op, &a, true);
 }
 
 struct ntmem_protect_call {
@@ -437,7 +451,8 @@ static int ntmem_ioc_protect(const struct ntmem_ctx *c, void __user *uarg)
 		if (fault_in_safe_writeable(uarg, out) ||
 		    (uold && fault_in_safe_writeable(uold, sizeof(u32))))
 			return -EFAULT;
-		err = ntmem_run(c, ntmem_protect_op, &pc);
+		err = ntmem_run(c, ntmem_protect_op, &pc,
+				ntmem_prot_executable(a.protect));
 		if (!err && (copy_to_user(uarg, &pc.a, out) ||
 			     (uold && put_user(pc.a.old_protect,
 					       (u32 __user *)uold))))
@@ -959,12 +974,12 @@ static int ntmem_ioc_map_view(const struct ntmem_ctx *c, void __user *uarg)
 	}
 	vc.s = s;
 	vc.a = a;
-	err = ntmem_run(c, ntmem_view_map_op, &vc);
+	err = ntmem_run(c, ntmem_view_map_op, &vc, true);
 	if (err)
 		goto out;
 	err = ntmem_copy_out(uarg, &vc.a, sizeof(vc.a), usize);
 	if (err)
-		ntmem_run(c, ntmem_view_undo, &vc);
+		ntmem_run(c, ntmem_view_undo, &vc, true);
 out:
 	ntmem_section_put(s);
 	return err;
@@ -989,7 +1004,7 @@ static int ntmem_ioc_unmap_view(const struct ntmem_ctx *c, void __user *uarg)
 		return -EINVAL;
 	if (a.addr < NTMEM_MIN_ADDRESS || a.addr >= NTMEM_MAX_ADDRESS)
 		return -ENXIO;
-	return ntmem_run(c, ntmem_view_unmap_op, &a);
+	return ntmem_run(c, ntmem_view_unmap_op, &a, true);
 }
 
 /*

@@ -495,7 +495,7 @@ int ntmem_commit(struct ntmem_region *r, struct vm_area_struct *vma,
 	ntmem_page_span(r, addr, len, &first, &last);
 	protect = ntmem_with_alloc_modifiers(r, protect);
 	span = ntmem_scan_span(r, first, last, protect);
-	if (span.gains_exec && ntmem_mdwe())
+	if (span.gains_exec && ntmem_mdwe(r->nm))
 		return -EPERM;
 	/* a shared view's pages are charged to its section, once */
 	fresh = ntmem_region_shares(r) ? 0 :
@@ -642,7 +642,7 @@ int ntmem_protect_check(struct ntmem_region *r, unsigned long addr,
 	span = ntmem_scan_span(r, first, last, protect);
 	if (span.committed != len >> PAGE_SHIFT)
 		return -ENODATA;
-	if (span.gains_exec && ntmem_mdwe())
+	if (span.gains_exec && ntmem_mdwe(r->nm))
 		return -EPERM;
 	*old_protect = ntmem_page_prot(r, first);
 	return 0;

@@ -11,15 +11,19 @@
  * it the address space it was opened on, as /proc/PID/mem does: an exec
  * in the target leaves the descriptor with the old, dead one (ESRCH).
  *
- * A call that changes the target's address space runs where that address
- * space is current: in a kernel thread that takes it up (kthread_use_mm()),
- * with the target's credentials, rlimits and memory cgroup -- one of a few
- * kept for that, or one of its own when they are all busy.  So vm_mmap(),
+ * A call that maps or unmaps (RESERVE, RELEASE, views, placeholders, and
+ * the LSM's probe of an executable protection) runs where the target's
+ * address space is current: in a kernel thread that takes it up
+ * (kthread_use_mm()), with the target's credentials, rlimits and memory
+ * cgroup -- one of a few kept for that, or one of its own when they are
+ * all busy.  So vm_mmap(),
  * the LSM's mmap hooks, RLIMIT_AS, MDWE, the commit charge and the memory
  * cgroup all see the target, as if it had made the call itself; the module
  * has no second path for any of them.  The caller waits for the thread,
  * which a fatal signal to the caller stops at its next killable wait.
- * QUERY and the memory copies run in the caller: QUERY only reads, and
+ * The calls that change page state only (COMMIT, DECOMMIT, RESET,
+ * PROTECT) run in the caller under the target's mmap_lock, charged to the
+ * target's memory cgroup, its CPU time the caller's; QUERY only reads; and
  * the copies pin the target's pages as process_vm_readv() does, or go
  * through /proc/PID/mem.
  */
@@ -560,6 +564,23 @@ int ntmem_target_run(struct ntmem_target *t, ntmem_op_fn fn, void *arg)
 	ntmem_take_fail_nth(current, &rc.fail_nth);
 	put_task_struct(rc.task);
 	return rc.ret;
+}
+
+/*
+ * Run @fn on the address space of @t here, in the caller: for calls that
+ * change page state only.  What they allocate is charged to the target's
+ * memory cgroup, as a fault of the target's would be.
+ */
+int ntmem_target_call(struct ntmem_target *t, ntmem_op_fn fn, void *arg)
+{
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(t->nm->mm), *old;
+	int ret;
+
+	old = set_active_memcg(memcg);
+	ret = fn(t->nm, arg);
+	set_active_memcg(old);
+	mem_cgroup_put(memcg);
+	return ret;
 }
 
 /* Module exit: no call is in flight (no descriptor is open). */

@@ -23,10 +23,13 @@
 #include "ntmem.h"
 #include "ntmem_compat.h"
 
-/* Whether executable memory must not be or become writable (MDWE). */
-bool ntmem_mdwe(void)
+/*
+ * Whether executable memory of @nm's address space must not be or become
+ * writable (MDWE): its process's policy, whoever makes the call.
+ */
+bool ntmem_mdwe(struct ntmem_mm *nm)
 {
-	return ntmem_mm_has_mdwe(current->mm);
+	return ntmem_mm_has_mdwe(nm->mm);
 }
 
 int ntmem_exec_permitted(struct ntmem_mm *nm, u32 protect)
@@ -37,7 +40,7 @@ int ntmem_exec_permitted(struct ntmem_mm *nm, u32 protect)
 
 	if (!ntmem_prot_executable(protect))
 		return 0;
-	if (writable && ntmem_mdwe())
+	if (writable && ntmem_mdwe(nm))
 		return -EPERM;
 
 	if (mutex_lock_killable(&nm->map_lock))
