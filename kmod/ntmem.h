@@ -124,8 +124,8 @@ struct ntmem_guard_slot {
  * @mm:        the address space (mmgrab'd; invariant)
  * @nr_files:  open files of /dev/ntmem bound to @mm (ntmem_mms_lock)
  * @map_lock:  serialises RESERVE, RELEASE and the W^X probe; protects
- *             @file, @free_file, @pending, @releasing, @probing, @checked
- *             and @pending_task
+ *             @file, @free_file, @pending, @releasing, @probing, @checked,
+ *             @retry and @pending_task
  * @file:      the file (of @store's inode) every new reservation maps; dropped when
  *             the last /dev/ntmem file of @mm closes (mappings keep their
  *             own reference)
@@ -145,6 +145,10 @@ struct ntmem_guard_slot {
  * @probing:   the vm_mmap() in flight is ntmem_exec_permitted()'s probe
  * @checked:   ->get_unmapped_area accepted the range of that vm_mmap(), or
  *             was reached by the probe
+ * @retry:     the vm_mmap() in flight takes over a Windows placeholder
+ *             again, after the kernel failed past the check and may have
+ *             unmapped part of it (ntmem_hold_retry()): the range may hold
+ *             pieces of it and holes
  * @pending_task: the task running that RESERVE or RELEASE
  * @placeholders: placeholder VMAs in @mm (atomic; changed under mmap_lock)
  * @reservations: regions alive (atomic)
@@ -178,6 +182,7 @@ struct ntmem_mm {
 	struct ntmem_region *releasing;
 	bool probing;
 	bool checked;
+	bool retry;
 	struct task_struct *pending_task;
 	atomic_long_t placeholders;
 	atomic_long_t reservations;
@@ -394,6 +399,11 @@ unsigned long ntmem_bounded_area(struct mm_struct *mm, unsigned long span,
 				 unsigned long end, bool top_down);
 void ntmem_placeholder_mmap(struct ntmem_mm *nm, struct vm_area_struct *vma);
 void ntmem_hold_mmap(struct vm_area_struct *vma);
+bool ntmem_range_hold_or_hole(struct mm_struct *mm, unsigned long start,
+			      unsigned long end);
+unsigned long ntmem_hold_retry(struct ntmem_mm *nm, struct file *file,
+			       unsigned long addr, unsigned long len,
+			       unsigned long prot, unsigned long pgoff);
 bool ntmem_range_is_hold(struct mm_struct *mm, unsigned long start,
 			 unsigned long end);
 unsigned long ntmem_place_area(struct ntmem_mm *nm, unsigned long addr,
@@ -406,6 +416,7 @@ enum ntmem_place_check {
 	NTMEM_PLACE_EXACT,	/* exactly one placeholder */
 	NTMEM_PLACE_INSIDE,	/* strictly inside one placeholder */
 	NTMEM_PLACE_RUN,	/* exactly two or more adjacent placeholders */
+	NTMEM_PLACE_RETRY,	/* pieces of placeholders and holes only */
 };
 
 /* A change of Windows placeholders in flight (ntmem_mm.place). */

@@ -193,6 +193,48 @@ void ntmem_hold_mmap(struct vm_area_struct *vma)
 	vm_flags_clear(vma, VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC);
 }
 
+/*
+ * Whether [start, end) holds nothing but (pieces of) Windows placeholders
+ * and holes: what a failed change of a placeholder may leave (see
+ * ntmem_hold_retry()).  Under mmap_lock.
+ */
+bool ntmem_range_hold_or_hole(struct mm_struct *mm, unsigned long start,
+			      unsigned long end)
+{
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+
+	vma_iter_init(&vmi, mm, start);
+	for_each_vma_range(vmi, vma, end)
+		if (!ntmem_vma_is_hold(vma))
+			return false;
+	return true;
+}
+
+/*
+ * A vm_mmap() over a Windows placeholder (a split, a join, a replacement)
+ * failed after ->get_unmapped_area had accepted the range.  The kernel may
+ * have unmapped part of the range first -- 6.1's mmap_region() unmaps
+ * before it allocates the new VMA, and a split can fail halfway -- which
+ * would lose the placeholder, or leave it half split, under a call that
+ * reports failure.  So map again over what is left of it (pieces of it and
+ * holes only: ntmem_range_hold_or_hole()): if that works the call is done
+ * after all; if not, nothing else is tried.  Under map_lock, with the
+ * request still set up; returns the second vm_mmap()'s result.
+ */
+unsigned long ntmem_hold_retry(struct ntmem_mm *nm, struct file *file,
+			       unsigned long addr, unsigned long len,
+			       unsigned long prot, unsigned long pgoff)
+{
+	unsigned long ret;
+
+	nm->checked = false;
+	WRITE_ONCE(nm->retry, true);
+	ret = vm_mmap(file, addr, len, prot, MAP_SHARED | MAP_FIXED, pgoff);
+	WRITE_ONCE(nm->retry, false);
+	return ret;
+}
+
 /* Whether [start, end) is exactly one Windows placeholder.  mmap_lock. */
 bool ntmem_range_is_hold(struct mm_struct *mm, unsigned long start,
 			 unsigned long end)
@@ -236,7 +278,8 @@ unsigned long ntmem_place_area(struct ntmem_mm *nm, unsigned long addr,
 
 	if (!(flags & MAP_FIXED) || addr != p->start || addr + len != p->end)
 		return -ENXIO;
-	switch (p->check) {
+	/* a second try takes what a failed first one may have left */
+	switch (nm->retry ? NTMEM_PLACE_RETRY : p->check) {
 	case NTMEM_PLACE_EXACT:
 		ok = ntmem_range_is_hold(mm, p->start, p->end);
 		break;
@@ -247,6 +290,9 @@ unsigned long ntmem_place_area(struct ntmem_mm *nm, unsigned long addr,
 		break;
 	case NTMEM_PLACE_RUN:
 		ok = ntmem_range_is_hold_run(mm, p->start, p->end);
+		break;
+	case NTMEM_PLACE_RETRY:
+		ok = ntmem_range_hold_or_hole(mm, p->start, p->end);
 		break;
 	}
 	if (!ok)
@@ -306,6 +352,9 @@ int ntmem_placeholder_change(struct ntmem_mm *nm, unsigned long addr,
 		WRITE_ONCE(nm->pending_task, current);
 		ret = vm_mmap(*filep, addr, len, PROT_NONE,
 			      MAP_SHARED | MAP_FIXED, 0);
+		if (IS_ERR_VALUE(ret) && nm->checked && hold)
+			ret = ntmem_hold_retry(nm, *filep, addr, len, PROT_NONE,
+					       0);
 		WRITE_ONCE(nm->pending_task, NULL);
 		WRITE_ONCE(nm->place, NULL);
 		/* freed all the same if the kernel failed after the unmap */

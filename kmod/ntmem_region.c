@@ -145,9 +145,14 @@ static unsigned long ntmem_reserve_area(struct ntmem_mm *nm, unsigned long addr,
 		if (len > NTMEM_MAX_ADDRESS - addr)
 			return -ENOMEM;
 		/* REPLACE: exactly one Windows placeholder, nothing else */
-		if (args->flags & NTMEM_RESERVE_REPLACE)
-			return ntmem_range_is_hold(mm, addr, addr + len) ?
-			       addr : -ENXIO;
+		if (args->flags & NTMEM_RESERVE_REPLACE) {
+			if (!(nm->retry ?
+			      ntmem_range_hold_or_hole(mm, addr, addr + len) :
+			      ntmem_range_is_hold(mm, addr, addr + len)))
+				return -ENXIO;
+			nm->checked = true;
+			return addr;
+		}
 		return ntmem_range_reusable(mm, addr, addr + len) ? addr :
 								      -EEXIST;
 	}
@@ -387,7 +392,7 @@ int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 	bool hold = args->flags & NTMEM_RESERVE_PLACEHOLDER;
 	struct file **filep = large ? &nm->large_file :
 			      hold ? &nm->hold_file : &nm->file;
-	unsigned long flags = MAP_SHARED, addr;
+	unsigned long flags = MAP_SHARED, addr, prot;
 	int err;
 
 	if (mutex_lock_killable(&nm->map_lock))
@@ -406,9 +411,13 @@ int ntmem_reserve(struct ntmem_mm *nm, struct ntmem_reserve *args)
 
 	WRITE_ONCE(nm->pending, args);
 	WRITE_ONCE(nm->pending_task, current);
+	nm->checked = false;
 	/* a placeholder is inaccessible, as released space is */
-	addr = vm_mmap(*filep, args->addr, args->length,
-		       hold ? PROT_NONE : PROT_READ | PROT_WRITE, flags, 0);
+	prot = hold ? PROT_NONE : PROT_READ | PROT_WRITE;
+	addr = vm_mmap(*filep, args->addr, args->length, prot, flags, 0);
+	if (IS_ERR_VALUE(addr) && nm->checked)	/* REPLACE, failed late */
+		addr = ntmem_hold_retry(nm, *filep, args->addr, args->length,
+					prot, 0);
 	WRITE_ONCE(nm->pending_task, NULL);
 	WRITE_ONCE(nm->pending, NULL);
 	mutex_unlock(&nm->map_lock);

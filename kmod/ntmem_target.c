@@ -44,6 +44,7 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "ntmem.h"
 #include "ntmem_compat.h"
@@ -605,7 +606,9 @@ void ntmem_target_exit(void)
 
 /*
  * Copy as process_vm_readv() and process_vm_writev() do: pin a batch of
- * the target's pages (under its mmap_lock), drop the lock, copy once.
+ * the target's pages (under its mmap_lock), drop the lock, copy once,
+ * through an iov_iter -- which, unlike copy_from_user(), never zero-fills
+ * what a faulting copy did not reach, here the target's own page.
  * Without FOLL_FORCE: the pages' own protection decides, and what it
  * refuses -- or GUP cannot reach, such as executable pages -- is left to
  * /proc/PID/mem (-EAGAIN, *@done bytes copied).
@@ -614,7 +617,12 @@ static int ntmem_pin_copy(struct mm_struct *mm, u64 addr, char __user *buf,
 			  u64 len, bool write, u64 *done)
 {
 	struct page *pages[NTMEM_COPY_BATCH];
+	struct iovec iov = { .iov_base = buf + *done,
+			     .iov_len = len - *done };
+	struct iov_iter iter;
 
+	iov_iter_init(&iter, write ? ITER_SOURCE : ITER_DEST, &iov, 1,
+		      len - *done);
 	while (*done < len) {
 		unsigned long start = addr + *done;
 		unsigned int off = offset_in_page(start);
@@ -635,14 +643,13 @@ static int ntmem_pin_copy(struct mm_struct *mm, u64 addr, char __user *buf,
 			return -EAGAIN;
 		for (i = 0; i < got && !err; i++) {
 			size_t n = min_t(u64, PAGE_SIZE - off, len - *done);
-			void *kaddr = kmap_local_page(pages[i]);
+			size_t copied = write ?
+				copy_page_from_iter(pages[i], off, n, &iter) :
+				copy_page_to_iter(pages[i], off, n, &iter);
 
-			if (write ? copy_from_user(kaddr + off, buf + *done, n) :
-			    copy_to_user(buf + *done, kaddr + off, n))
+			*done += copied;
+			if (copied < n)
 				err = -EFAULT;
-			else
-				*done += n;
-			kunmap_local(kaddr);
 			off = 0;
 		}
 		unpin_user_pages_dirty_lock(pages, got, write);
@@ -773,8 +780,10 @@ static int ntmem_probe_user(const char __user *buf, u64 len)
  * READ_MEMORY and WRITE_MEMORY.  On Windows a caller's buffer that cannot
  * be read (write) or written (read) fails the call with nothing copied:
  * WRITE_MEMORY checks the buffer first, so that the target is not changed
- * in part; READ_MEMORY reports 0 bytes when the buffer fails on the way.
- * @done reaches the caller also when the copy stopped early.
+ * in part -- a buffer that fails after that check (unmapped meanwhile)
+ * leaves the bytes before it written, and @done says how many;
+ * READ_MEMORY reports 0 bytes when the buffer fails on the way.  @done
+ * reaches the caller also when the copy stopped early.
  */
 int ntmem_target_copy(const struct ntmem_ctx *c, void __user *uarg,
 		      bool write)
@@ -801,7 +810,8 @@ int ntmem_target_copy(const struct ntmem_ctx *c, void __user *uarg,
 					&done);
 	else if (!err)
 		err = ntmem_own_copy(a.addr, buf, a.length, write, &done);
-	a.done = err == -EFAULT ? 0 : done;
+	/* a read's buffer was the caller's to lose; a write's bytes are there */
+	a.done = err == -EFAULT && !write ? 0 : done;
 	out = ntmem_copy_out(uarg, &a, sizeof(a), usize);
 	return err ?: out;
 }

@@ -396,8 +396,12 @@ int ntmem_view_map(struct ntmem_mm *nm, struct ntmem_section_object *s,
 	WRITE_ONCE(nm->pending, &res);
 	WRITE_ONCE(nm->view, &req);
 	WRITE_ONCE(nm->pending_task, current);
+	nm->checked = false;
 	addr = vm_mmap(file, a->addr, a->length, prot, flags,
 		       cow ? 0 : a->offset);
+	if (IS_ERR_VALUE(addr) && nm->checked)	/* REPLACE, failed late */
+		addr = ntmem_hold_retry(nm, file, a->addr, a->length, prot,
+					cow ? 0 : a->offset);
 	WRITE_ONCE(nm->pending_task, NULL);
 	WRITE_ONCE(nm->view, NULL);
 	WRITE_ONCE(nm->pending, NULL);

@@ -14,7 +14,9 @@
  * past the user range the copy stops), then the copy.  The count is stored on
  * failure too: how far the process's memory could be copied
  * (ERROR_PARTIAL_COPY), or 0 when the caller's buffer was at fault
- * (ERROR_NOACCESS), as Windows, which probes that buffer first, says.
+ * (ERROR_NOACCESS), as Windows, which probes that buffer first, says --
+ * unless a write's buffer failed after the kernel's probe (unmapped
+ * meanwhile): the bytes before it are written, ERROR_PARTIAL_COPY.
  */
 static BOOL copy(HANDLE process, unsigned long cmd, uintptr_t addr,
 		 uintptr_t buf, SIZE_T size, SIZE_T *count)
@@ -36,7 +38,7 @@ static BOOL copy(HANDLE process, unsigned long cmd, uintptr_t addr,
 		if (err == -EIO)	/* the process's memory ended early */
 			code = ERROR_PARTIAL_COPY;
 		else if (err == -EFAULT)	/* the caller's buffer */
-			code = ERROR_NOACCESS;
+			code = c.done ? ERROR_PARTIAL_COPY : ERROR_NOACCESS;
 		else if (err)	/* no access, the process gone: nothing */
 			code = ntmem__error_from_errno(err, ERROR_PARTIAL_COPY);
 	}

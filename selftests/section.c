@@ -769,7 +769,7 @@ static void *race_thread(void *arg)
  * the name and the charge are gone at the end (lockdep and KASAN watch on
  * the debug kernel).
  */
-TEST_F(section, races_between_names_views_and_placeholders)
+TEST_F_TIMEOUT(section, races_between_names_views_and_placeholders, 300)
 {
 	struct race_arg a[4];
 	struct ntmem_counters c0, c1;

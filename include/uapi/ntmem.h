@@ -698,7 +698,11 @@ struct ntmem_process {
  * Copies as a debugger does (ptrace, /proc/PID/mem): any committed page
  * that is not NOACCESS, whatever its protection, as Windows' calls do.
  * Errors: EFAULT -- the caller's buffer could not be read or written
- * (ERROR_NOACCESS); EIO -- the process's memory stopped before @length
+ * (ERROR_NOACCESS): nothing was copied (@done 0), unless a WRITE_MEMORY's
+ * buffer, readable when the call began, failed on the way -- @done bytes
+ * were written then (and if the struct itself cannot be written back, the
+ * copy may have been made: @done is not stored); EIO -- the process's
+ * memory stopped before @length
  * (ERROR_PARTIAL_COPY), @done says where; ESRCH -- the address space is
  * gone.
  */
