@@ -209,4 +209,13 @@ void ctx_fini(struct fz_ctx *c);
 int chaos_run(const struct fz_opts *o);
 int failnth_run(const struct fz_opts *o);
 
+/* failnth.c's, for failnth_objects.c */
+#define FN_MAX_N	400	/* the largest N a sweep tries */
+#define FN_NCOUNTERS	5
+extern const char *const fn_cnames[FN_NCOUNTERS];
+int fn_range_ioctl(int fd, unsigned long cmd, uintptr_t a, size_t len,
+		   uint32_t prot, uint32_t flags);
+int failnth_objects_run(int fd, int nth, pid_t child, long *calls,
+			long *injected);
+
 #endif /* NTMEM_FUZZ_H */
