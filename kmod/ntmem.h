@@ -66,7 +66,7 @@
  *                               is held.
  *   ntmem_workers_lock (spin)   the kernel threads that run calls on other
  *                               processes and the hand-off of a call to one
- *                               (ntmem_target.c); held by no one who holds
+ *                               (ntmem_remote.c); held by no one who holds
  *                               another of these locks, and only a
  *                               signal's delivery (send_sig()) is taken
  *                               under it.  Such a thread takes the locks
@@ -326,11 +326,25 @@ void ntmem_mm_put(struct ntmem_mm *nm);
 struct ntmem_mm *ntmem_mm_find(pid_t tgid);
 struct ntmem_mm *ntmem_mm_next(u64 after);
 
+/**
+ * struct ntmem_target - what a process descriptor holds (all invariant).
+ * @nm:     the context of the target's address space; the descriptor is
+ *          one of its files (nr_files)
+ * @mem:    the caller's /proc/PID/mem, which holds that address space
+ * @pid:    the target's thread group
+ * @access: the NTMEM_PROCESS_* bits granted
+ */
+struct ntmem_target {
+	struct ntmem_mm *nm;
+	struct file *mem;
+	struct pid *pid;
+	u32 access;
+};
+
 /*
- * The address space a call acts on: the caller's own (@proc NULL), or
+ * The address space a call acts on: the caller's own (@target NULL), or
  * another process's, through its process descriptor (ntmem_target.c).
  */
-struct ntmem_target;
 struct ntmem_ctx {
 	struct ntmem_mm *nm;
 	struct ntmem_target *target;
@@ -348,13 +362,17 @@ int ntmem_copy_out(void __user *udst, const void *ksrc, size_t ksize,
 		   u32 usize);
 bool ntmem_zeroed(const u64 *words, size_t n);
 
-/* ntmem_target.c */
+/* ntmem_target.c: process descriptors */
 int ntmem_target_open(struct ntmem_mm *nm, void __user *uarg);
+
+/* ntmem_remote.c: where a call on another process runs */
 int ntmem_target_run(struct ntmem_target *t, ntmem_op_fn fn, void *arg);
 int ntmem_target_call(struct ntmem_target *t, ntmem_op_fn fn, void *arg);
+void ntmem_target_exit(void);
+
+/* ntmem_copy.c: READ_MEMORY and WRITE_MEMORY */
 int ntmem_target_copy(const struct ntmem_ctx *c, void __user *uarg,
 		      bool write);
-void ntmem_target_exit(void);
 
 /* ntmem_region.c: reservation lifetime */
 extern const struct vm_operations_struct ntmem_vm_ops;

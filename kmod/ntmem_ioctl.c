@@ -84,7 +84,7 @@ static int ntmem_check_range(u64 addr, u64 len)
  * Run @fn on the address space of @c.  In another process's, a call that
  * maps (@in_mm: vm_mmap() works on current->mm only, and the LSM's mmap
  * hooks and rlimits are current's) runs where that address space is
- * current (ntmem_target.c); one that only changes page state runs here,
+ * current (ntmem_remote.c); one that only changes page state runs here,
  * charged to that process's memory cgroup, and its CPU time is the
  * caller's.
  */
