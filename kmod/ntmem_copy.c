@@ -100,10 +100,9 @@ static int ntmem_mem_file_copy(struct file *mem, u64 addr, char __user *buf,
 			    mem->f_op->read(mem, buf + *done, chunk, &pos);
 		if (n == -EFAULT || n == -EINTR || n == -ENOMEM)
 			return n;
-		if (n <= 0)	/* the address space ends there, or is gone */
-			return atomic_read(&((struct mm_struct *)
-					     mem->private_data)->mm_users) ?
-			       -EIO : -ESRCH;
+		/* the memory ends there (ntmem_target_ioctl() holds the mm) */
+		if (n <= 0)
+			return -EIO;
 		*done += n;
 		if (fatal_signal_pending(current))
 			return -EINTR;
